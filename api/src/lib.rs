@@ -1,0 +1,20 @@
+//! Skiff's object model: the Kubernetes kinds (from `k8s-openapi`, so JSON and
+//! YAML round-trip field for field with `kubectl`), plus what that crate does
+//! not carry: exact resource quantities, label and node selectors, validation
+//! with Kubernetes field paths, and the defaults Kubernetes applies.
+//!
+//! **Invariant:** no I/O, no async runtime; every other crate may depend on
+//! this one, so it stays light.
+
+pub use k8s_openapi;
+
+pub mod field;
+pub mod kinds;
+pub mod quantity;
+pub mod selector;
+pub mod validation;
+pub mod defaults;
+pub mod manifest;
+
+pub use field::{FieldError, FieldErrors, FieldPath};
+pub use kinds::{ApiObject, KindInfo};
