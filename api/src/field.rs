@@ -92,7 +92,12 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn required(path: FieldPath, detail: impl Into<String>) -> Self {
-        FieldError { kind: FieldErrorType::Required, path, value: None, detail: detail.into() }
+        FieldError {
+            kind: FieldErrorType::Required,
+            path,
+            value: None,
+            detail: detail.into(),
+        }
     }
 
     /// An invalid string value; it is printed quoted.
@@ -106,7 +111,11 @@ impl FieldError {
     }
 
     /// An invalid non-string value (number, bool); printed as is.
-    pub fn invalid_raw(path: FieldPath, value: impl fmt::Display, detail: impl Into<String>) -> Self {
+    pub fn invalid_raw(
+        path: FieldPath,
+        value: impl fmt::Display,
+        detail: impl Into<String>,
+    ) -> Self {
         FieldError {
             kind: FieldErrorType::Invalid,
             path,
@@ -135,7 +144,12 @@ impl FieldError {
     }
 
     pub fn forbidden(path: FieldPath, detail: impl Into<String>) -> Self {
-        FieldError { kind: FieldErrorType::Forbidden, path, value: None, detail: detail.into() }
+        FieldError {
+            kind: FieldErrorType::Forbidden,
+            path,
+            value: None,
+            detail: detail.into(),
+        }
     }
 
     pub fn too_long(path: FieldPath, max: usize) -> Self {

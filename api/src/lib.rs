@@ -8,13 +8,13 @@
 
 pub use k8s_openapi;
 
+pub mod defaults;
 pub mod field;
 pub mod kinds;
+pub mod manifest;
 pub mod quantity;
 pub mod selector;
 pub mod validation;
-pub mod defaults;
-pub mod manifest;
 
 pub use field::{FieldError, FieldErrors, FieldPath};
-pub use kinds::{ApiObject, KindInfo};
+pub use kinds::{ALL_KINDS, ApiObject, KindInfo, kind_by_api_version_kind, kind_by_plural};

@@ -1,1 +1,1 @@
-//! (filled in below)
+//! Parsing YAML and JSON manifests into typed objects of any served kind.

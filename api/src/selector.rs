@@ -1,1 +1,1 @@
-//! (filled in below)
+//! Label selectors, node selector terms and field selectors.
