@@ -18,7 +18,15 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+mod codec;
+mod engine;
+mod memory;
+mod mvcc;
+mod redb_backend;
+mod watch;
 
 pub use bytes_alias::Bytes;
 
@@ -105,7 +113,11 @@ pub struct Compare {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Write `value`; `lease` 0 detaches the key from any lease.
-    Put { key: String, value: Bytes, lease: LeaseId },
+    Put {
+        key: String,
+        value: Bytes,
+        lease: LeaseId,
+    },
     /// Delete one key (no-op if absent).
     Delete { key: String },
     /// Delete every key with this prefix.
@@ -128,10 +140,17 @@ pub struct Txn {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OpResult {
     /// The key as written, and its previous value if any.
-    Put { kv: KeyValue, prev: Option<KeyValue> },
+    Put {
+        kv: KeyValue,
+        prev: Option<KeyValue>,
+    },
     /// The keys deleted, with their last values.
-    Delete { deleted: Vec<KeyValue> },
-    Get { kv: Option<KeyValue> },
+    Delete {
+        deleted: Vec<KeyValue>,
+    },
+    Get {
+        kv: Option<KeyValue>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -167,9 +186,15 @@ pub type WatchReceiver = tokio::sync::mpsc::Receiver<Result<Vec<Event>, StoreErr
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
     #[error("revision {requested} has been compacted (compacted up to {compacted})")]
-    Compacted { requested: Revision, compacted: Revision },
+    Compacted {
+        requested: Revision,
+        compacted: Revision,
+    },
     #[error("revision {requested} is in the future (current {current})")]
-    FutureRevision { requested: Revision, current: Revision },
+    FutureRevision {
+        requested: Revision,
+        current: Revision,
+    },
     #[error("lease {0} not found")]
     LeaseNotFound(LeaseId),
     #[error("invalid ttl {ttl_seconds}: must be positive")]
@@ -192,7 +217,49 @@ pub enum StoreError {
 pub enum Backend {
     Memory,
     /// Embedded durable store in this directory.
-    Redb { data_dir: std::path::PathBuf },
+    Redb {
+        data_dir: std::path::PathBuf,
+    },
+}
+
+/// A backend name that [`Backend::parse`] does not know.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("unknown store backend {0:?}: expected \"memory\" or \"redb\"")]
+pub struct UnknownBackend(pub String);
+
+impl Backend {
+    /// Parse a backend name as given on a command line: `"memory"`, or
+    /// `"redb"` (stored in `data_dir`).
+    pub fn parse(
+        name: &str,
+        data_dir: impl Into<std::path::PathBuf>,
+    ) -> Result<Backend, UnknownBackend> {
+        match name {
+            "memory" => Ok(Backend::Memory),
+            "redb" => Ok(Backend::Redb {
+                data_dir: data_dir.into(),
+            }),
+            other => Err(UnknownBackend(other.to_string())),
+        }
+    }
+}
+
+/// Test hook for durable backends: while failing is switched on, every
+/// commit is aborted and its writers get [`StoreError::Io`].
+#[derive(Clone, Debug, Default)]
+pub struct FaultInjection {
+    /// Shared with the commit thread, which reads it before each commit.
+    fail_commits: Arc<AtomicBool>,
+}
+
+impl FaultInjection {
+    pub fn set_fail_commits(&self, fail: bool) {
+        self.fail_commits.store(fail, Ordering::SeqCst);
+    }
+
+    pub(crate) fn fail_commits(&self) -> bool {
+        self.fail_commits.load(Ordering::SeqCst)
+    }
 }
 
 /// Timers and limits; tests shorten the timers.
@@ -210,6 +277,13 @@ pub struct StoreConfig {
     /// Capacity (in batches) of each watcher's channel before it is caught
     /// up from history instead of being sent to directly.
     pub watch_channel_batches: usize,
+    /// Largest key accepted, in bytes.
+    pub max_key_bytes: usize,
+    /// Durable backends: most write requests applied in one commit (one
+    /// fsync). 1 means one fsync per write.
+    pub max_commit_batch: usize,
+    /// Durable backends: test hook to make commits fail.
+    pub fault_injection: Option<FaultInjection>,
 }
 
 impl Default for StoreConfig {
@@ -220,6 +294,9 @@ impl Default for StoreConfig {
             auto_compact_interval: Duration::from_secs(60),
             max_value_bytes: 4 * 1024 * 1024,
             watch_channel_batches: 1024,
+            max_key_bytes: 64 * 1024,
+            max_commit_batch: 1024,
+            fault_injection: None,
         }
     }
 }
@@ -257,15 +334,26 @@ pub trait Store: Send + Sync + 'static {
 /// Convenience operations every backend gets for free.
 pub trait StoreExt: Store {
     fn get(&self, key: &str) -> StoreFuture<'_, Option<KeyValue>> {
-        let req = RangeRequest { prefix: key.to_string(), exact: true, ..Default::default() };
+        let req = RangeRequest {
+            prefix: key.to_string(),
+            exact: true,
+            ..Default::default()
+        };
         Box::pin(async move { Ok(self.range(req).await?.kvs.into_iter().next()) })
     }
 
     /// Create `key` only if absent. Returns `Ok(None)` if it already existed.
     fn create(&self, key: &str, value: Bytes, lease: LeaseId) -> StoreFuture<'_, Option<KeyValue>> {
         let txn = Txn {
-            compares: vec![Compare { key: key.to_string(), target: CompareTarget::ModRevision(0) }],
-            success: vec![Op::Put { key: key.to_string(), value, lease }],
+            compares: vec![Compare {
+                key: key.to_string(),
+                target: CompareTarget::ModRevision(0),
+            }],
+            success: vec![Op::Put {
+                key: key.to_string(),
+                value,
+                lease,
+            }],
             failure: vec![],
         };
         Box::pin(async move { Ok(put_result(self.txn(txn).await?)) })
@@ -280,8 +368,15 @@ pub trait StoreExt: Store {
         lease: LeaseId,
     ) -> StoreFuture<'_, Option<KeyValue>> {
         let txn = Txn {
-            compares: vec![Compare { key: key.to_string(), target: CompareTarget::ModRevision(expected) }],
-            success: vec![Op::Put { key: key.to_string(), value, lease }],
+            compares: vec![Compare {
+                key: key.to_string(),
+                target: CompareTarget::ModRevision(expected),
+            }],
+            success: vec![Op::Put {
+                key: key.to_string(),
+                value,
+                lease,
+            }],
             failure: vec![],
         };
         Box::pin(async move { Ok(put_result(self.txn(txn).await?)) })
@@ -291,10 +386,19 @@ pub trait StoreExt: Store {
     /// Returns the deleted key, or `Ok(None)` on mismatch or absence.
     fn delete(&self, key: &str, expected: Option<Revision>) -> StoreFuture<'_, Option<KeyValue>> {
         let compares = match expected {
-            Some(rev) => vec![Compare { key: key.to_string(), target: CompareTarget::ModRevision(rev) }],
+            Some(rev) => vec![Compare {
+                key: key.to_string(),
+                target: CompareTarget::ModRevision(rev),
+            }],
             None => vec![],
         };
-        let txn = Txn { compares, success: vec![Op::Delete { key: key.to_string() }], failure: vec![] };
+        let txn = Txn {
+            compares,
+            success: vec![Op::Delete {
+                key: key.to_string(),
+            }],
+            failure: vec![],
+        };
         Box::pin(async move {
             let resp = self.txn(txn).await?;
             if !resp.succeeded {
@@ -322,7 +426,20 @@ fn put_result(resp: TxnResponse) -> Option<KeyValue> {
 
 /// Open a store. For `Backend::Redb` the directory is created if missing and
 /// existing data (revision, keys, leases, recent history) is recovered.
+///
+/// Background work (lease expiry, compaction, watch catch-up) runs on the
+/// calling tokio runtime if there is one, else on a small runtime owned by
+/// the store.
 pub fn open(backend: &Backend, config: StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
-    let _ = (backend, config);
-    Err(StoreError::Closed)
+    let runtime = engine::BackgroundRuntime::current_or_new()?;
+    match backend {
+        Backend::Memory => {
+            let shared = engine::Shared::new(mvcc::Core::new(), config, runtime.handle());
+            let committer = memory::MemoryCommitter {
+                shared: shared.clone(),
+            };
+            Ok(engine::Engine::start(shared, committer, runtime))
+        }
+        Backend::Redb { data_dir } => redb_backend::open(data_dir, config, runtime),
+    }
 }
