@@ -3,14 +3,19 @@
 //! This module owns the generic entry points; one submodule per kind group
 //! owns that group's rules, and `meta` owns names, labels and metadata.
 
+mod apps;
 mod meta;
 mod other;
+mod pod;
+mod services;
 
 pub use meta::{
     NameRule, TOTAL_ANNOTATION_SIZE_LIMIT, validate_dns1035_label, validate_dns1123_label,
     validate_dns1123_subdomain, validate_label_value, validate_labels, validate_object_meta,
     validate_object_meta_update, validate_qualified_name,
 };
+pub use pod::{validate_pod_spec, validate_pod_template};
+pub use services::{HIGHEST_USER_DEFINABLE_PRIORITY, NODE_PORT_RANGE};
 
 use crate::{ApiObject, FieldErrors, FieldPath};
 
@@ -64,4 +69,52 @@ pub(crate) fn validate_update<T: ValidateKind>(object: &T, old: &T) -> Result<()
     );
     object.validate_kind_update(old, &mut errors);
     errors.into_result()
+}
+
+/// Reports a negative integer field with Kubernetes' wording.
+pub(crate) fn non_negative(value: Option<i64>, path: &FieldPath, errors: &mut FieldErrors) {
+    if let Some(value) = value.filter(|v| *v < 0) {
+        errors.push(crate::FieldError::invalid_raw(
+            path.clone(),
+            value,
+            "must be greater than or equal to 0",
+        ));
+    }
+}
+
+/// Reports a port number outside 1–65535.
+pub(crate) fn port_number(value: i32, path: &FieldPath, errors: &mut FieldErrors) {
+    if !(1..=65535).contains(&value) {
+        errors.push(crate::FieldError::invalid_raw(
+            path.clone(),
+            value,
+            "must be between 1 and 65535, inclusive",
+        ));
+    }
+}
+
+/// Reports a value outside an enum; `None` is allowed only when `required` is false.
+pub(crate) fn one_of(
+    value: Option<&str>,
+    supported: &[&str],
+    required: bool,
+    path: &FieldPath,
+    errors: &mut FieldErrors,
+) {
+    match value {
+        None | Some("") if required => errors.push(crate::FieldError::required(path.clone(), "")),
+        None | Some("") => {}
+        Some(value) if supported.contains(&value) => {}
+        Some(value) => errors.push(crate::FieldError::not_supported(
+            path.clone(),
+            value,
+            supported,
+        )),
+    }
+}
+
+/// Formats labels the way Go prints a `map[string]string` in field errors.
+pub(crate) fn go_map(labels: &std::collections::BTreeMap<String, String>) -> String {
+    let entries: Vec<String> = labels.iter().map(|(k, v)| format!("{k:?}:{v:?}")).collect();
+    format!("map[string]string{{{}}}", entries.join(", "))
 }
