@@ -344,11 +344,18 @@ fn validate_job_spec(spec: &JobSpec, path: &FieldPath, errors: &mut FieldErrors)
         .spec
         .as_ref()
         .and_then(|s| s.restart_policy.as_deref());
-    if !matches!(policy, Some("OnFailure" | "Never")) {
-        errors.push(FieldError::required(
-            template_path.child("spec").child("restartPolicy"),
+    let policy_path = template_path.child("spec").child("restartPolicy");
+    match policy {
+        Some("OnFailure" | "Never") => {}
+        None | Some("") => errors.push(FieldError::required(
+            policy_path,
             "valid values: \"OnFailure\", \"Never\"",
-        ));
+        )),
+        Some(other) => errors.push(FieldError::not_supported(
+            policy_path,
+            other,
+            &["OnFailure", "Never"],
+        )),
     }
     if let Some(selector) = &spec.selector {
         validate_label_selector(selector, &path.child("selector"), errors);
