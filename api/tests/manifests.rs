@@ -1,6 +1,9 @@
 //! Every fixture in `tests/fixtures/` parses, validates after defaults, and
 //! round-trips through YAML and JSON keeping every field Skiff models.
 
+// Helpers here are test code: a broken fixture should fail loudly.
+#![allow(clippy::unwrap_used, reason = "test helpers")]
+
 use std::path::PathBuf;
 
 use api::manifest::{AnyObject, parse_manifest, to_json, to_yaml};
