@@ -1,1 +1,35 @@
-//! placeholder
+//! The apiserver: Kubernetes object semantics over the store, served as
+//! one generic gRPC service (see `client/proto/skiff.proto`).
+//!
+//! A request names a resource plural; the kind table (`registry`) maps it to
+//! the typed defaults and validation of that kind, and everything else —
+//! metadata, optimistic concurrency, finalizers, grace periods, admission,
+//! service allocations, event dedup — works on the JSON form of objects.
+//! Watches are served from per-resource watch caches (`watch_cache`).
+//!
+//! **Invariant:** only this crate touches the store; nothing is stored when a
+//! request fails. **Boundary:** errors become gRPC statuses in one place
+//! (`error.rs`).
+
+mod admission;
+mod allocator;
+mod bind;
+mod config;
+mod create;
+mod delete;
+mod error;
+mod events;
+mod filter;
+mod keys;
+mod list;
+mod object;
+mod registry;
+mod server;
+mod service;
+mod state;
+mod update;
+mod watch_cache;
+
+pub use config::{CidrParseError, Config, DEFAULT_MAX_REQUEST_BYTES, Ipv4Net};
+pub use error::ApiError;
+pub use server::{RunError, run};

@@ -1,1 +1,21 @@
-//! placeholder
+//! The one client every Skiff component uses to talk to the apiserver.
+//!
+//! [`Client`] is a typed wrapper over the generic gRPC service in
+//! `proto/skiff.proto`: each call is generic over an [`api::ApiObject`] kind,
+//! which names the resource plural, and objects travel as Kubernetes JSON.
+//! Errors come back as [`Error`], one variant per condition a caller acts on
+//! (conflict → re-read and retry, too old → relist, ...).
+//!
+//! The raw generated messages and stubs live in [`proto`]; the apiserver
+//! implements [`proto::api_server::Api`].
+
+mod client;
+mod error;
+mod params;
+pub mod proto;
+mod watch;
+
+pub use client::{Client, DeleteOutcome, ObjectList};
+pub use error::{Error, Result};
+pub use params::{Binding, DeleteParams, ListParams, PropagationPolicy, WatchParams};
+pub use watch::{WatchEvent, WatchStream};

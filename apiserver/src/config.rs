@@ -1,0 +1,132 @@
+//! Apiserver configuration: every option with its default, in one place.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use store::Store;
+
+/// Largest request body accepted (an object, a patch, a batch), as Kubernetes' 3 MiB.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 3 * 1024 * 1024;
+
+/// How the apiserver runs. Build with [`Config::new`] and adjust fields.
+#[derive(Clone)]
+pub struct Config {
+    /// The store every object lives in; several apiservers may share one.
+    pub store: Arc<dyn Store>,
+    /// Service cluster IPs are allocated from this IPv4 range.
+    pub service_cluster_ip_range: Ipv4Net,
+    /// NodePorts are allocated from this inclusive range.
+    pub service_node_port_range: (u16, u16),
+    /// Events expire this long after their last update.
+    pub event_ttl: Duration,
+    /// Events kept per resource in the watch cache's window; a watch may start
+    /// from any resourceVersion inside it without touching the store.
+    pub watch_window_events: usize,
+    /// Batches buffered per watcher; a watcher further behind is closed with
+    /// a "too old, relist" error.
+    pub watch_buffer_batches: usize,
+    /// How often watchers that asked for bookmarks get one.
+    pub bookmark_interval: Duration,
+    /// Largest request accepted, in bytes.
+    pub max_request_bytes: usize,
+    /// Requests served at once; more wait.
+    pub max_in_flight_requests: usize,
+}
+
+impl Config {
+    pub fn new(store: Arc<dyn Store>) -> Config {
+        Config {
+            store,
+            service_cluster_ip_range: Ipv4Net {
+                addr: Ipv4Addr::new(127, 96, 0, 0),
+                prefix_len: 12,
+            },
+            service_node_port_range: (30000, 32767),
+            event_ttl: Duration::from_secs(3600),
+            watch_window_events: 100_000,
+            watch_buffer_batches: 1024,
+            bookmark_interval: Duration::from_secs(60),
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            max_in_flight_requests: 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("service_cluster_ip_range", &self.service_cluster_ip_range)
+            .field("service_node_port_range", &self.service_node_port_range)
+            .field("event_ttl", &self.event_ttl)
+            .field("watch_window_events", &self.watch_window_events)
+            .field("watch_buffer_batches", &self.watch_buffer_batches)
+            .field("bookmark_interval", &self.bookmark_interval)
+            .field("max_request_bytes", &self.max_request_bytes)
+            .field("max_in_flight_requests", &self.max_in_flight_requests)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An IPv4 network in CIDR form, e.g. `127.96.0.0/12`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ipv4Net {
+    pub addr: Ipv4Addr,
+    pub prefix_len: u8,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid IPv4 CIDR {0:?}: expected a.b.c.d/n with n in 8..=30")]
+pub struct CidrParseError(pub String);
+
+impl std::str::FromStr for Ipv4Net {
+    type Err = CidrParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let error = || CidrParseError(text.to_string());
+        let (addr, len) = text.split_once('/').ok_or_else(error)?;
+        let addr: Ipv4Addr = addr.parse().map_err(|_| error())?;
+        let prefix_len: u8 = len.parse().map_err(|_| error())?;
+        if !(8..=30).contains(&prefix_len) {
+            return Err(error());
+        }
+        let mask = u32::MAX << (32 - prefix_len);
+        Ok(Ipv4Net {
+            addr: Ipv4Addr::from(u32::from(addr) & mask),
+            prefix_len,
+        })
+    }
+}
+
+impl Ipv4Net {
+    /// Number of addresses, network and broadcast included.
+    pub fn size(&self) -> u32 {
+        1u32 << (32 - self.prefix_len)
+    }
+
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        let mask = u32::MAX << (32 - self.prefix_len);
+        u32::from(ip) & mask == u32::from(self.addr)
+    }
+
+    /// The `offset`-th address of the network.
+    pub fn nth(&self, offset: u32) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.addr).wrapping_add(offset))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_masks_cidr() {
+        let net: Ipv4Net = "127.96.1.2/12".parse().unwrap();
+        assert_eq!(net.addr, Ipv4Addr::new(127, 96, 0, 0));
+        assert_eq!(net.size(), 1 << 20);
+        assert!(net.contains(Ipv4Addr::new(127, 100, 0, 1)));
+        assert!(!net.contains(Ipv4Addr::new(127, 112, 0, 1)));
+        assert!("10.0.0.0".parse::<Ipv4Net>().is_err());
+        assert!("10.0.0.0/31".parse::<Ipv4Net>().is_err());
+    }
+}

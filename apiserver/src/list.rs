@@ -1,0 +1,132 @@
+//! Get and list: reads straight from the store, filtered by namespace,
+//! label and field selectors, paged by limit + continue token.
+//!
+//! The continue token is `<revision>:<last key>`, so every page of one list
+//! reads the same revision.
+
+use serde_json::Value;
+use store::{RangeRequest, Revision};
+
+use crate::error::ApiError;
+use crate::filter::Filter;
+use crate::keys;
+use crate::object;
+use crate::state::ApiState;
+
+/// What a list asks for.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ListOptions {
+    pub(crate) namespace: String,
+    pub(crate) label_selector: String,
+    pub(crate) field_selector: String,
+    pub(crate) limit: i64,
+    pub(crate) continue_token: String,
+    pub(crate) resource_version: String,
+}
+
+/// One page of a list.
+pub(crate) struct ListPage {
+    pub(crate) items: Vec<Value>,
+    pub(crate) revision: Revision,
+    /// "" when nothing remains.
+    pub(crate) continue_token: String,
+}
+
+impl ApiState {
+    pub(crate) async fn get(
+        &self,
+        plural: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, ApiError> {
+        let info = self.kinds.get(plural)?.info();
+        let key = keys::object_key(info, if info.namespaced { namespace } else { "" }, name);
+        match self.get_kv(&key).await? {
+            Some(kv) => object::from_store(&kv),
+            None => Err(ApiError::not_found(plural, name)),
+        }
+    }
+
+    pub(crate) async fn list(
+        &self,
+        plural: &str,
+        options: &ListOptions,
+    ) -> Result<ListPage, ApiError> {
+        let info = self.kinds.get(plural)?.info();
+        let namespace = if info.namespaced {
+            options.namespace.as_str()
+        } else {
+            ""
+        };
+        let filter = Filter::parse(
+            plural,
+            namespace,
+            &options.label_selector,
+            &options.field_selector,
+        )?;
+        let limit = usize::try_from(options.limit.max(0)).unwrap_or(usize::MAX);
+        let (mut revision, mut start_after) = parse_continue(&options.continue_token)?;
+        if revision.is_none() {
+            revision = object::parse_revision(&options.resource_version)?.filter(|rv| *rv > 0);
+        }
+        let prefix = keys::list_prefix(info, namespace);
+        let mut items = Vec::new();
+        loop {
+            let want = if limit == 0 {
+                0
+            } else {
+                (limit - items.len()).max(64)
+            };
+            let request = RangeRequest {
+                prefix: prefix.clone(),
+                start_after: start_after.clone(),
+                limit: want,
+                revision,
+                ..Default::default()
+            };
+            let page = self.store.range(request).await?;
+            revision = Some(page.revision);
+            let mut last_key = None;
+            for kv in &page.kvs {
+                last_key = Some(kv.key.clone());
+                let value = object::from_store(kv)?;
+                if filter.matches(&value) {
+                    items.push(value);
+                    if limit != 0 && items.len() == limit {
+                        break;
+                    }
+                }
+            }
+            let exhausted = !page.more && last_key.as_ref() == page.kvs.last().map(|kv| &kv.key);
+            let revision = page.revision;
+            if exhausted || last_key.is_none() {
+                return Ok(ListPage {
+                    items,
+                    revision,
+                    continue_token: String::new(),
+                });
+            }
+            if limit != 0 && items.len() == limit {
+                let token = last_key
+                    .map(|key| format!("{revision}:{key}"))
+                    .unwrap_or_default();
+                return Ok(ListPage {
+                    items,
+                    revision,
+                    continue_token: token,
+                });
+            }
+            start_after = last_key;
+        }
+    }
+}
+
+fn parse_continue(token: &str) -> Result<(Option<Revision>, Option<String>), ApiError> {
+    if token.is_empty() {
+        return Ok((None, None));
+    }
+    let bad = || ApiError::BadRequest(format!("invalid continue token {token:?}"));
+    let (revision, key) = token.split_once(':').ok_or_else(bad)?;
+    let revision: Revision = revision.parse().map_err(|_| bad())?;
+    Ok((Some(revision), Some(key.to_string())))
+}

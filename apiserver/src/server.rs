@@ -1,0 +1,85 @@
+//! [`run`]: serve the gRPC API on a bound listener until `shutdown` resolves.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use client::proto::api_server::ApiServer;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::Config;
+use crate::admission::SYSTEM_NAMESPACES;
+use crate::error::ApiError;
+use crate::service::ApiService;
+use crate::state::ApiState;
+
+/// Largest gRPC message accepted: batches of many objects. Single objects
+/// and patches are held to `Config::max_request_bytes` by the handlers, so
+/// oversized bodies fail with `ResourceExhausted`.
+const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Failure to start or serve.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("bootstrap objects: {0}")]
+    Bootstrap(#[source] ApiError),
+    #[error("serving gRPC: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then stops
+/// accepting, lets requests in progress finish and returns.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), RunError> {
+    let in_flight = Arc::new(Semaphore::new(config.max_in_flight_requests.max(1)));
+    let state = Arc::new(ApiState::new(config));
+    bootstrap(&state).await.map_err(RunError::Bootstrap)?;
+    let address = listener.local_addr().ok();
+    tracing::info!(?address, "apiserver serving");
+    let service = ApiService { state, in_flight };
+    let api = ApiServer::new(service)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(usize::MAX);
+    tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .add_service(api)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    tracing::info!("apiserver stopped");
+    Ok(())
+}
+
+/// Creates the system namespaces and built-in priority classes if absent.
+async fn bootstrap(state: &ApiState) -> Result<(), ApiError> {
+    let mut objects = Vec::new();
+    for namespace in SYSTEM_NAMESPACES {
+        objects.push((
+            "namespaces",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
+        ));
+    }
+    for (name, value) in [
+        ("system-node-critical", 2_000_001_000),
+        ("system-cluster-critical", 2_000_000_000),
+    ] {
+        objects.push((
+            "priorityclasses",
+            json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
+                   "value": value, "description": "Built-in priority class for critical pods."}),
+        ));
+    }
+    for (plural, object) in objects {
+        let body =
+            serde_json::to_vec(&object).map_err(|error| ApiError::Internal(error.to_string()))?;
+        match state.create(plural, "", &body).await {
+            Ok(_) | Err(ApiError::AlreadyExists { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,397 @@
+//! The gRPC face: `client::proto::api_server::Api` over [`ApiState`].
+//!
+//! Each method decodes its request, calls one handler, and encodes the
+//! result; `ApiError` becomes a `Status` through its one `From` impl.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use client::proto::{self, api_server::Api};
+use futures::{Stream, StreamExt, stream};
+use tokio::sync::Semaphore;
+use tonic::{Request, Response, Status};
+
+use crate::delete::DeleteOptions;
+use crate::error::ApiError;
+use crate::filter::Filter;
+use crate::list::ListOptions;
+use crate::object;
+use crate::state::ApiState;
+use crate::update::UpdateMode;
+use crate::watch_cache::{CachedEvent, EventType, WatchHandle, WatchMessage};
+
+/// Items of one batch request processed concurrently (their store writes
+/// share commits).
+const BATCH_CONCURRENCY: usize = 512;
+
+/// Events per wire message; larger fan-out batches are split.
+const EVENTS_PER_MESSAGE: usize = 1000;
+
+/// The service. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct ApiService {
+    pub(crate) state: Arc<ApiState>,
+    /// Bounds requests in progress (watch streams count only while starting).
+    pub(crate) in_flight: Arc<Semaphore>,
+}
+
+type ApiResult<T> = Result<Response<T>, Status>;
+
+impl ApiService {
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Status> {
+        self.in_flight
+            .acquire()
+            .await
+            .map_err(|_| Status::unavailable("apiserver is shutting down"))
+    }
+}
+
+fn object_response(value: &serde_json::Value) -> ApiResult<proto::ObjectResponse> {
+    Ok(Response::new(proto::ObjectResponse {
+        object: object::to_wire(value)?,
+    }))
+}
+
+fn item_result(
+    result: Result<serde_json::Value, ApiError>,
+    with_object: bool,
+) -> proto::ItemResult {
+    match result.and_then(|value| {
+        if with_object {
+            object::to_wire(&value)
+        } else {
+            Ok(Default::default())
+        }
+    }) {
+        Ok(object) => proto::ItemResult {
+            code: 0,
+            message: String::new(),
+            object,
+        },
+        Err(error) => {
+            let status = Status::from(error);
+            proto::ItemResult {
+                code: status.code() as i32,
+                message: status.message().to_string(),
+                object: Default::default(),
+            }
+        }
+    }
+}
+
+type WatchStream = Pin<Box<dyn Stream<Item = Result<proto::WatchBatch, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Api for ApiService {
+    async fn create(
+        &self,
+        request: Request<proto::CreateRequest>,
+    ) -> ApiResult<proto::ObjectResponse> {
+        let _permit = self.permit().await?;
+        let request = request.into_inner();
+        let created = self
+            .state
+            .create(&request.resource, &request.namespace, &request.object)
+            .await?;
+        object_response(&created)
+    }
+
+    async fn get(&self, request: Request<proto::GetRequest>) -> ApiResult<proto::ObjectResponse> {
+        let _permit = self.permit().await?;
+        let request = request.into_inner();
+        let value = self
+            .state
+            .get(&request.resource, &request.namespace, &request.name)
+            .await?;
+        object_response(&value)
+    }
+
+    async fn list(&self, request: Request<proto::ListRequest>) -> ApiResult<proto::ListResponse> {
+        let _permit = self.permit().await?;
+        let request = request.into_inner();
+        let options = ListOptions {
+            namespace: request.namespace,
+            label_selector: request.label_selector,
+            field_selector: request.field_selector,
+            limit: request.limit,
+            continue_token: request.continue_token,
+            resource_version: request.resource_version,
+        };
+        let page = self.state.list(&request.resource, &options).await?;
+        let items = page
+            .items
+            .iter()
+            .map(object::to_wire)
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(Response::new(proto::ListResponse {
+            items,
+            resource_version: page.revision.to_string(),
+            continue_token: page.continue_token,
+        }))
+    }
+
+    async fn update(
+        &self,
+        request: Request<proto::UpdateRequest>,
+    ) -> ApiResult<proto::ObjectResponse> {
+        let _permit = self.permit().await?;
+        let request = request.into_inner();
+        let value = self
+            .state
+            .update(
+                &request.resource,
+                &request.namespace,
+                &request.object,
+                UpdateMode::Main,
+            )
+            .await?;
+        object_response(&value)
+    }
+
+    async fn update_status(
+        &self,
+        request: Request<proto::UpdateRequest>,
+    ) -> ApiResult<proto::ObjectResponse> {
+        let _permit = self.permit().await?;
+        let request = request.into_inner();
+        let value = self
+            .state
+            .update(
+                &request.resource,
+                &request.namespace,
+                &request.object,
+                UpdateMode::Status,
+            )
+            .await?;
+        object_response(&value)
+    }
+
+    async fn patch(
+        &self,
+        request: Request<proto::PatchRequest>,
+    ) -> ApiResult<proto::ObjectResponse> {
+        let _permit = self.permit().await?;
+        let request = request.into_inner();
+        let value = self
+            .state
+            .patch(
+                &request.resource,
+                &request.namespace,
+                &request.name,
+                &request.patch,
+            )
+            .await?;
+        object_response(&value)
+    }
+
+    async fn delete(
+        &self,
+        request: Request<proto::DeleteRequest>,
+    ) -> ApiResult<proto::DeleteResponse> {
+        let _permit = self.permit().await?;
+        let request = request.into_inner();
+        let preconditions = request.preconditions.unwrap_or_default();
+        let options = DeleteOptions {
+            grace_period_seconds: request.grace_period_seconds,
+            precondition_uid: preconditions.uid,
+            precondition_resource_version: preconditions.resource_version,
+            propagation_policy: request.propagation_policy,
+        };
+        let deleted = self
+            .state
+            .delete(
+                &request.resource,
+                &request.namespace,
+                &request.name,
+                &options,
+            )
+            .await?;
+        Ok(Response::new(proto::DeleteResponse {
+            object: object::to_wire(&deleted.object)?,
+            deleted: deleted.gone,
+        }))
+    }
+
+    type WatchStream = WatchStream;
+
+    async fn watch(&self, request: Request<proto::WatchRequest>) -> ApiResult<WatchStream> {
+        let request = request.into_inner();
+        let (handle, initial) = {
+            let _permit = self.permit().await?;
+            self.start_watch(&request).await?
+        };
+        Ok(Response::new(watch_stream(initial, handle)))
+    }
+
+    async fn batch_create(
+        &self,
+        request: Request<proto::BatchCreateRequest>,
+    ) -> ApiResult<proto::BatchResponse> {
+        let _permit = self.permit().await?;
+        let request = request.into_inner();
+        let (resource, namespace) = (Arc::new(request.resource), Arc::new(request.namespace));
+        let results: Vec<proto::ItemResult> = stream::iter(request.objects)
+            .map(|object| {
+                let (state, resource, namespace) =
+                    (self.state.clone(), resource.clone(), namespace.clone());
+                async move { item_result(state.create(&resource, &namespace, &object).await, true) }
+            })
+            .buffered(BATCH_CONCURRENCY)
+            .collect()
+            .await;
+        Ok(Response::new(proto::BatchResponse { results }))
+    }
+
+    async fn bind(&self, request: Request<proto::BindRequest>) -> ApiResult<proto::ObjectResponse> {
+        let _permit = self.permit().await?;
+        let request = request.into_inner();
+        let pod = self
+            .state
+            .bind(&request.namespace, &request.pod, &request.node)
+            .await?;
+        object_response(&pod)
+    }
+
+    async fn batch_bind(
+        &self,
+        request: Request<proto::BatchBindRequest>,
+    ) -> ApiResult<proto::BatchResponse> {
+        let _permit = self.permit().await?;
+        let request = request.into_inner();
+        let results: Vec<proto::ItemResult> = stream::iter(request.bindings)
+            .map(|binding| {
+                let state = self.state.clone();
+                async move {
+                    item_result(
+                        state
+                            .bind(&binding.namespace, &binding.pod, &binding.node)
+                            .await,
+                        false,
+                    )
+                }
+            })
+            .buffered(BATCH_CONCURRENCY)
+            .collect()
+            .await;
+        Ok(Response::new(proto::BatchResponse { results }))
+    }
+}
+
+impl ApiService {
+    /// Registers the watch; for a watch without resourceVersion, first lists
+    /// every current object (sent as ADDED) and watches from the list.
+    async fn start_watch(
+        &self,
+        request: &proto::WatchRequest,
+    ) -> Result<(WatchHandle, Vec<proto::WatchEvent>), ApiError> {
+        let info = self.state.kinds.get(&request.resource)?.info();
+        let namespace = if info.namespaced {
+            request.namespace.as_str()
+        } else {
+            ""
+        };
+        let filter = Filter::parse(
+            info.plural,
+            namespace,
+            &request.label_selector,
+            &request.field_selector,
+        )?;
+        let from = object::parse_revision(&request.resource_version)?.unwrap_or(0);
+        if from > 0 {
+            let handle =
+                self.state
+                    .watch
+                    .watch(info.plural, filter, from, request.allow_bookmarks)?;
+            return Ok((handle, Vec::new()));
+        }
+        let options = ListOptions {
+            namespace: namespace.to_string(),
+            label_selector: request.label_selector.clone(),
+            field_selector: request.field_selector.clone(),
+            ..Default::default()
+        };
+        let page = self.state.list(info.plural, &options).await?;
+        let initial = page
+            .items
+            .iter()
+            .map(|item| {
+                Ok(proto::WatchEvent {
+                    r#type: proto::EventType::Added as i32,
+                    object: object::to_wire(item)?,
+                    resource_version: object::meta_str(item, "resourceVersion").to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        let handle =
+            self.state
+                .watch
+                .watch(info.plural, filter, page.revision, request.allow_bookmarks)?;
+        Ok((handle, initial))
+    }
+}
+
+fn wire_event(event: &CachedEvent) -> proto::WatchEvent {
+    let event_type = match event.event_type {
+        EventType::Added => proto::EventType::Added,
+        EventType::Modified => proto::EventType::Modified,
+        EventType::Deleted => proto::EventType::Deleted,
+    };
+    proto::WatchEvent {
+        r#type: event_type as i32,
+        object: event.wire.clone(),
+        resource_version: event.revision.to_string(),
+    }
+}
+
+fn chunks(events: Vec<proto::WatchEvent>) -> Vec<proto::WatchBatch> {
+    let mut batches = Vec::new();
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        batches.push(proto::WatchBatch {
+            events: events.by_ref().take(EVENTS_PER_MESSAGE).collect(),
+        });
+    }
+    batches
+}
+
+/// The stream of one watch: initial objects, the window backlog, then live
+/// messages; ends with "too old" if the watcher was dropped for lagging.
+fn watch_stream(initial: Vec<proto::WatchEvent>, handle: WatchHandle) -> WatchStream {
+    let WatchHandle {
+        backlog,
+        receiver,
+        overflowed,
+    } = handle;
+    let mut first = initial;
+    first.extend(backlog.iter().map(|event| wire_event(event)));
+    let head = stream::iter(chunks(first).into_iter().map(Ok));
+    let live = futures::stream::unfold(receiver, |mut receiver| async move {
+        let message = receiver.recv().await?;
+        let batches = match message {
+            WatchMessage::Events(events) => {
+                chunks(events.iter().map(|event| wire_event(event)).collect())
+            }
+            WatchMessage::Bookmark(revision) => vec![proto::WatchBatch {
+                events: vec![proto::WatchEvent {
+                    r#type: proto::EventType::Bookmark as i32,
+                    object: Default::default(),
+                    resource_version: revision.to_string(),
+                }],
+            }],
+        };
+        Some((stream::iter(batches.into_iter().map(Ok)), receiver))
+    })
+    .flatten();
+    let tail = stream::once(async move {
+        if overflowed.load(Ordering::Acquire) {
+            Some(Err(Status::from(ApiError::TooOld(
+                "the watcher fell behind".to_string(),
+            ))))
+        } else {
+            None
+        }
+    })
+    .filter_map(|item| async move { item });
+    Box::pin(head.chain(live).chain(tail))
+}

@@ -1,0 +1,57 @@
+//! [`ApiState`]: what every handler shares — the store, the kind table, the
+//! watch caches and the event lease — plus small store helpers.
+
+use std::sync::Arc;
+
+use store::{KeyValue, Store, StoreExt, TxnResponse};
+
+use crate::Config;
+use crate::error::ApiError;
+use crate::events::EventLeases;
+use crate::registry::KindTable;
+use crate::watch_cache::WatchCaches;
+
+/// Shared state of one apiserver. Handlers are `impl ApiState` blocks, one
+/// file per verb.
+pub(crate) struct ApiState {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) config: Config,
+    pub(crate) kinds: KindTable,
+    /// One cache per watched resource, created on first watch.
+    pub(crate) watch: WatchCaches,
+    /// The lease new events are attached to, rotated as it ages.
+    pub(crate) events: EventLeases,
+}
+
+impl ApiState {
+    pub(crate) fn new(config: Config) -> ApiState {
+        ApiState {
+            store: config.store.clone(),
+            watch: WatchCaches::new(config.store.clone(), &config),
+            events: EventLeases::new(config.event_ttl),
+            kinds: KindTable::new(),
+            config,
+        }
+    }
+
+    /// Rejects request bodies over the configured limit.
+    pub(crate) fn check_size(&self, size: usize) -> Result<(), ApiError> {
+        let limit = self.config.max_request_bytes;
+        if size > limit {
+            return Err(ApiError::TooLarge { size, limit });
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn get_kv(&self, key: &str) -> Result<Option<KeyValue>, ApiError> {
+        Ok(self.store.get(key).await?)
+    }
+
+    pub(crate) async fn txn(&self, txn: store::Txn) -> Result<TxnResponse, ApiError> {
+        Ok(self.store.txn(txn).await?)
+    }
+}
+
+/// Retries of a compare-and-swap that lost a race with another writer
+/// before the request fails with a conflict.
+pub(crate) const CAS_RETRIES: usize = 16;

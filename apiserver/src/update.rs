@@ -1,0 +1,203 @@
+//! Update, update-status and JSON merge patch, all through one
+//! compare-and-swap on the stored object's mod revision.
+
+use serde_json::Value;
+use store::{CompareTarget, KeyValue, Op, Txn};
+
+use crate::allocator;
+use crate::error::ApiError;
+use crate::keys;
+use crate::object;
+use crate::registry::copy_status;
+use crate::state::{ApiState, CAS_RETRIES};
+
+/// Which part of the object an update may change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UpdateMode {
+    /// Everything but status (for kinds with a status subresource).
+    Main,
+    /// Only status.
+    Status,
+}
+
+/// Metadata fields only the server writes; an update keeps the stored ones.
+const SERVER_OWNED_META: [&str; 6] = [
+    "uid",
+    "creationTimestamp",
+    "generation",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "namespace",
+];
+
+impl ApiState {
+    pub(crate) async fn update(
+        &self,
+        plural: &str,
+        namespace: &str,
+        body: &[u8],
+        mode: UpdateMode,
+    ) -> Result<Value, ApiError> {
+        self.check_size(body.len())?;
+        let info = self.kinds.get(plural)?.info();
+        let mut value = object::parse_object(body)?;
+        object::check_type(&mut value, info)?;
+        let name = object::name(&value).to_string();
+        if name.is_empty() {
+            return Err(ApiError::BadRequest(
+                "metadata.name is required for an update".to_string(),
+            ));
+        }
+        let namespace = if info.namespaced {
+            namespace_of(namespace, &value)?
+        } else {
+            String::new()
+        };
+        let key = keys::object_key(info, &namespace, &name);
+        let Some(current) = self.get_kv(&key).await? else {
+            return Err(ApiError::not_found(plural, &name));
+        };
+        let expected = object::resource_version(&value)?;
+        if expected.is_some_and(|rv| rv != current.mod_revision) {
+            return Err(ApiError::modified(plural, &name));
+        }
+        self.replace(plural, &current, value, mode).await
+    }
+
+    /// Applies a JSON merge patch to the stored object. Without a
+    /// resourceVersion in the patch, a lost race re-reads and re-applies.
+    pub(crate) async fn patch(
+        &self,
+        plural: &str,
+        namespace: &str,
+        name: &str,
+        patch: &[u8],
+    ) -> Result<Value, ApiError> {
+        self.check_size(patch.len())?;
+        let info = self.kinds.get(plural)?.info();
+        let patch: Value = serde_json::from_slice(patch)
+            .map_err(|error| ApiError::BadRequest(format!("invalid merge patch: {error}")))?;
+        let pinned = patch
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .is_some();
+        let key = keys::object_key(info, if info.namespaced { namespace } else { "" }, name);
+        for _ in 0..CAS_RETRIES {
+            let Some(current) = self.get_kv(&key).await? else {
+                return Err(ApiError::not_found(plural, name));
+            };
+            let mut value = object::from_store(&current)?;
+            json_patch::merge(&mut value, &patch);
+            let expected = object::resource_version(&value)?;
+            if expected.is_some_and(|rv| rv != current.mod_revision) {
+                return Err(ApiError::modified(plural, name));
+            }
+            match self
+                .replace(plural, &current, value, UpdateMode::Main)
+                .await
+            {
+                Err(ApiError::Conflict { .. }) if !pinned => continue,
+                result => return result,
+            }
+        }
+        Err(ApiError::modified(plural, name))
+    }
+
+    /// Replaces the stored object `current` with `value` (already checked
+    /// for kind, name and resourceVersion).
+    async fn replace(
+        &self,
+        plural: &str,
+        current: &KeyValue,
+        mut value: Value,
+        mode: UpdateMode,
+    ) -> Result<Value, ApiError> {
+        let kind = self.kinds.get(plural)?.clone();
+        let info = kind.info();
+        let old = object::from_store(current)?;
+        if mode == UpdateMode::Status {
+            // Only status changes: start from the stored object.
+            let mut merged = old.clone();
+            copy_status(&mut merged, &value);
+            value = merged;
+        } else {
+            if info.has_status {
+                copy_status(&mut value, &old);
+            }
+            let old_meta = old
+                .get("metadata")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            let meta = object::meta_mut(&mut value);
+            for field in SERVER_OWNED_META {
+                match old_meta.get(field) {
+                    Some(stored) => meta.insert(field.to_string(), stored.clone()),
+                    None => meta.remove(field),
+                };
+            }
+        }
+        self.admit_update(info, &value).await?;
+        let mut value = kind.prepare_update(value, &old)?;
+        if mode == UpdateMode::Main && value.get("spec") != old.get("spec") {
+            let generation = old
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            object::set_meta(&mut value, "generation", Value::from(generation + 1));
+        }
+        let name = object::name(&value).to_string();
+        let mut txn = Txn {
+            compares: vec![store::Compare {
+                key: current.key.clone(),
+                target: CompareTarget::ModRevision(current.mod_revision),
+            }],
+            ..Default::default()
+        };
+        let finished = object::is_deleting(&old)
+            && object::finalizers(&value).is_empty()
+            && !pod_in_grace(&old);
+        if finished {
+            // The last finalizer of a deleting object is gone: delete it.
+            txn.success.push(Op::Delete {
+                key: current.key.clone(),
+            });
+            if plural == "services" {
+                txn.success.extend(allocator::release_ops(&old));
+            }
+        } else {
+            txn.success.push(Op::Put {
+                key: current.key.clone(),
+                value: object::to_store(&value)?,
+                lease: current.lease,
+            });
+        }
+        let response = self.txn(txn).await?;
+        if !response.succeeded {
+            return Err(ApiError::modified(plural, &name));
+        }
+        object::set_resource_version(&mut value, response.revision);
+        Ok(value)
+    }
+}
+
+/// A pod whose deletion waits for its kubelet (grace period) is not deleted
+/// just because it has no finalizers.
+fn pod_in_grace(old: &Value) -> bool {
+    old.pointer("/metadata/deletionGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .is_some_and(|grace| grace > 0)
+}
+
+/// The namespace of an update: the request's, which the object must match.
+fn namespace_of(request: &str, value: &Value) -> Result<String, ApiError> {
+    let given = object::namespace(value);
+    match (request.is_empty(), given.is_empty()) {
+        (false, false) if request != given => Err(ApiError::BadRequest(format!(
+            "the namespace of the provided object ({given:?}) does not match the namespace sent on the request ({request:?})"
+        ))),
+        (false, _) => Ok(request.to_string()),
+        (true, false) => Ok(given.to_string()),
+        (true, true) => Ok("default".to_string()),
+    }
+}

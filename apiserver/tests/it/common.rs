@@ -1,0 +1,150 @@
+//! Test harness: start an in-process apiserver on port 0, object builders,
+//! and waiting on conditions with deadlines.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::k8s_openapi::api::core::v1::{Node, Pod};
+use apiserver::Config;
+use client::Client;
+use serde_json::json;
+use store::Store;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running apiserver; shut down on drop.
+pub(crate) struct TestServer {
+    pub(crate) client: Client,
+    pub(crate) store: Arc<dyn Store>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Stops the server and waits for it to finish.
+    pub(crate) async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+pub(crate) fn memory_store() -> Arc<dyn Store> {
+    store::open(&store::Backend::Memory, store::StoreConfig::default()).unwrap()
+}
+
+/// An apiserver on a fresh memory store with default config.
+pub(crate) async fn start() -> TestServer {
+    start_with(Config::new(memory_store())).await
+}
+
+pub(crate) async fn start_with(config: Config) -> TestServer {
+    let store = config.store.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        apiserver::run(listener, config, async move {
+            let _ = signal.await;
+        })
+        .await
+        .unwrap();
+    });
+    let client = Client::connect(format!("http://{address}")).await.unwrap();
+    // The server bootstraps before serving; wait until it answers.
+    wait_until(Duration::from_secs(10), || {
+        let client = client.clone();
+        async move {
+            client
+                .get::<api::k8s_openapi::api::core::v1::Namespace>("", "default")
+                .await
+                .is_ok()
+        }
+    })
+    .await;
+    TestServer {
+        client,
+        store,
+        shutdown: Some(shutdown),
+        task: Some(task),
+    }
+}
+
+/// Polls `condition` until true; panics after `deadline`.
+pub(crate) async fn wait_until<F, Fut>(deadline: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "condition not met within {deadline:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub(crate) fn pod(name: &str) -> Pod {
+    serde_json::from_value(json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "c", "image": "nginx",
+                 "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}
+    }))
+    .unwrap()
+}
+
+pub(crate) fn node(name: &str) -> Node {
+    serde_json::from_value(json!({
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name},
+        "status": {"capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+                   "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}
+    }))
+    .unwrap()
+}
+
+pub(crate) fn rv<K: api::ApiObject>(object: &K) -> i64 {
+    object
+        .metadata()
+        .resource_version
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Number of keys under a store prefix (to check nothing was stored).
+pub(crate) async fn count_keys(store: &Arc<dyn Store>, prefix: &str) -> usize {
+    store
+        .range(store::RangeRequest {
+            prefix: prefix.to_string(),
+            count_only: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .count
+}

@@ -1,0 +1,15 @@
+//! Integration tests of the apiserver through its gRPC client: in-process
+//! servers on 127.0.0.1:0, one test binary of modules.
+
+// Reason: test helpers outside #[test] functions may panic on setup failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod conflicts;
+mod crud;
+mod lifecycle;
+mod rejects;
+mod restart;
+mod scale;
+mod services;
+mod watch;
