@@ -1,0 +1,8 @@
+//! End-to-end tests that start the real `apiserver` binary: one test binary
+//! of modules. Test names start with `e2e_` so nextest runs them serially.
+
+// Reason: test helpers outside #[test] functions may panic on setup failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod apiserver;
+mod process;
