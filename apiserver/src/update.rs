@@ -137,6 +137,9 @@ impl ApiState {
                 };
             }
         }
+        if plural == "services" && mode == UpdateMode::Main {
+            keep_service_allocations(&mut value, &old)?;
+        }
         self.admit_update(info, &value).await?;
         let mut value = kind.prepare_update(value, &old)?;
         if mode == UpdateMode::Main && value.get("spec") != old.get("spec") {
@@ -200,4 +203,51 @@ fn namespace_of(request: &str, value: &Value) -> Result<String, ApiError> {
         (true, false) => Ok(given.to_string()),
         (true, true) => Ok("default".to_string()),
     }
+}
+
+/// A service update keeps its allocated cluster IP and nodePorts when the
+/// client leaves them empty, and may not change the cluster IP.
+fn keep_service_allocations(value: &mut Value, old: &Value) -> Result<(), ApiError> {
+    let old_ip = object::field_string(old, "/spec/clusterIP");
+    let new_ip = object::field_string(value, "/spec/clusterIP");
+    let spec = object::as_map(object::as_map(value).entry("spec").or_insert(Value::Null));
+    if new_ip.is_empty() {
+        if let Some(ip) = old.pointer("/spec/clusterIP") {
+            spec.insert("clusterIP".to_string(), ip.clone());
+        }
+        if let Some(ips) = old.pointer("/spec/clusterIPs") {
+            spec.insert("clusterIPs".to_string(), ips.clone());
+        }
+    } else if new_ip != old_ip {
+        let mut errors = api::FieldErrors::default();
+        errors.push(api::FieldError::invalid(
+            api::FieldPath::root("spec").child("clusterIPs").index(0),
+            &new_ip,
+            "may not change once set",
+        ));
+        return Err(ApiError::Invalid {
+            kind: "Service",
+            name: object::name(old).to_string(),
+            errors,
+        });
+    }
+    let old_ports = old
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(Value::Array(ports)) = spec.get_mut("ports") {
+        for port in ports.iter_mut() {
+            if port.get("nodePort").and_then(Value::as_u64).unwrap_or(0) != 0 {
+                continue;
+            }
+            let same = old_ports.iter().find(|old_port| {
+                old_port.get("port") == port.get("port") && old_port.get("name") == port.get("name")
+            });
+            if let Some(node_port) = same.and_then(|old_port| old_port.get("nodePort")) {
+                object::as_map(port).insert("nodePort".to_string(), node_port.clone());
+            }
+        }
+    }
+    Ok(())
 }

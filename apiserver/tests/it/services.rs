@@ -165,3 +165,31 @@ async fn two_apiservers_never_share_an_ip() {
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!(unique.len(), 50, "duplicate IPs: {all:?}");
 }
+
+#[tokio::test]
+async fn update_keeps_allocations() {
+    let server = start().await;
+    let client = &server.client;
+    let spec = json!({"type": "NodePort", "ports": [{"port": 80}]});
+    let created = client.create("default", &service("k", spec)).await.unwrap();
+    let created_spec = created.spec.clone().unwrap();
+    let mut changed = created.clone();
+    let changed_spec = changed.spec.as_mut().unwrap();
+    changed_spec.cluster_ip = None;
+    changed_spec.cluster_ips = None;
+    changed_spec.ports.as_mut().unwrap()[0].node_port = None;
+    let updated = client.update(&changed).await.unwrap().spec.unwrap();
+    assert_eq!(updated.cluster_ip, created_spec.cluster_ip);
+    assert_eq!(
+        updated.ports.unwrap()[0].node_port,
+        created_spec.ports.unwrap()[0].node_port
+    );
+    let mut moved = created.clone();
+    moved.metadata.resource_version = None;
+    moved.spec.as_mut().unwrap().cluster_ip = Some("127.96.0.99".into());
+    moved.spec.as_mut().unwrap().cluster_ips = None;
+    assert!(matches!(
+        client.update(&moved).await.unwrap_err(),
+        Error::Invalid(_)
+    ));
+}
