@@ -608,3 +608,138 @@ fn spread_constraint(
         )?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod_from_json(value: serde_json::Value) -> core::Pod {
+        serde_json::from_value(value).expect("valid pod")
+    }
+
+    #[test]
+    fn requests_follow_the_init_container_rule() {
+        // The reference example: inits {2, 1G}, {2, 3G}; containers {2, 1G}, {1, 1G} ⇒ 3 CPU, 3G.
+        let container = |name: &str, cpu: &str, memory: &str| serde_json::json!({"name": name, "image": "busybox", "resources": {"requests": {"cpu": cpu, "memory": memory}}});
+        let pod = pod_from_json(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "ns", "uid": "u1"},
+            "spec": {
+                "initContainers": [container("i1", "2", "1G"), container("i2", "2", "3G")],
+                "containers": [container("c1", "2", "1G"), container("c2", "1", "1G")],
+                "overhead": {"cpu": "250m"}
+            }
+        }));
+        let info = pod_info_from_pod(&pod).expect("converts");
+        assert_eq!(info.requests.milli_cpu, 3250);
+        assert_eq!(info.requests.memory_bytes, 3_000_000_000);
+        assert_eq!(info.container_count, 4);
+        assert_eq!(info.images, vec!["busybox:latest"; 4]);
+    }
+
+    #[test]
+    fn unset_requests_use_scoring_defaults_and_sidecars_add_up() {
+        let pod = pod_from_json(serde_json::json!({
+            "metadata": {"name": "p"},
+            "spec": {
+                "initContainers": [{"name": "sidecar", "restartPolicy": "Always",
+                    "resources": {"requests": {"cpu": "100m"}}}],
+                "containers": [{"name": "app", "image": "nginx:1.27",
+                    "resources": {"requests": {"memory": "64Mi", "example.com/gpu": "1"}},
+                    "ports": [{"containerPort": 80, "hostPort": 8080}]}],
+                "priority": 7,
+                "preemptionPolicy": "Never"
+            }
+        }));
+        let info = pod_info_from_pod(&pod).expect("converts");
+        assert_eq!(info.namespace, "default");
+        assert_eq!(info.requests.milli_cpu, 100);
+        assert_eq!(info.requests.extended_amount("example.com/gpu"), 1);
+        // The app container sets no CPU (100m default), the sidecar no memory (200Mi).
+        assert_eq!(info.nonzero_milli_cpu, 200);
+        assert_eq!(
+            info.nonzero_memory_bytes,
+            64 * 1024 * 1024 + 200 * 1024 * 1024
+        );
+        assert_eq!(info.host_ports[0].host_ip, "0.0.0.0");
+        assert_eq!(info.host_ports[0].port, 8080);
+        assert_eq!(info.priority, 7);
+        assert_eq!(info.preemption_policy, PreemptionPolicy::Never);
+        assert_eq!(info.images, vec!["nginx:1.27"]);
+    }
+
+    #[test]
+    fn affinity_terms_are_normalized() {
+        let pod = pod_from_json(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "team-a", "labels": {"app": "web", "pod-template-hash": "abc"}},
+            "spec": {
+                "containers": [{"name": "c"}],
+                "affinity": {
+                    "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "num", "operator": "Gt", "values": ["3"]}],
+                         "matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}},
+                    "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                        {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname"}]}
+                },
+                "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone",
+                    "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "web"}},
+                    "matchLabelKeys": ["pod-template-hash"]}],
+                "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoSchedule"}]
+            }
+        }));
+        let info = pod_info_from_pod(&pod).expect("converts");
+        let terms = info.required_node_terms.as_ref().expect("required terms");
+        assert_eq!(terms[0].match_expressions[0].operator, SelectorOperator::Gt);
+        assert_eq!(terms[0].match_fields[0].values, vec!["n1"]);
+        let anti = &info.required_anti_affinity[0];
+        assert_eq!(anti.namespaces, BTreeSet::from(["team-a".to_string()]));
+        assert!(anti.namespace_selector.is_none());
+        let spread = &info.topology_spread[0];
+        assert_eq!(spread.selector.requirements.len(), 2);
+        assert_eq!(spread.node_affinity_policy, InclusionPolicy::Honor);
+        assert_eq!(spread.node_taints_policy, InclusionPolicy::Ignore);
+        assert_eq!(info.tolerations[0].effect, Some(TaintEffect::NoSchedule));
+    }
+
+    #[test]
+    fn invalid_input_is_a_typed_error() {
+        let pod = pod_from_json(serde_json::json!({
+            "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "lots"}}}]}
+        }));
+        assert!(matches!(
+            pod_info_from_pod(&pod),
+            Err(ConvertError::InvalidQuantity { .. })
+        ));
+        let no_spec = core::Pod::default();
+        assert_eq!(
+            pod_info_from_pod(&no_spec),
+            Err(ConvertError::MissingField {
+                field: "spec".into()
+            })
+        );
+    }
+
+    #[test]
+    fn node_view_reads_allocatable_taints_and_images() {
+        let node: core::Node = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "n1", "labels": {"zone": "a"}},
+            "spec": {"unschedulable": true, "taints": [{"key": "k", "value": "v", "effect": "NoExecute"}]},
+            "status": {
+                "allocatable": {"cpu": "3500m", "memory": "15Gi", "pods": "110", "nvidia.com/gpu": "2"},
+                "images": [{"names": ["registry/app@sha256:1", "registry/app"], "sizeBytes": 1000}]
+            }
+        }))
+        .expect("valid node");
+        let info = node_info_from_node(&node).expect("converts");
+        assert_eq!(info.allocatable.milli_cpu, 3500);
+        assert_eq!(info.allocatable.memory_bytes, 15 * 1024 * 1024 * 1024);
+        assert_eq!(info.allocatable_pods, 110);
+        assert_eq!(info.allocatable.extended_amount("nvidia.com/gpu"), 2);
+        assert!(info.unschedulable);
+        assert_eq!(info.taints[0].effect, TaintEffect::NoExecute);
+        assert_eq!(
+            info.images[0].names,
+            vec!["registry/app@sha256:1", "registry/app:latest"]
+        );
+    }
+}

@@ -9,5 +9,9 @@ pub enum ConvertError {
     #[error("invalid value {value:?} for {field}")]
     InvalidValue { field: String, value: String },
     #[error("invalid quantity {quantity:?}")]
-    InvalidQuantity { quantity: String },
+    InvalidQuantity {
+        quantity: String,
+        #[source]
+        source: api::quantity::QuantityError,
+    },
 }

@@ -24,6 +24,7 @@ pub mod rng;
 pub mod schedule;
 pub mod status;
 pub mod table;
+pub mod workload;
 
 pub use batch::{BatchOutcome, schedule_batch};
 pub use cluster::{ClusterEvent, ClusterState, SnapshotReader};

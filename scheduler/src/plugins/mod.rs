@@ -32,3 +32,6 @@ pub fn default_normalize(scores: &mut [i64], reverse: bool) {
         };
     }
 }
+
+#[cfg(test)]
+mod tests;
