@@ -78,6 +78,7 @@ pub fn schedule_batch(
                         round_seed ^ (*index as u64).wrapping_mul(0x9e37_79b9),
                     ),
                     next_start_node_index: (base_start + slot * stride) % node_count,
+                    node_parallelism: false,
                 };
                 let decision = schedule_one(&frozen, pod, profile, &mut pod_context);
                 Some((*index, decision, pod_context.next_start_node_index))

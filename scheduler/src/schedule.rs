@@ -25,6 +25,9 @@ pub struct SchedulingContext {
     pub rng: SplitMix64,
     /// Where the next filter pass starts in the node order.
     pub next_start_node_index: usize,
+    /// Whether filtering and scoring may fan out over nodes with rayon
+    /// (batches turn this off: they already run one pod per thread).
+    pub node_parallelism: bool,
 }
 
 impl SchedulingContext {
@@ -32,6 +35,7 @@ impl SchedulingContext {
         SchedulingContext {
             rng: SplitMix64::new(seed),
             next_start_node_index: 0,
+            node_parallelism: true,
         }
     }
 }
@@ -135,7 +139,7 @@ pub fn filter_node(
         pod_topology_spread::filter(spread, record).map_err(plugin)?;
     }
     if let Some(inter_pod) = &prepared.inter_pod {
-        inter_pod_affinity::filter(inter_pod, record).map_err(plugin)?;
+        inter_pod_affinity::filter(snapshot, inter_pod, node, record).map_err(plugin)?;
     }
     Ok(())
 }
@@ -166,7 +170,12 @@ pub fn schedule_one(
     }
     let to_find = num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, node_count);
     let start = context.next_start_node_index % node_count;
-    let search = find_feasible(snapshot, &prepared, start, to_find);
+    let parallel_threshold = if context.node_parallelism {
+        profile.parallel_node_threshold
+    } else {
+        usize::MAX
+    };
+    let search = find_feasible(snapshot, &prepared, start, to_find, parallel_threshold);
     context.next_start_node_index = (start + search.evaluated) % node_count;
     if search.feasible.is_empty() {
         let rejections = search
@@ -192,7 +201,7 @@ pub fn schedule_one(
             node_version: snapshot.node_version(node),
         });
     }
-    let totals = score_nodes(snapshot, &prepared, &feasible);
+    let totals = score_nodes(snapshot, &prepared, &feasible, parallel_threshold);
     let (best, score) = select_host(&feasible, &totals, &mut context.rng);
     Decision::Scheduled(Placement {
         node: best,
@@ -222,6 +231,7 @@ pub fn find_feasible(
     prepared: &PreparedPod<'_>,
     start: usize,
     to_find: usize,
+    parallel_threshold: usize,
 ) -> FeasibleSearch {
     let order = snapshot.node_order();
     let node_count = order.len();
@@ -230,7 +240,7 @@ pub fn find_feasible(
         rejections: Vec::new(),
         evaluated: node_count,
     };
-    if node_count < prepared.profile.parallel_node_threshold {
+    if node_count < parallel_threshold {
         for position in 0..node_count {
             let node = order[(start + position) % node_count];
             match filter_node(snapshot, prepared, node) {
@@ -305,6 +315,20 @@ pub fn plugin_scores(
     prepared: &PreparedPod<'_>,
     feasible: &[NodeIdx],
 ) -> Vec<[i64; SCORE_PLUGINS]> {
+    plugin_scores_with(
+        snapshot,
+        prepared,
+        feasible,
+        prepared.profile.parallel_node_threshold,
+    )
+}
+
+fn plugin_scores_with(
+    snapshot: &Snapshot,
+    prepared: &PreparedPod<'_>,
+    feasible: &[NodeIdx],
+    parallel_threshold: usize,
+) -> Vec<[i64; SCORE_PLUGINS]> {
     let pod = prepared.pod;
     let profile = prepared.profile;
     let weights = &profile.weights;
@@ -353,7 +377,7 @@ pub fn plugin_scores(
             row[SCORE_SPREAD] = pod_topology_spread::score(snapshot, state, *node, record);
         }
         if let Some(state) = &inter_pod_state {
-            row[SCORE_INTER_POD] = inter_pod_affinity::score(state, record);
+            row[SCORE_INTER_POD] = inter_pod_affinity::score(snapshot, state, *node, record);
         }
         if weights.node_resources_fit > 0 {
             row[SCORE_FIT] =
@@ -367,7 +391,7 @@ pub fn plugin_scores(
         }
         row
     };
-    let mut rows: Vec<[i64; SCORE_PLUGINS]> = if feasible.len() >= profile.parallel_node_threshold {
+    let mut rows: Vec<[i64; SCORE_PLUGINS]> = if feasible.len() >= parallel_threshold {
         feasible.par_iter().with_min_len(256).map(row).collect()
     } else {
         feasible.iter().map(row).collect()
@@ -406,6 +430,7 @@ pub fn score_nodes(
     snapshot: &Snapshot,
     prepared: &PreparedPod<'_>,
     feasible: &[NodeIdx],
+    parallel_threshold: usize,
 ) -> Vec<i64> {
     let weights = &prepared.profile.weights;
     let weight_row = [
@@ -417,7 +442,7 @@ pub fn score_nodes(
         weights.balanced_allocation,
         weights.image_locality,
     ];
-    plugin_scores(snapshot, prepared, feasible)
+    plugin_scores_with(snapshot, prepared, feasible, parallel_threshold)
         .iter()
         .map(|row| {
             row.iter()

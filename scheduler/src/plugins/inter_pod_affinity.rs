@@ -15,46 +15,112 @@ use crate::table::snapshot::{NodeRecord, PodClass, Snapshot};
 /// Domain counts for one topology key.
 pub type DomainCounts = FastMap<StrId, i64>;
 
-/// PreFilter state of the incoming pod.
-#[derive(Clone, Debug, Default)]
-pub struct AffinityFilterState {
-    /// Per required affinity term: its key (`None`: no node has it) and counts.
-    pub affinity: Vec<(Option<StrId>, DomainCounts)>,
-    /// Whether any existing pod matched all affinity terms on a node with the key.
-    pub affinity_counts_empty: bool,
-    pub pod_matches_own_affinity: bool,
-    /// Per required anti-affinity term with a known key: counts.
-    pub anti_affinity: Vec<(StrId, DomainCounts)>,
-    /// Existing pods' anti-affinity terms matching this pod: per key, counts.
-    pub existing_anti_affinity: Vec<(StrId, DomainCounts)>,
+/// Matching-pod counts per domain of one topology key.
+///
+/// For a key whose every value names one node (hostname), the counts are
+/// not folded: the matching classes are kept and a node's count is read
+/// from their per-node counts, so preparing costs O(classes), not O(pods).
+#[derive(Clone, Debug)]
+pub struct TermCounts {
+    pub key: StrId,
+    pub per_node: bool,
+    pub domains: DomainCounts,
+    /// In per-node mode: (class index, weight) of matching classes.
+    pub classes: Vec<(usize, i64)>,
 }
 
-/// Adds `weight × count` of each node of `class` to its domain under `key`.
-fn fold_class(
-    snapshot: &Snapshot,
-    class: &PodClass,
-    key: StrId,
-    weight: i64,
-    into: &mut DomainCounts,
-) {
-    for (node, count) in &class.node_counts {
-        if let Some(record) = snapshot.record(NodeIdx(*node))
-            && let Some(value) = record.label(key)
-        {
-            *into.entry(value).or_default() += weight * i64::from(*count);
+impl TermCounts {
+    fn new(snapshot: &Snapshot, key: StrId) -> Self {
+        TermCounts {
+            key,
+            per_node: snapshot
+                .key_index(key)
+                .is_some_and(|index| index.is_unique_per_node()),
+            domains: DomainCounts::default(),
+            classes: Vec::new(),
         }
+    }
+
+    /// Adds `weight` per pod of class `class_index` to its domains.
+    fn add_class(&mut self, snapshot: &Snapshot, class_index: usize, weight: i64) {
+        if self.per_node {
+            self.classes.push((class_index, weight));
+            return;
+        }
+        let class = &snapshot.pod_classes()[class_index];
+        for (node, count) in &class.node_counts {
+            if let Some(record) = snapshot.record(NodeIdx(*node))
+                && let Some(value) = record.label(self.key)
+            {
+                *self.domains.entry(value).or_default() += weight * i64::from(*count);
+            }
+        }
+    }
+
+    /// The count of the domain `value` that `node` belongs to.
+    #[inline]
+    pub fn count(&self, snapshot: &Snapshot, node: NodeIdx, value: StrId) -> i64 {
+        if self.per_node {
+            let classes = snapshot.pod_classes();
+            self.classes
+                .iter()
+                .filter_map(|(class, weight)| {
+                    classes[*class]
+                        .node_counts
+                        .get(&node.0)
+                        .map(|count| weight * i64::from(*count))
+                })
+                .sum()
+        } else {
+            self.domains.get(&value).copied().unwrap_or(0)
+        }
+    }
+
+    /// Whether some domain holds a count (any matching pod on a node with the key).
+    fn is_empty(&self, snapshot: &Snapshot) -> bool {
+        if !self.per_node {
+            return self.domains.is_empty();
+        }
+        !self.classes.iter().any(|(class, _)| {
+            snapshot.pod_classes()[*class]
+                .node_counts
+                .keys()
+                .any(|node| {
+                    snapshot
+                        .record(NodeIdx(*node))
+                        .is_some_and(|record| record.label(self.key).is_some())
+                })
+        })
     }
 }
 
-fn entry_for(list: &mut Vec<(StrId, DomainCounts)>, key: StrId) -> &mut DomainCounts {
-    let position = match list.iter().position(|(existing, _)| *existing == key) {
+/// PreFilter state of the incoming pod.
+#[derive(Clone, Debug, Default)]
+pub struct AffinityFilterState {
+    /// Per required affinity term: counts, or `None` when no node has its key.
+    pub affinity: Vec<Option<TermCounts>>,
+    /// Whether no existing pod matched all affinity terms on a node with the key.
+    pub affinity_counts_empty: bool,
+    pub pod_matches_own_affinity: bool,
+    /// Per required anti-affinity term with a known key: counts.
+    pub anti_affinity: Vec<TermCounts>,
+    /// Existing pods' anti-affinity terms matching this pod, per key.
+    pub existing_anti_affinity: Vec<TermCounts>,
+}
+
+fn entry_for<'a>(
+    list: &'a mut Vec<TermCounts>,
+    snapshot: &Snapshot,
+    key: StrId,
+) -> &'a mut TermCounts {
+    let position = match list.iter().position(|counts| counts.key == key) {
         Some(position) => position,
         None => {
-            list.push((key, DomainCounts::default()));
+            list.push(TermCounts::new(snapshot, key));
             list.len() - 1
         }
     };
-    &mut list[position].1
+    &mut list[position]
 }
 
 fn existing_matches(term: &PodAffinityTerm, snapshot: &Snapshot, existing: &PodInfo) -> bool {
@@ -83,7 +149,11 @@ pub fn prepare(snapshot: &Snapshot, pod: &PodInfo) -> Option<AffinityFilterState
         affinity: pod
             .required_affinity
             .iter()
-            .map(|term| (strings.get(&term.topology_key), DomainCounts::default()))
+            .map(|term| {
+                strings
+                    .get(&term.topology_key)
+                    .map(|key| TermCounts::new(snapshot, key))
+            })
             .collect(),
         affinity_counts_empty: true,
         pod_matches_own_affinity: pod.required_affinity.iter().all(|term| {
@@ -98,7 +168,10 @@ pub fn prepare(snapshot: &Snapshot, pod: &PodInfo) -> Option<AffinityFilterState
         existing_anti_affinity: Vec::new(),
     };
     let own_namespace_labels = snapshot.namespace_labels(&pod.namespace);
-    for class in classes.iter().filter(|class| class.total > 0) {
+    for (class_index, class) in classes.iter().enumerate() {
+        if class.total == 0 {
+            continue;
+        }
         let existing = &class.representative;
         if !pod.required_affinity.is_empty()
             && pod
@@ -106,22 +179,18 @@ pub fn prepare(snapshot: &Snapshot, pod: &PodInfo) -> Option<AffinityFilterState
                 .iter()
                 .all(|term| existing_matches(term, snapshot, existing))
         {
-            for (key, counts) in &mut state.affinity {
-                if let Some(key) = key {
-                    fold_class(snapshot, class, *key, 1, counts);
-                }
+            for counts in state.affinity.iter_mut().flatten() {
+                counts.add_class(snapshot, class_index, 1);
             }
         }
         for term in &pod.required_anti_affinity {
             if let Some(key) = strings.get(&term.topology_key)
                 && existing_matches(term, snapshot, existing)
             {
-                fold_class(
+                entry_for(&mut state.anti_affinity, snapshot, key).add_class(
                     snapshot,
-                    class,
-                    key,
+                    class_index,
                     1,
-                    entry_for(&mut state.anti_affinity, key),
                 );
             }
         }
@@ -129,34 +198,39 @@ pub fn prepare(snapshot: &Snapshot, pod: &PodInfo) -> Option<AffinityFilterState
             if let Some(key) = strings.get(&term.topology_key)
                 && term_matches_pod(term, &pod.namespace, &pod.labels, own_namespace_labels)
             {
-                fold_class(
+                entry_for(&mut state.existing_anti_affinity, snapshot, key).add_class(
                     snapshot,
-                    class,
-                    key,
+                    class_index,
                     1,
-                    entry_for(&mut state.existing_anti_affinity, key),
                 );
             }
         }
     }
-    state.affinity_counts_empty = state.affinity.iter().all(|(_, counts)| counts.is_empty());
+    state.affinity_counts_empty = state
+        .affinity
+        .iter()
+        .flatten()
+        .all(|counts| counts.is_empty(snapshot));
     Some(state)
 }
 
 #[inline]
-fn positive(counts: &DomainCounts, value: StrId) -> bool {
-    counts.get(&value).is_some_and(|count| *count > 0)
-}
-
-#[inline]
-pub fn filter(state: &AffinityFilterState, record: &NodeRecord) -> Result<(), RejectReason> {
+pub fn filter(
+    snapshot: &Snapshot,
+    state: &AffinityFilterState,
+    node: NodeIdx,
+    record: &NodeRecord,
+) -> Result<(), RejectReason> {
     if !state.affinity.is_empty() {
         let mut pods_exist = true;
-        for (key, counts) in &state.affinity {
-            match key.and_then(|key| record.label(key)) {
+        for counts in &state.affinity {
+            let Some(counts) = counts else {
+                return Err(RejectReason::PodAffinityMismatch);
+            };
+            match record.label(counts.key) {
                 None => return Err(RejectReason::PodAffinityMismatch),
                 Some(value) => {
-                    if !positive(counts, value) {
+                    if counts.count(snapshot, node, value) <= 0 {
                         pods_exist = false;
                     }
                 }
@@ -167,16 +241,16 @@ pub fn filter(state: &AffinityFilterState, record: &NodeRecord) -> Result<(), Re
             return Err(RejectReason::PodAffinityMismatch);
         }
     }
-    for (key, counts) in &state.anti_affinity {
-        if let Some(value) = record.label(*key)
-            && positive(counts, value)
+    for counts in &state.anti_affinity {
+        if let Some(value) = record.label(counts.key)
+            && counts.count(snapshot, node, value) > 0
         {
             return Err(RejectReason::PodAntiAffinityMismatch);
         }
     }
-    for (key, counts) in &state.existing_anti_affinity {
-        if let Some(value) = record.label(*key)
-            && positive(counts, value)
+    for counts in &state.existing_anti_affinity {
+        if let Some(value) = record.label(counts.key)
+            && counts.count(snapshot, node, value) > 0
         {
             return Err(RejectReason::ExistingPodsAntiAffinityMismatch);
         }
@@ -189,18 +263,17 @@ pub fn prepare_score(
     snapshot: &Snapshot,
     pod: &PodInfo,
     hard_pod_affinity_weight: i64,
-) -> Option<Vec<(StrId, DomainCounts)>> {
+) -> Option<Vec<TermCounts>> {
     let has_preferred =
         !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty();
     let strings = snapshot.strings();
     let own_namespace_labels = snapshot.namespace_labels(&pod.namespace);
-    let mut by_key: Vec<(StrId, DomainCounts)> = Vec::new();
+    let mut by_key: Vec<TermCounts> = Vec::new();
     let mut contributions: Vec<(&str, i64)> = Vec::new();
-    for class in snapshot
-        .pod_classes()
-        .iter()
-        .filter(|class| class.total > 0)
-    {
+    for (class_index, class) in snapshot.pod_classes().iter().enumerate() {
+        if class.total == 0 {
+            continue;
+        }
         let existing = &class.representative;
         if !has_preferred && !existing.has_pod_affinity_terms() {
             continue;
@@ -238,11 +311,14 @@ pub fn prepare_score(
         }
         for (key, weight) in &contributions {
             if let Some(key) = strings.get(key) {
-                fold_class(snapshot, class, key, *weight, entry_for(&mut by_key, key));
+                entry_for(&mut by_key, snapshot, key).add_class(snapshot, class_index, *weight);
             }
         }
     }
-    if by_key.iter().all(|(_, counts)| counts.is_empty()) {
+    if by_key
+        .iter()
+        .all(|counts| counts.domains.is_empty() && counts.classes.is_empty())
+    {
         return None;
     }
     Some(by_key)
@@ -250,10 +326,19 @@ pub fn prepare_score(
 
 /// Raw score of a node: Σ over keys of its domain's score.
 #[inline]
-pub fn score(by_key: &[(StrId, DomainCounts)], record: &NodeRecord) -> i64 {
+pub fn score(
+    snapshot: &Snapshot,
+    by_key: &[TermCounts],
+    node: NodeIdx,
+    record: &NodeRecord,
+) -> i64 {
     by_key
         .iter()
-        .filter_map(|(key, counts)| record.label(*key).and_then(|value| counts.get(&value)))
+        .filter_map(|counts| {
+            record
+                .label(counts.key)
+                .map(|value| counts.count(snapshot, node, value))
+        })
         .sum()
 }
 

@@ -103,6 +103,16 @@ impl NodeRecord {
 pub struct KeyIndex {
     pub exists: NodeBitset,
     pub by_value: FastMap<StrId, Vec<u32>>,
+    /// Values carried by more than one node; 0 means every value names a
+    /// single node (a hostname-like key), so per-node counts are domain counts.
+    pub shared_values: usize,
+}
+
+impl KeyIndex {
+    /// Whether each value of this key is carried by one node only.
+    pub fn is_unique_per_node(&self) -> bool {
+        self.shared_values == 0
+    }
 }
 
 /// Existing pods sharing namespace, labels, termination state and affinity
@@ -514,7 +524,11 @@ impl Snapshot {
         for (key, value) in &record.labels {
             let entry = Arc::make_mut(index.entry(*key).or_default());
             entry.exists.insert(slot);
-            entry.by_value.entry(*value).or_default().push(node.0);
+            let posting = entry.by_value.entry(*value).or_default();
+            posting.push(node.0);
+            if posting.len() == 2 {
+                entry.shared_values += 1;
+            }
         }
         if !record.images.is_empty() {
             let counts = Arc::make_mut(&mut self.image_node_counts);
@@ -535,7 +549,11 @@ impl Snapshot {
                 let entry = Arc::make_mut(entry);
                 entry.exists.remove(slot);
                 if let Some(posting) = entry.by_value.get_mut(value) {
+                    let was_shared = posting.len() >= 2;
                     posting.retain(|existing| *existing != node.0);
+                    if was_shared && posting.len() < 2 {
+                        entry.shared_values -= 1;
+                    }
                     if posting.is_empty() {
                         entry.by_value.remove(value);
                     }
