@@ -1,9 +1,10 @@
-//! gRPC throughput of the apiserver on the redb store, in process:
+//! gRPC throughput of the apiserver in process, on the redb store (durable,
+//! the default) and on the memory store (the apiserver's own CPU cost):
 //!
-//! - `apiserver_grpc/batch_create/500pods`: pods created per second through
+//! - `apiserver_grpc/<store>/batch_create/500pods`: pods created per second through
 //!   `BatchCreate` (500 pods per call, admission + validation + one durable
 //!   create each, commits shared by group commit).
-//! - `apiserver_grpc/batch_bind/500pods`: pods bound per second through
+//! - `apiserver_grpc/<store>/batch_bind/500pods`: pods bound per second through
 //!   `BatchBind` (500 unbound pods, created untimed before each call).
 //!
 //! Results go in `benches/RESULTS.md` (apiserver section).
@@ -18,6 +19,10 @@ use api::k8s_openapi::api::core::v1::{Node, Pod};
 use client::{Binding, Client};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
+
+/// As in the `apiserver` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BATCH: usize = 500;
 const NODES: usize = 50;
@@ -47,17 +52,29 @@ async fn create_batch(client: &Client, names: &[String]) {
 }
 
 fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let backends = [
+        (
+            "redb",
+            store::Backend::Redb {
+                data_dir: dir.path().to_path_buf(),
+            },
+        ),
+        ("memory", store::Backend::Memory),
+    ];
+    for (name, backend) in backends {
+        bench_backend(c, name, &backend);
+    }
+}
+
+fn bench_backend(c: &mut Criterion, backend_name: &str, backend: &store::Backend) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let client = runtime.block_on(async {
-        let backend = store::Backend::Redb {
-            data_dir: dir.path().to_path_buf(),
-        };
-        let store = store::open(&backend, store::StoreConfig::default()).unwrap();
+        let store = store::open(backend, store::StoreConfig::default()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let config = apiserver::Config::new(store);
@@ -95,7 +112,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("apiserver_grpc");
     group.throughput(Throughput::Elements(BATCH as u64));
     group.sample_size(10);
-    group.bench_function(format!("batch_create/{BATCH}pods"), |b| {
+    group.bench_function(format!("{backend_name}/batch_create/{BATCH}pods"), |b| {
         b.iter_custom(|iterations| {
             runtime.block_on(async {
                 let mut total = Duration::ZERO;
@@ -109,7 +126,7 @@ fn bench(c: &mut Criterion) {
             })
         });
     });
-    group.bench_function(format!("batch_bind/{BATCH}pods"), |b| {
+    group.bench_function(format!("{backend_name}/batch_bind/{BATCH}pods"), |b| {
         b.iter_custom(|iterations| {
             runtime.block_on(async {
                 let mut total = Duration::ZERO;

@@ -73,7 +73,7 @@ impl ApiState {
                 }],
                 ops: vec![Op::Put {
                     key: key.clone(),
-                    value: object::to_store(&pod)?,
+                    value: object::to_store(&mut pod)?,
                     lease: current.lease,
                 }],
             };

@@ -48,8 +48,14 @@ impl ApiState {
     ) -> Result<Value, ApiError> {
         let name = object::name(&value).to_string();
         let key = keys::object_key(info, object::namespace(&value), &name);
+        let mut original = value;
         for _ in 0..CAS_RETRIES {
-            let mut value = value.clone();
+            // Only services change the object per attempt (allocations).
+            let mut value = if info.plural == "services" {
+                original.clone()
+            } else {
+                std::mem::take(&mut original)
+            };
             let mut txn = Txn {
                 compares: vec![Compare {
                     key: key.clone(),
@@ -62,7 +68,7 @@ impl ApiState {
             }
             txn.success.push(Op::Put {
                 key: key.clone(),
-                value: object::to_store(&value)?,
+                value: object::to_store(&mut value)?,
                 lease: 0,
             });
             let response = self.txn(txn).await?;
@@ -73,7 +79,11 @@ impl ApiState {
             if self.get_kv(&key).await?.is_some() {
                 return Err(ApiError::already_exists(info.plural, &name));
             }
-            // An allocation was taken concurrently: allocate again.
+            // An allocation was taken concurrently (or the key was deleted
+            // again in between): try again.
+            if info.plural != "services" {
+                original = value;
+            }
         }
         Err(ApiError::modified(info.plural, &name))
     }

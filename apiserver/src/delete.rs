@@ -91,7 +91,7 @@ impl ApiState {
                 }
                 txn.success.push(Op::Put {
                     key: key.clone(),
-                    value: object::to_store(&value)?,
+                    value: object::to_store(&mut value)?,
                     lease: current.lease,
                 });
             } else {

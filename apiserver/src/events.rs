@@ -92,7 +92,7 @@ impl ApiState {
                         success: vec![
                             Op::Put {
                                 key: existing_key,
-                                value: object::to_store(&existing)?,
+                                value: object::to_store(&mut existing)?,
                                 lease,
                             },
                             Op::Put {
@@ -143,7 +143,7 @@ impl ApiState {
                 success: vec![
                     Op::Put {
                         key: key.clone(),
-                        value: object::to_store(&event)?,
+                        value: object::to_store(&mut event)?,
                         lease,
                     },
                     Op::Put {

@@ -31,15 +31,18 @@ pub(crate) fn from_store(kv: &KeyValue) -> Result<Value, ApiError> {
     Ok(value)
 }
 
-/// Encodes an object for the store (without its resourceVersion).
-pub(crate) fn to_store(value: &Value) -> Result<Bytes, ApiError> {
-    let mut value = value.clone();
-    if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("resourceVersion");
+/// Encodes an object for the store (without its resourceVersion, which is
+/// taken out for the encoding and put back).
+pub(crate) fn to_store(value: &mut Value) -> Result<Bytes, ApiError> {
+    let resource_version = value
+        .get_mut("metadata")
+        .and_then(Value::as_object_mut)
+        .and_then(|meta| meta.remove("resourceVersion"));
+    let encoded = serde_json::to_vec(value).map_err(|error| ApiError::Internal(error.to_string()));
+    if let Some(resource_version) = resource_version {
+        meta_mut(value).insert("resourceVersion".to_string(), resource_version);
     }
-    let bytes =
-        serde_json::to_vec(&value).map_err(|error| ApiError::Internal(error.to_string()))?;
-    Ok(Bytes::from(bytes))
+    Ok(Bytes::from(encoded?))
 }
 
 /// Encodes an object for a response.

@@ -171,7 +171,7 @@ impl ApiState {
         } else {
             txn.success.push(Op::Put {
                 key: current.key.clone(),
-                value: object::to_store(&value)?,
+                value: object::to_store(&mut value)?,
                 lease: current.lease,
             });
         }

@@ -14,8 +14,10 @@ mod error;
 mod params;
 pub mod proto;
 mod watch;
+mod watcher;
 
 pub use client::{Client, DeleteOutcome, ObjectList};
 pub use error::{Error, Result};
 pub use params::{Binding, DeleteParams, ListParams, PropagationPolicy, WatchParams};
 pub use watch::{WatchEvent, WatchStream};
+pub use watcher::{WatcherEvent, watcher};

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use api::k8s_openapi::api::core::v1::Pod;
 use apiserver::Config;
+use client::WatcherEvent::{self, Applied, Restarted};
 use client::{Client, Error, ListParams, WatchEvent, WatchParams, WatchStream};
 use futures::StreamExt;
 
@@ -235,6 +236,49 @@ async fn bookmarks_arrive_when_asked() {
                 }
                 other => panic!("unexpected {other:?}"),
             }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watcher_lists_watches_and_relists_when_behind() {
+    let mut config = Config::new(memory_store());
+    config.watch_buffer_batches = 2;
+    let server = start_with(config).await;
+    let client = &server.client;
+    client.create("default", &pod("existing")).await.unwrap();
+    let watcher = client::watcher::<Pod>(client.clone(), "default", ListParams::default());
+    futures::pin_mut!(watcher);
+    let next = |item: Option<Result<WatcherEvent<Pod>, Error>>| item.unwrap().unwrap();
+    let Restarted { objects, .. } = next(watcher.next().await) else {
+        panic!("list first")
+    };
+    assert_eq!(objects.len(), 1);
+    client.create("default", &pod("new")).await.unwrap();
+    let Applied(events) = next(watcher.next().await) else {
+        panic!("then changes")
+    };
+    assert!(
+        matches!(&events[0], WatchEvent::Added(p) if p.metadata.name.as_deref() == Some("new"))
+    );
+
+    // Fall behind without polling: the server drops the watch and the
+    // watcher relists, ending up with every pod.
+    let mut big = pod("big");
+    big.metadata.annotations = Some([("pad".to_string(), "x".repeat(16 * 1024))].into());
+    for index in 0..600 {
+        let mut p = big.clone();
+        p.metadata.name = Some(format!("big{index}"));
+        client.create("default", &p).await.unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let item = tokio::time::timeout_at(deadline, watcher.next())
+            .await
+            .expect("no relist");
+        if let Restarted { objects, .. } = next(item) {
+            assert_eq!(objects.len(), 602);
+            break;
         }
     }
 }
