@@ -7,9 +7,22 @@
 //! ```text
 //! kv record:    create_revision mod_revision version lease value_bytes...
 //! revision log: n_events:u32 { kind:u8 key:str kv_meta value:bytes has_prev:u8 [prev_meta prev_value:bytes] }*
+//! wal batch:    seq:u64 n_changes:u32 { change }*
+//! change:       0 revision:i64 events:bytes (a revision log record)
+//!             | 1 lease_id:i64 ttl_micros:u64   (lease granted)
+//!             | 2 lease_id:i64                  (lease removed)
+//!             | 3 revision:i64                  (compacted below revision)
 //! ```
 
+use std::time::Duration;
+
+use crate::mvcc::{Change, LogEntry};
 use crate::{Bytes, Event, EventKind, KeyValue, StoreError};
+
+const CHANGE_WRITE: u8 = 0;
+const CHANGE_LEASE_GRANT: u8 = 1;
+const CHANGE_LEASE_REMOVE: u8 = 2;
+const CHANGE_COMPACT: u8 = 3;
 
 const KIND_PUT: u8 = 0;
 const KIND_DELETE: u8 = 1;
@@ -56,6 +69,11 @@ pub(crate) fn encode_events(events: &[Event]) -> Vec<u8> {
         })
         .sum();
     let mut out = Vec::with_capacity(4 + size);
+    encode_events_into(events, &mut out);
+    out
+}
+
+fn encode_events_into(events: &[Event], out: &mut Vec<u8>) {
     let n_events = u32::try_from(events.len()).unwrap_or(u32::MAX);
     out.extend_from_slice(&n_events.to_le_bytes());
     for event in events {
@@ -63,19 +81,18 @@ pub(crate) fn encode_events(events: &[Event]) -> Vec<u8> {
             EventKind::Put => KIND_PUT,
             EventKind::Delete => KIND_DELETE,
         });
-        put_bytes(&mut out, event.kv.key.as_bytes());
-        put_meta(&mut out, &event.kv);
-        put_bytes(&mut out, &event.kv.value);
+        put_bytes(out, event.kv.key.as_bytes());
+        put_meta(out, &event.kv);
+        put_bytes(out, &event.kv.value);
         match &event.prev {
             None => out.push(0),
             Some(prev) => {
                 out.push(1);
-                put_meta(&mut out, prev);
-                put_bytes(&mut out, &prev.value);
+                put_meta(out, prev);
+                put_bytes(out, &prev.value);
             }
         }
     }
-    out
 }
 
 pub(crate) fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, StoreError> {
@@ -109,6 +126,79 @@ pub(crate) fn decode_events(bytes: &[u8]) -> Result<Vec<Event>, StoreError> {
     Ok(events)
 }
 
+/// Append the encoding of one batch of changes (a write-ahead log record's
+/// payload) to `out`.
+pub(crate) fn encode_batch(seq: u64, changes: &[Change], out: &mut Vec<u8>) {
+    out.extend_from_slice(&seq.to_le_bytes());
+    let n_changes = u32::try_from(changes.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&n_changes.to_le_bytes());
+    for change in changes {
+        match change {
+            Change::Write(entry) => {
+                out.push(CHANGE_WRITE);
+                out.extend_from_slice(&entry.revision.to_le_bytes());
+                let len_at = out.len();
+                out.extend_from_slice(&[0; 4]);
+                encode_events_into(&entry.events, out);
+                let len = u32::try_from(out.len() - len_at - 4).unwrap_or(u32::MAX);
+                out[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
+            }
+            Change::LeaseGrant { id, ttl } => {
+                out.push(CHANGE_LEASE_GRANT);
+                out.extend_from_slice(&id.to_le_bytes());
+                out.extend_from_slice(&ttl_micros(*ttl).to_le_bytes());
+            }
+            Change::LeaseRemove { id } => {
+                out.push(CHANGE_LEASE_REMOVE);
+                out.extend_from_slice(&id.to_le_bytes());
+            }
+            Change::Compact { revision } => {
+                out.push(CHANGE_COMPACT);
+                out.extend_from_slice(&revision.to_le_bytes());
+            }
+        }
+    }
+}
+
+/// Decode a batch written by [`encode_batch`]: its sequence number and changes.
+pub(crate) fn decode_batch(bytes: &[u8]) -> Result<(u64, Vec<Change>), StoreError> {
+    let mut reader = Reader { bytes };
+    let seq = reader.u64()?;
+    let n_changes = reader.u32()?;
+    let mut changes = Vec::with_capacity(n_changes.min(1 << 16) as usize);
+    for _ in 0..n_changes {
+        let change = match reader.u8()? {
+            CHANGE_WRITE => {
+                let revision = reader.i64()?;
+                let events = decode_events(reader.slice()?)?;
+                Change::Write(LogEntry {
+                    revision,
+                    events: events.into(),
+                })
+            }
+            CHANGE_LEASE_GRANT => Change::LeaseGrant {
+                id: reader.i64()?,
+                ttl: Duration::from_micros(reader.u64()?),
+            },
+            CHANGE_LEASE_REMOVE => Change::LeaseRemove { id: reader.i64()? },
+            CHANGE_COMPACT => Change::Compact {
+                revision: reader.i64()?,
+            },
+            _ => return Err(corrupt("change kind")),
+        };
+        changes.push(change);
+    }
+    if !reader.bytes.is_empty() {
+        return Err(corrupt("trailing bytes"));
+    }
+    Ok((seq, changes))
+}
+
+/// A lease TTL in whole microseconds, as stored.
+pub(crate) fn ttl_micros(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_micros()).unwrap_or(u64::MAX)
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
 }
@@ -131,6 +221,12 @@ impl<'a> Reader<'a> {
         let mut buf = [0u8; 4];
         buf.copy_from_slice(self.take(4)?);
         Ok(u32::from_le_bytes(buf))
+    }
+
+    fn u64(&mut self) -> Result<u64, StoreError> {
+        let mut buf = [0u8; 8];
+        buf.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(buf))
     }
 
     fn i64(&mut self) -> Result<i64, StoreError> {
@@ -189,5 +285,32 @@ mod tests {
         let one = kv("k", "value", 3);
         assert_eq!(decode_kv("k", &encode_kv(&one)).unwrap(), one);
         assert!(decode_events(&encode_events(&events)[..10]).is_err());
+    }
+
+    #[test]
+    fn batches_round_trip() {
+        let changes = vec![
+            Change::LeaseGrant {
+                id: 3,
+                ttl: Duration::from_millis(1500),
+            },
+            Change::Write(LogEntry {
+                revision: 9,
+                events: vec![Event {
+                    kind: EventKind::Put,
+                    kv: kv("a", "x", 9),
+                    prev: None,
+                }]
+                .into(),
+            }),
+            Change::LeaseRemove { id: 3 },
+            Change::Compact { revision: 4 },
+        ];
+        let mut bytes = Vec::new();
+        encode_batch(42, &changes, &mut bytes);
+        let (seq, decoded) = decode_batch(&bytes).unwrap();
+        assert_eq!(seq, 42);
+        assert_eq!(format!("{decoded:?}"), format!("{changes:?}"));
+        assert!(decode_batch(&bytes[..bytes.len() - 1]).is_err());
     }
 }

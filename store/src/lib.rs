@@ -11,7 +11,8 @@
 //!
 //! Backends live in their own modules and are chosen by [`Backend`]: the
 //! in-memory one for tests and load runs, and redb as the embedded durable
-//! default (group commit: concurrent writers share one fsync). The etcd
+//! default (group commit: concurrent writers share one append and fsync of
+//! a write-ahead log; redb is updated from it in the background). The etcd
 //! backend joins later and must pass the same conformance suite
 //! (`store/tests/conformance.rs`).
 
@@ -21,11 +22,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+mod checkpoint;
 mod codec;
+mod crc;
 mod engine;
 mod memory;
 mod mvcc;
 mod redb_backend;
+mod wal;
 mod watch;
 
 pub use bytes_alias::Bytes;
@@ -245,7 +249,8 @@ impl Backend {
 }
 
 /// Test hook for durable backends: while failing is switched on, every
-/// commit is aborted and its writers get [`StoreError::Io`].
+/// commit's fsync fails (after its bytes were written) and its writers get
+/// [`StoreError::Io`].
 #[derive(Clone, Debug, Default)]
 pub struct FaultInjection {
     /// Shared with the commit thread, which reads it before each commit.
@@ -284,6 +289,14 @@ pub struct StoreConfig {
     pub max_commit_batch: usize,
     /// Durable backends: test hook to make commits fail.
     pub fault_injection: Option<FaultInjection>,
+    /// redb backend: how long write-ahead log batches may wait before they
+    /// are applied to redb (one durable redb transaction per checkpoint).
+    /// Longer means less redb work per write and a longer log to replay
+    /// after a crash.
+    pub checkpoint_interval: Duration,
+    /// redb backend: start a new write-ahead log segment once the current
+    /// one holds this many bytes. Segments are deleted once checkpointed.
+    pub wal_segment_bytes: u64,
 }
 
 impl Default for StoreConfig {
@@ -297,6 +310,8 @@ impl Default for StoreConfig {
             max_key_bytes: 64 * 1024,
             max_commit_batch: 1024,
             fault_injection: None,
+            checkpoint_interval: Duration::from_millis(200),
+            wal_segment_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -1,46 +1,47 @@
-//! The redb backend: the shared in-memory core serves reads and watches;
-//! redb makes writes durable.
+//! The redb backend: the shared in-memory core serves reads and watches; a
+//! write-ahead log makes writes durable, and redb holds the checkpointed
+//! state so the log stays short.
 //!
-//! Tables: `kv` (latest value and metadata per key), `log` (the events of
-//! every revision since the compaction point, so reads at old revisions and
-//! watches from old revisions work after a restart), `leases` (id → TTL) and
-//! `meta` (revision, compacted revision, next lease id). Opening recovers the
-//! core from them; lease deadlines restart at open, as in etcd.
+//! Layout of the data directory: `store.redb` (tables described in
+//! `checkpoint.rs`) and `wal/` (segments described in `wal.rs`).
 //!
 //! Group commit: writers queue requests for one commit thread, which takes
 //! everything queued (up to `max_commit_batch`), plans it in order against
-//! the core (each request sees the ones before it), writes the whole batch
-//! in one redb transaction with one fsync, and only then applies it to the
-//! core, publishes watch events and answers the writers. If the commit fails,
-//! every writer of the batch gets [`StoreError::Io`] and nothing of the batch
-//! becomes visible.
+//! the core (each request sees the ones before it), appends the whole batch
+//! to the log as one record with one fsync, and only then applies it to the
+//! core, publishes watch events and answers the writers. If the append fails,
+//! every writer of the batch gets [`StoreError::Io`], nothing of the batch
+//! becomes visible, and the log is cut back so it cannot reappear. The batch
+//! then goes to the checkpointer thread, which applies batches to redb in the
+//! background and deletes the log segments they came from.
+//!
+//! Opening recovers: read redb, replay the log records past redb's applied
+//! sequence number (dropping a torn tail), checkpoint them, and start a new
+//! log segment. Lease deadlines restart at open, as in etcd.
 
 use std::fmt::Display;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossbeam::channel;
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::Database;
 use tokio::sync::oneshot;
 
-use crate::codec;
+use crate::checkpoint::{self, Batch, LogFiles};
 use crate::engine::{BackgroundRuntime, Committer, Engine, Shared};
-use crate::mvcc::{Change, Core, LogEntry, Planner, Recovered, Reply, Request};
-use crate::{EventKind, FaultInjection, Store, StoreConfig, StoreError, StoreFuture};
-
-const KV: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
-const LOG: TableDefinition<i64, &[u8]> = TableDefinition::new("log");
-/// Lease id → TTL in microseconds.
-const LEASES: TableDefinition<i64, u64> = TableDefinition::new("leases");
-const META: TableDefinition<&str, i64> = TableDefinition::new("meta");
-
-const META_REVISION: &str = "revision";
-const META_COMPACTED: &str = "compacted";
-const META_NEXT_LEASE_ID: &str = "next_lease_id";
+use crate::mvcc::{Core, Planner, Reply, Request};
+use crate::wal::{self, Wal};
+use crate::{Store, StoreConfig, StoreError, StoreFuture};
 
 const DB_FILE: &str = "store.redb";
+const WAL_DIR: &str = "wal";
+
+/// Batches the commit thread may hand to the checkpointer before it waits
+/// for it (back-pressure when redb falls behind the log).
+const CHECKPOINT_QUEUE_BATCHES: usize = 4096;
 
 fn io(context: &str) -> impl Fn(&dyn Display) -> StoreError + '_ {
     move |e| StoreError::Io(format!("{context}: {e}"))
@@ -61,60 +62,54 @@ pub(crate) fn open(
     let db = Database::builder()
         .create(data_dir.join(DB_FILE))
         .map_err(io_err!("opening database"))?;
-    let recovered = recover(&db)?;
-    let core = Core::recover(recovered, Instant::now());
+    let wal_dir = data_dir.join(WAL_DIR);
+    let next_seq = replay_wal(&db, &wal_dir)?;
+    let core = Core::recover(checkpoint::read_state(&db)?, Instant::now());
+    let log_files = LogFiles {
+        dir: wal_dir,
+        segment_bytes: config.wal_segment_bytes,
+        spare_wanted: Arc::new(AtomicBool::new(false)),
+    };
+    let wal = Wal::create(
+        &log_files.dir,
+        next_seq,
+        log_files.segment_bytes,
+        log_files.spare_wanted.clone(),
+    )?;
+    // Every older segment is now covered by redb.
+    checkpoint::remove_covered(&log_files.dir, next_seq - 1)?;
     let shared = Shared::new(core, config, runtime.handle());
-    let committer = RedbCommitter::start(db, shared.clone())?;
+    let committer = RedbCommitter::start(db, wal, log_files, shared.clone())?;
     Ok(Engine::start(shared, committer, runtime))
 }
 
-/// Create missing tables and read everything back.
-fn recover(db: &Database) -> Result<Recovered, StoreError> {
-    let txn = db.begin_write().map_err(io_err!("begin write"))?;
-    txn.open_table(KV).map_err(io_err!("creating table"))?;
-    txn.open_table(LOG).map_err(io_err!("creating table"))?;
-    txn.open_table(LEASES).map_err(io_err!("creating table"))?;
-    txn.open_table(META).map_err(io_err!("creating table"))?;
-    txn.commit().map_err(io_err!("commit"))?;
-
-    let txn = db.begin_read().map_err(io_err!("begin read"))?;
-    let meta = txn.open_table(META).map_err(io_err!("open meta"))?;
-    let meta_value = |name: &str| -> Result<i64, StoreError> {
-        Ok(meta
-            .get(name)
-            .map_err(io_err!("read meta"))?
-            .map_or(0, |v| v.value()))
-    };
-    let mut state = Recovered {
-        revision: meta_value(META_REVISION)?,
-        compacted: meta_value(META_COMPACTED)?,
-        next_lease_id: meta_value(META_NEXT_LEASE_ID)?,
-        ..Recovered::default()
-    };
-    let kv = txn.open_table(KV).map_err(io_err!("open kv"))?;
-    for item in kv.iter().map_err(io_err!("read kv"))? {
-        let (key, value) = item.map_err(io_err!("read kv"))?;
-        state
-            .latest
-            .push(codec::decode_kv(key.value(), value.value())?);
+/// Apply log records that redb has not seen yet to redb, durably. Returns
+/// the sequence number the next record gets.
+fn replay_wal(db: &Database, wal_dir: &Path) -> Result<u64, StoreError> {
+    let applied = checkpoint::init(db)?;
+    let records = wal::read_all(wal_dir)?;
+    let last_seq = records.last().map_or(applied, |r| r.seq.max(applied));
+    let batches: Vec<Batch> = records
+        .into_iter()
+        .filter(|r| r.seq > applied)
+        .map(|r| Batch {
+            seq: r.seq,
+            changes: r.changes,
+        })
+        .collect();
+    if let Some(first) = batches.first()
+        && first.seq != applied + 1
+    {
+        return Err(StoreError::Io(format!(
+            "write-ahead log starts at record {} but redb has applied only up to {applied}",
+            first.seq
+        )));
     }
-    let log = txn.open_table(LOG).map_err(io_err!("open log"))?;
-    for item in log.iter().map_err(io_err!("read log"))? {
-        let (revision, events) = item.map_err(io_err!("read log"))?;
-        let events = codec::decode_events(events.value())?;
-        state.log.push(LogEntry {
-            revision: revision.value(),
-            events: events.into(),
-        });
+    if !batches.is_empty() {
+        tracing::info!(records = batches.len(), "replaying write-ahead log");
+        checkpoint::apply(db, &batches)?;
     }
-    let leases = txn.open_table(LEASES).map_err(io_err!("open leases"))?;
-    for item in leases.iter().map_err(io_err!("read leases"))? {
-        let (id, ttl_micros) = item.map_err(io_err!("read leases"))?;
-        state
-            .leases
-            .push((id.value(), Duration::from_micros(ttl_micros.value())));
-    }
-    Ok(state)
+    Ok(last_seq + 1)
 }
 
 /// One queued write and where to send its answer.
@@ -128,21 +123,37 @@ pub(crate) struct RedbCommitter {
     /// Queue to the commit thread; dropped first on shutdown so the thread
     /// drains what is queued and exits.
     queue: Option<channel::Sender<Submission>>,
-    /// The commit thread, joined on drop so the database file is closed
-    /// when the store is gone.
-    thread: Option<JoinHandle<()>>,
+    /// The commit thread, joined on drop. It owns the log and the sending
+    /// side of the checkpointer's queue, so its exit lets the checkpointer
+    /// apply what is pending and exit too.
+    commit_thread: Option<JoinHandle<()>>,
+    /// The checkpointer thread, joined on drop after the commit thread so
+    /// the database file is closed when the store is gone.
+    checkpoint_thread: Option<JoinHandle<()>>,
 }
 
 impl RedbCommitter {
-    fn start(db: Database, shared: Arc<Shared>) -> Result<RedbCommitter, StoreError> {
+    fn start(
+        db: Database,
+        wal: Wal,
+        log_files: LogFiles,
+        shared: Arc<Shared>,
+    ) -> Result<RedbCommitter, StoreError> {
         let (queue, receiver) = channel::unbounded();
-        let thread = std::thread::Builder::new()
+        let (to_checkpoint, checkpoint_receiver) = channel::bounded(CHECKPOINT_QUEUE_BATCHES);
+        let interval = shared.config.checkpoint_interval;
+        let checkpoint_thread = std::thread::Builder::new()
+            .name("store-checkpoint".into())
+            .spawn(move || checkpoint::run(&db, &log_files, &checkpoint_receiver, interval))
+            .map_err(io_err!("starting checkpoint thread"))?;
+        let commit_thread = std::thread::Builder::new()
             .name("store-commit".into())
-            .spawn(move || commit_loop(&db, &shared, &receiver))
+            .spawn(move || commit_loop(wal, &shared, &receiver, &to_checkpoint))
             .map_err(io_err!("starting commit thread"))?;
         Ok(RedbCommitter {
             queue: Some(queue),
-            thread: Some(thread),
+            commit_thread: Some(commit_thread),
+            checkpoint_thread: Some(checkpoint_thread),
         })
     }
 }
@@ -150,10 +161,13 @@ impl RedbCommitter {
 impl Drop for RedbCommitter {
     fn drop(&mut self) {
         self.queue.take();
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
+        for thread in [self.commit_thread.take(), self.checkpoint_thread.take()]
+            .into_iter()
+            .flatten()
         {
-            tracing::error!("store commit thread panicked");
+            if thread.join().is_err() {
+                tracing::error!("store thread panicked");
+            }
         }
     }
 }
@@ -174,7 +188,12 @@ impl Committer for RedbCommitter {
     }
 }
 
-fn commit_loop(db: &Database, shared: &Shared, receiver: &channel::Receiver<Submission>) {
+fn commit_loop(
+    mut wal: Wal,
+    shared: &Shared,
+    receiver: &channel::Receiver<Submission>,
+    to_checkpoint: &channel::Sender<Batch>,
+) {
     let max_batch = shared.config.max_commit_batch.max(1);
     let fault = shared.config.fault_injection.as_ref();
     let mut batch = Vec::with_capacity(max_batch.min(4096));
@@ -197,15 +216,22 @@ fn commit_loop(db: &Database, shared: &Shared, receiver: &channel::Receiver<Subm
                 answers.push((submission.reply, result));
             }
         }
-        if !changes.is_empty()
-            && let Err(error) = persist(db, &changes, fault)
-        {
-            tracing::error!(%error, "store commit failed");
+        if changes.is_empty() {
             for (reply, result) in answers {
-                let _ = reply.send(result.and(Err(error.clone())));
+                let _ = reply.send(result);
             }
             continue;
         }
+        let seq = match wal.append(&changes, fault) {
+            Ok(seq) => seq,
+            Err(error) => {
+                tracing::error!(%error, "store commit failed");
+                for (reply, result) in answers {
+                    let _ = reply.send(result.and(Err(error.clone())));
+                }
+                continue;
+            }
+        };
         {
             let mut core = shared.write_core();
             shared.apply(&mut core, &changes, now);
@@ -214,69 +240,8 @@ fn commit_loop(db: &Database, shared: &Shared, receiver: &channel::Receiver<Subm
             // The writer may have stopped waiting; its write stands.
             let _ = reply.send(result);
         }
-    }
-}
-
-/// Write a batch of changes in one durable transaction.
-fn persist(
-    db: &Database,
-    changes: &[Change],
-    fault: Option<&FaultInjection>,
-) -> Result<(), StoreError> {
-    let mut txn = db.begin_write().map_err(io_err!("begin write"))?;
-    txn.set_durability(Durability::Immediate)
-        .map_err(io_err!("set durability"))?;
-    {
-        let mut kv = txn.open_table(KV).map_err(io_err!("open kv"))?;
-        let mut log = txn.open_table(LOG).map_err(io_err!("open log"))?;
-        let mut leases = txn.open_table(LEASES).map_err(io_err!("open leases"))?;
-        let mut meta = txn.open_table(META).map_err(io_err!("open meta"))?;
-        for change in changes {
-            match change {
-                Change::Write(entry) => {
-                    for event in entry.events.iter() {
-                        let key = event.kv.key.as_str();
-                        match event.kind {
-                            EventKind::Put => {
-                                kv.insert(key, codec::encode_kv(&event.kv).as_slice())
-                                    .map_err(io_err!("write kv"))?;
-                            }
-                            EventKind::Delete => {
-                                kv.remove(key).map_err(io_err!("delete kv"))?;
-                            }
-                        }
-                    }
-                    log.insert(
-                        entry.revision,
-                        codec::encode_events(&entry.events).as_slice(),
-                    )
-                    .map_err(io_err!("write log"))?;
-                    meta.insert(META_REVISION, entry.revision)
-                        .map_err(io_err!("write meta"))?;
-                }
-                Change::LeaseGrant { id, ttl } => {
-                    let ttl_micros = u64::try_from(ttl.as_micros()).unwrap_or(u64::MAX);
-                    leases
-                        .insert(*id, ttl_micros)
-                        .map_err(io_err!("write lease"))?;
-                    meta.insert(META_NEXT_LEASE_ID, id + 1)
-                        .map_err(io_err!("write meta"))?;
-                }
-                Change::LeaseRemove { id } => {
-                    leases.remove(*id).map_err(io_err!("delete lease"))?;
-                }
-                Change::Compact { revision } => {
-                    meta.insert(META_COMPACTED, *revision)
-                        .map_err(io_err!("write meta"))?;
-                    log.retain_in(..*revision, |_, _| false)
-                        .map_err(io_err!("compact log"))?;
-                }
-            }
+        if to_checkpoint.send(Batch { seq, changes }).is_err() {
+            tracing::error!("checkpointer stopped; the write-ahead log will grow until restart");
         }
     }
-    if fault.is_some_and(FaultInjection::fail_commits) {
-        txn.abort().map_err(io_err!("abort"))?;
-        return Err(StoreError::Io("injected commit failure".to_string()));
-    }
-    txn.commit().map_err(io_err!("commit"))
 }

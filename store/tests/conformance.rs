@@ -1,6 +1,7 @@
 //! One test binary for the store: the backend-independent conformance suite
 //! (`suite`), run once per backend by `backend_tests!`, plus redb-only
-//! durability tests and a property test against a naive model.
+//! durability and write-ahead log tests, and a property test against a
+//! naive model.
 //!
 //! A new backend (etcd) adds one `backend_tests!` line with its factory.
 
@@ -14,6 +15,8 @@ mod durability;
 mod model;
 #[path = "conformance/suite.rs"]
 mod suite;
+#[path = "conformance/wal.rs"]
+mod wal;
 
 use std::sync::Arc;
 use std::time::Duration;

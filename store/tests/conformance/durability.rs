@@ -1,5 +1,7 @@
 //! Durability tests for the redb backend: restart, `kill -9`, and injected
-//! commit failures.
+//! commit failures (an fsync of the write-ahead log that fails after the
+//! batch's bytes were written: the writers get the error and the batch never
+//! reappears, not even after a restart).
 //!
 //! The kill test re-runs this test binary as a child with
 //! `SKIFF_STORE_KILL_CHILD_DIR` set, selecting `kill_child_writer`, which
