@@ -13,6 +13,6 @@ fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+# Doc tests are not run by nextest; they run first so nextest's summary closes the log.
+cargo test --workspace --doc --quiet
 cargo nextest run --workspace --no-fail-fast "$@"
-# Doc tests are not run by nextest.
-cargo test --workspace --doc
