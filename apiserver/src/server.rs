@@ -41,7 +41,17 @@ pub async fn run(
     bootstrap(&state).await.map_err(RunError::Bootstrap)?;
     let address = listener.local_addr().ok();
     tracing::info!(?address, "apiserver serving");
-    let service = ApiService { state, in_flight };
+    let (stop_watches, shutting_down) = tokio::sync::watch::channel(false);
+    let service = ApiService {
+        state,
+        in_flight,
+        shutting_down,
+    };
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: ending watches, finishing requests");
+        let _ = stop_watches.send(true);
+    };
     let api = ApiServer::new(service)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(usize::MAX);

@@ -34,6 +34,9 @@ pub(crate) struct ApiService {
     pub(crate) state: Arc<ApiState>,
     /// Bounds requests in progress (watch streams count only while starting).
     pub(crate) in_flight: Arc<Semaphore>,
+    /// Turns true when the server shuts down; open watch streams then end,
+    /// so graceful shutdown does not wait for them.
+    pub(crate) shutting_down: tokio::sync::watch::Receiver<bool>,
 }
 
 type ApiResult<T> = Result<Response<T>, Status>;
@@ -221,7 +224,13 @@ impl Api for ApiService {
             let _permit = self.permit().await?;
             self.start_watch(&request).await?
         };
-        Ok(Response::new(watch_stream(initial, handle)))
+        let mut shutting_down = self.shutting_down.clone();
+        let stopped = async move {
+            let _ = shutting_down.wait_for(|down| *down).await;
+        };
+        Ok(Response::new(Box::pin(
+            watch_stream(initial, handle).take_until(stopped),
+        )))
     }
 
     async fn batch_create(

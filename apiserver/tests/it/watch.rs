@@ -282,3 +282,21 @@ async fn watcher_lists_watches_and_relists_when_behind() {
         }
     }
 }
+
+#[tokio::test]
+async fn shutdown_ends_open_watches() {
+    let server = start().await;
+    let mut stream = server
+        .client
+        .watch::<Pod>("", &WatchParams::default())
+        .await
+        .unwrap();
+    server.client.create("default", &pod("p")).await.unwrap();
+    collect(&mut stream, 1).await;
+    // `stop` waits (with a deadline) for `run` to return.
+    server.stop().await;
+    let end = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .unwrap();
+    assert!(end.is_none_or(|item| item.is_err()));
+}
