@@ -44,7 +44,7 @@ impl Config {
             },
             service_node_port_range: (30000, 32767),
             event_ttl: Duration::from_secs(3600),
-            watch_window_events: 100_000,
+            watch_window_events: 50_000,
             watch_buffer_batches: 1024,
             bookmark_interval: Duration::from_secs(60),
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,

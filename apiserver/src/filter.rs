@@ -75,6 +75,38 @@ impl Filter {
     }
 }
 
+/// Fields a filter may read: everything else of an object can be dropped
+/// before it is kept for filtering (the watch cache's window).
+const FILTER_FIELDS: [&str; 8] = [
+    "/metadata/name",
+    "/metadata/namespace",
+    "/spec/nodeName",
+    "/status/phase",
+    "/spec/schedulerName",
+    "/involvedObject/name",
+    "/involvedObject/kind",
+    "/reason",
+];
+
+/// The part of `value` that [`Filter::matches`] reads: the labels and the
+/// selectable fields.
+pub(crate) fn filter_view(value: &Value) -> Value {
+    let mut view = Value::Null;
+    for pointer in FILTER_FIELDS {
+        if let Some(field) = value.pointer(pointer) {
+            let mut slot = &mut view;
+            for part in pointer.split('/').skip(1) {
+                slot = object::as_map(slot).entry(part).or_insert(Value::Null);
+            }
+            *slot = field.clone();
+        }
+    }
+    if let Some(labels) = value.pointer("/metadata/labels") {
+        object::meta_mut(&mut view).insert("labels".to_string(), labels.clone());
+    }
+    view
+}
+
 /// The JSON pointer of a selectable field, or an error for an unsupported one.
 fn field_pointer(plural: &str, field: &str) -> Result<&'static str, ApiError> {
     Ok(match (plural, field) {
@@ -122,6 +154,25 @@ mod tests {
         );
         check("", "spec.nodeName=", pod.clone(), false);
         check("", "metadata.namespace=b", pod, false);
+    }
+
+    #[test]
+    fn filter_view_keeps_what_filters_read() {
+        let pod = json!({"metadata": {"name": "p", "namespace": "a", "labels": {"app": "web"},
+                                      "annotations": {"big": "x"}},
+                         "spec": {"nodeName": "n1", "containers": []}, "status": {"phase": "Running"}});
+        let view = filter_view(&pod);
+        assert_eq!(
+            view,
+            json!({"metadata": {"name": "p", "namespace": "a", "labels": {"app": "web"}},
+                                "spec": {"nodeName": "n1"}, "status": {"phase": "Running"}})
+        );
+        check(
+            "app=web",
+            "spec.nodeName=n1,status.phase=Running",
+            view,
+            true,
+        );
     }
 
     #[test]

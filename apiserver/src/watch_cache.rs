@@ -37,7 +37,8 @@ pub(crate) enum EventType {
 pub(crate) struct CachedEvent {
     pub(crate) revision: Revision,
     pub(crate) event_type: EventType,
-    /// The object (for filtering), resourceVersion filled in.
+    /// Only the fields filters read (see `filter::filter_view`), to keep
+    /// the window small; the full object is in `wire`.
     pub(crate) object: Value,
     /// The object's JSON as sent to clients.
     pub(crate) wire: prost::bytes::Bytes,
@@ -256,7 +257,7 @@ fn decode_event(event: &store::Event) -> Option<CachedEvent> {
     Some(CachedEvent {
         revision: event.kv.mod_revision,
         event_type,
-        object,
+        object: crate::filter::filter_view(&object),
         wire,
     })
 }
