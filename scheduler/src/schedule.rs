@@ -110,35 +110,52 @@ pub fn filter_node(
     prepared: &PreparedPod<'_>,
     node: NodeIdx,
 ) -> Result<(), Rejection> {
-    let Some(record) = snapshot.record(node) else {
+    // Hot checks read columns only; the node record is fetched when a
+    // plugin needs it (taints, ports, spread, inter-pod affinity).
+    if !snapshot.live_nodes().contains(node.get()) {
         return Err(Rejection::Plugin(
             crate::status::RejectReason::NodeNameMismatch,
         ));
-    };
+    }
     let filters = &prepared.profile.filters;
     let plugin = Rejection::Plugin;
     if filters.node_unschedulable {
-        node_unschedulable::filter(prepared.tolerates_unschedulable, record).map_err(plugin)?;
+        node_unschedulable::filter(
+            prepared.tolerates_unschedulable,
+            snapshot.is_unschedulable(node),
+        )
+        .map_err(plugin)?;
     }
     if let Some(wanted) = prepared.node_name {
         node_name::filter(wanted, node).map_err(plugin)?;
     }
-    if filters.taint_toleration {
+    let record = || snapshot.record(node);
+    if filters.taint_toleration
+        && snapshot.has_filtering_taints(node)
+        && let Some(record) = record()
+    {
         taint_toleration::filter(&prepared.taints, record).map_err(plugin)?;
     }
     if filters.node_affinity {
         node_affinity::filter(&prepared.node_affinity, node.get()).map_err(plugin)?;
     }
-    if filters.node_ports && !prepared.pod.host_ports.is_empty() {
+    if filters.node_ports
+        && !prepared.pod.host_ports.is_empty()
+        && let Some(record) = record()
+    {
         node_ports::filter(prepared.pod, record).map_err(plugin)?;
     }
     if filters.node_resources_fit {
         node_resources_fit::filter(snapshot, &prepared.fit, node, &prepared.pod.uid)?;
     }
-    if let Some(spread) = &prepared.spread {
+    if let Some(spread) = &prepared.spread
+        && let Some(record) = record()
+    {
         pod_topology_spread::filter(spread, record).map_err(plugin)?;
     }
-    if let Some(inter_pod) = &prepared.inter_pod {
+    if let Some(inter_pod) = &prepared.inter_pod
+        && let Some(record) = record()
+    {
         inter_pod_affinity::filter(snapshot, inter_pod, node, record).map_err(plugin)?;
     }
     Ok(())
@@ -241,8 +258,10 @@ pub fn find_feasible(
         evaluated: node_count,
     };
     if node_count < parallel_threshold {
-        for position in 0..node_count {
-            let node = order[(start + position) % node_count];
+        // Walk the rotation as two slices to avoid a division per node.
+        let rotated = order[start..].iter().chain(order[..start].iter());
+        for (position, node) in rotated.enumerate() {
+            let node = *node;
             match filter_node(snapshot, prepared, node) {
                 Ok(()) => {
                     search.feasible.push(node);
@@ -362,29 +381,36 @@ fn plugin_scores_with(
         image_locality::ImageState::default()
     };
     let total_nodes = snapshot.node_count();
+    let needs_record = taint_active
+        || spread_state.is_some()
+        || inter_pod_state.is_some()
+        || !image_state.images.is_empty();
     let row = |node: &NodeIdx| -> [i64; SCORE_PLUGINS] {
         let mut row = [0i64; SCORE_PLUGINS];
-        let Some(record) = snapshot.record(*node) else {
-            return row;
-        };
-        if taint_active {
-            row[SCORE_TAINT] = taint_toleration::score(&prepared.taints, record);
-        }
-        if affinity_active {
-            row[SCORE_NODE_AFFINITY] = node_affinity::score(&prepared.node_affinity, node.get());
-        }
-        if let Some(state) = &spread_state {
-            row[SCORE_SPREAD] = pod_topology_spread::score(snapshot, state, *node, record);
-        }
-        if let Some(state) = &inter_pod_state {
-            row[SCORE_INTER_POD] = inter_pod_affinity::score(snapshot, state, *node, record);
-        }
         if weights.node_resources_fit > 0 {
             row[SCORE_FIT] =
                 node_resources_fit::score(snapshot, &prepared.fit, &profile.fit_strategy, *node);
         }
         if !balanced.is_empty() {
             row[SCORE_BALANCED] = balanced_allocation::score(snapshot, &balanced, *node);
+        }
+        if affinity_active {
+            row[SCORE_NODE_AFFINITY] = node_affinity::score(&prepared.node_affinity, node.get());
+        }
+        if !needs_record {
+            return row;
+        }
+        let Some(record) = snapshot.record(*node) else {
+            return row;
+        };
+        if taint_active {
+            row[SCORE_TAINT] = taint_toleration::score(&prepared.taints, record);
+        }
+        if let Some(state) = &spread_state {
+            row[SCORE_SPREAD] = pod_topology_spread::score(snapshot, state, *node, record);
+        }
+        if let Some(state) = &inter_pod_state {
+            row[SCORE_INTER_POD] = inter_pod_affinity::score(snapshot, state, *node, record);
         }
         if !image_state.images.is_empty() {
             row[SCORE_IMAGE] = image_locality::score(&image_state, record, total_nodes);
@@ -432,6 +458,9 @@ pub fn score_nodes(
     feasible: &[NodeIdx],
     parallel_threshold: usize,
 ) -> Vec<i64> {
+    if let Some(totals) = resource_only_totals(snapshot, prepared, feasible, parallel_threshold) {
+        return totals;
+    }
     let weights = &prepared.profile.weights;
     let weight_row = [
         weights.taint_toleration,
@@ -451,6 +480,62 @@ pub fn score_nodes(
                 .sum()
         })
         .collect()
+}
+
+/// Totals in one pass when only the resource scores can differ between
+/// nodes (no PreferNoSchedule taints, preferred node terms, spread, inter-pod
+/// terms or known images): the common case, kept free of per-plugin rows.
+fn resource_only_totals(
+    snapshot: &Snapshot,
+    prepared: &PreparedPod<'_>,
+    feasible: &[NodeIdx],
+    parallel_threshold: usize,
+) -> Option<Vec<i64>> {
+    let pod = prepared.pod;
+    let profile = prepared.profile;
+    let weights = &profile.weights;
+    let varies = (weights.taint_toleration > 0 && snapshot.has_prefer_no_schedule_taints())
+        || (weights.node_affinity > 0 && !prepared.node_affinity.preferred.is_empty())
+        || (weights.pod_topology_spread > 0
+            && !pod_topology_spread::scoring_constraints(pod, profile.system_default_spread)
+                .0
+                .is_empty())
+        || (weights.image_locality > 0
+            && !image_locality::prepare(snapshot, pod).images.is_empty())
+        || (weights.inter_pod_affinity > 0
+            && inter_pod_affinity::prepare_score(snapshot, pod, profile.hard_pod_affinity_weight)
+                .is_some());
+    if varies {
+        return None;
+    }
+    // All-zero taint scores normalize (reversed) to 100 on every node.
+    let constant = if weights.taint_toleration > 0 {
+        100 * weights.taint_toleration
+    } else {
+        0
+    };
+    let balanced = if weights.balanced_allocation > 0 {
+        balanced_allocation::prepare(snapshot, pod, profile)
+    } else {
+        Vec::new()
+    };
+    let total = |node: &NodeIdx| -> i64 {
+        let mut total = constant;
+        if weights.node_resources_fit > 0 {
+            total += weights.node_resources_fit
+                * node_resources_fit::score(snapshot, &prepared.fit, &profile.fit_strategy, *node);
+        }
+        if !balanced.is_empty() {
+            total += weights.balanced_allocation
+                * balanced_allocation::score(snapshot, &balanced, *node);
+        }
+        total
+    };
+    Some(if feasible.len() >= parallel_threshold {
+        feasible.par_iter().with_min_len(256).map(total).collect()
+    } else {
+        feasible.iter().map(total).collect()
+    })
 }
 
 /// The highest total; ties broken uniformly at random (reservoir sampling).

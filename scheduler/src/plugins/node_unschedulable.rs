@@ -3,7 +3,6 @@
 
 use crate::model::{PodInfo, Taint, TaintEffect};
 use crate::status::RejectReason;
-use crate::table::snapshot::NodeRecord;
 
 /// The taint key kube uses for unschedulable nodes.
 pub const UNSCHEDULABLE_TAINT_KEY: &str = "node.kubernetes.io/unschedulable";
@@ -21,8 +20,8 @@ pub fn prepare(pod: &PodInfo) -> bool {
 }
 
 #[inline]
-pub fn filter(tolerates_unschedulable: bool, record: &NodeRecord) -> Result<(), RejectReason> {
-    if record.info.unschedulable && !tolerates_unschedulable {
+pub fn filter(tolerates_unschedulable: bool, node_unschedulable: bool) -> Result<(), RejectReason> {
+    if node_unschedulable && !tolerates_unschedulable {
         Err(RejectReason::NodeUnschedulable)
     } else {
         Ok(())

@@ -13,7 +13,7 @@ pub const CHUNK_NODES: usize = 256;
 /// One value per node slot, chunked and copy-on-write.
 #[derive(Clone, Debug)]
 pub struct Column<T: Clone> {
-    chunks: Vec<Arc<Vec<T>>>,
+    chunks: Vec<Arc<[T; CHUNK_NODES]>>,
     fill: T,
 }
 
@@ -29,8 +29,9 @@ impl<T: Clone> Column<T> {
     /// Grows the column to hold at least `slot_count` slots.
     pub fn ensure_slots(&mut self, slot_count: usize) {
         while self.chunks.len() * CHUNK_NODES < slot_count {
+            let fill = &self.fill;
             self.chunks
-                .push(Arc::new(vec![self.fill.clone(); CHUNK_NODES]));
+                .push(Arc::new(std::array::from_fn(|_| fill.clone())));
         }
     }
 

@@ -150,6 +150,10 @@ pub struct Snapshot {
     pub(crate) nonzero_milli_cpu: Column<i64>,
     pub(crate) nonzero_memory_bytes: Column<i64>,
     pub(crate) versions: Column<u64>,
+    /// Per node: `spec.unschedulable`.
+    pub(crate) unschedulable: Column<bool>,
+    /// Per node: whether it has NoSchedule/NoExecute taints.
+    pub(crate) has_filtering_taints: Column<bool>,
     pub(crate) records: Column<Option<Arc<NodeRecord>>>,
     pub(crate) label_index: Arc<FastMap<StrId, Arc<KeyIndex>>>,
     pub(crate) image_node_counts: Arc<FastMap<StrId, u32>>,
@@ -191,6 +195,8 @@ impl Snapshot {
             nonzero_milli_cpu: Column::new(0),
             nonzero_memory_bytes: Column::new(0),
             versions: Column::new(0),
+            unschedulable: Column::new(false),
+            has_filtering_taints: Column::new(false),
             records: Column::new(None),
             label_index: Arc::default(),
             image_node_counts: Arc::default(),
@@ -264,6 +270,18 @@ impl Snapshot {
     #[inline]
     pub fn nonzero_requested_memory_bytes(&self, node: NodeIdx) -> i64 {
         *self.nonzero_memory_bytes.get(node.get())
+    }
+
+    /// Whether `node` is cordoned (`spec.unschedulable`).
+    #[inline]
+    pub fn is_unschedulable(&self, node: NodeIdx) -> bool {
+        *self.unschedulable.get(node.get())
+    }
+
+    /// Whether `node` has NoSchedule or NoExecute taints.
+    #[inline]
+    pub fn has_filtering_taints(&self, node: NodeIdx) -> bool {
+        *self.has_filtering_taints.get(node.get())
     }
 
     /// The version of `node`, bumped on every change to it.
@@ -489,6 +507,9 @@ impl Snapshot {
             images,
         };
         self.index_node_static(node, &record);
+        self.unschedulable.set(slot, record.info.unschedulable);
+        self.has_filtering_taints
+            .set(slot, !record.filtering_taints.is_empty());
         self.records.set(slot, Some(Arc::new(record)));
         self.bump_version(node);
         node
@@ -509,6 +530,8 @@ impl Snapshot {
         self.nonzero_milli_cpu.set(slot, 0);
         self.nonzero_memory_bytes.set(slot, 0);
         self.records.set(slot, None);
+        self.unschedulable.set(slot, false);
+        self.has_filtering_taints.set(slot, false);
         self.bump_version(node);
         Arc::make_mut(&mut self.node_by_name).remove(name);
         Arc::make_mut(&mut self.node_order).retain(|existing| *existing != node);
