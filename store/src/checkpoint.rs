@@ -2,9 +2,12 @@
 //! open, and the checkpointer that brings them up to date from the batches
 //! already made durable by the write-ahead log (`wal.rs`).
 //!
-//! Tables: `kv` (latest value and metadata per key), `log` (the events of
-//! every revision since the compaction point, so reads at old revisions and
-//! watches from old revisions work after a restart), `leases` (id → TTL) and
+//! Tables: `log` (the events of every revision since the compaction point,
+//! so reads at old revisions and watches from old revisions work after a
+//! restart), `kv_ref` (metadata of each key whose latest value is in `log`
+//! at its mod revision), `kv` (latest value and metadata of each key whose
+//! last write was compacted out of `log`: compaction moves it there),
+//! `leases` (id → TTL) and
 //! `meta` (revision, compacted revision, next lease id, and the sequence
 //! number of the last log record applied).
 //!
@@ -30,6 +33,9 @@ use crate::wal;
 use crate::{EventKind, StoreError};
 
 const KV: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
+/// Key → metadata; the value is in `LOG` at the key's mod revision, so each
+/// value is stored once.
+const KV_REF: TableDefinition<&str, &[u8]> = TableDefinition::new("kv_ref");
 const LOG: TableDefinition<i64, &[u8]> = TableDefinition::new("log");
 /// Lease id → TTL in microseconds.
 const LEASES: TableDefinition<i64, u64> = TableDefinition::new("leases");
@@ -65,6 +71,7 @@ pub(crate) struct Batch {
 pub(crate) fn init(db: &Database) -> Result<u64, StoreError> {
     let txn = db.begin_write().map_err(io_err!("begin write"))?;
     txn.open_table(KV).map_err(io_err!("creating table"))?;
+    txn.open_table(KV_REF).map_err(io_err!("creating table"))?;
     txn.open_table(LOG).map_err(io_err!("creating table"))?;
     txn.open_table(LEASES).map_err(io_err!("creating table"))?;
     let applied = {
@@ -109,6 +116,29 @@ pub(crate) fn read_state(db: &Database) -> Result<Recovered, StoreError> {
             events: events.into(),
         });
     }
+    let kv_ref = txn.open_table(KV_REF).map_err(io_err!("open kv_ref"))?;
+    for item in kv_ref.iter().map_err(io_err!("read kv_ref"))? {
+        let (key, meta) = item.map_err(io_err!("read kv_ref"))?;
+        let mut kv = codec::decode_kv(key.value(), meta.value())?;
+        let at = state
+            .log
+            .binary_search_by_key(&kv.mod_revision, |e| e.revision)
+            .ok()
+            .and_then(|i| {
+                state.log[i]
+                    .events
+                    .iter()
+                    .find(|e| e.kind == EventKind::Put && e.kv.key == kv.key)
+            })
+            .ok_or_else(|| {
+                StoreError::Io(format!(
+                    "corrupt store: value of {} at revision {} missing from the log",
+                    kv.key, kv.mod_revision
+                ))
+            })?;
+        kv.value = at.kv.value.clone();
+        state.latest.push(kv);
+    }
     let leases = txn.open_table(LEASES).map_err(io_err!("open leases"))?;
     for item in leases.iter().map_err(io_err!("read leases"))? {
         let (id, ttl_micros) = item.map_err(io_err!("read leases"))?;
@@ -130,6 +160,7 @@ pub(crate) fn apply(db: &Database, batches: &[Batch]) -> Result<(), StoreError> 
         .map_err(io_err!("set durability"))?;
     {
         let mut kv = txn.open_table(KV).map_err(io_err!("open kv"))?;
+        let mut kv_ref = txn.open_table(KV_REF).map_err(io_err!("open kv_ref"))?;
         let mut log = txn.open_table(LOG).map_err(io_err!("open log"))?;
         let mut leases = txn.open_table(LEASES).map_err(io_err!("open leases"))?;
         let mut meta = txn.open_table(META).map_err(io_err!("open meta"))?;
@@ -140,12 +171,18 @@ pub(crate) fn apply(db: &Database, batches: &[Batch]) -> Result<(), StoreError> 
                         let key = event.kv.key.as_str();
                         match event.kind {
                             EventKind::Put => {
-                                kv.insert(key, codec::encode_kv(&event.kv).as_slice())
-                                    .map_err(io_err!("write kv"))?;
+                                kv_ref
+                                    .insert(key, codec::encode_kv_meta(&event.kv).as_slice())
+                                    .map_err(io_err!("write kv_ref"))?;
                             }
                             EventKind::Delete => {
-                                kv.remove(key).map_err(io_err!("delete kv"))?;
+                                kv_ref.remove(key).map_err(io_err!("delete kv_ref"))?;
                             }
+                        }
+                        // A value compacted out of the log is kept in `kv`
+                        // until the key is written again.
+                        if event.prev.is_some() {
+                            kv.remove(key).map_err(io_err!("delete kv"))?;
                         }
                     }
                     log.insert(
@@ -169,6 +206,7 @@ pub(crate) fn apply(db: &Database, batches: &[Batch]) -> Result<(), StoreError> 
                 Change::Compact { revision } => {
                     meta.insert(META_COMPACTED, *revision)
                         .map_err(io_err!("write meta"))?;
+                    keep_latest_values(&log, &mut kv, &mut kv_ref, *revision)?;
                     log.retain_in(..*revision, |_, _| false)
                         .map_err(io_err!("compact log"))?;
                 }
@@ -180,6 +218,37 @@ pub(crate) fn apply(db: &Database, batches: &[Batch]) -> Result<(), StoreError> 
             .map_err(io_err!("write meta"))?;
     }
     txn.commit().map_err(io_err!("commit"))
+}
+
+/// Before log entries below `revision` go, move each value that is still
+/// its key's latest from the log into `kv`.
+fn keep_latest_values(
+    log: &redb::Table<'_, i64, &[u8]>,
+    kv: &mut redb::Table<'_, &str, &[u8]>,
+    kv_ref: &mut redb::Table<'_, &str, &[u8]>,
+    revision: i64,
+) -> Result<(), StoreError> {
+    for item in log.range(..revision).map_err(io_err!("read log"))? {
+        let (entry_revision, events) = item.map_err(io_err!("read log"))?;
+        for event in codec::decode_events(events.value())? {
+            if event.kind != EventKind::Put {
+                continue;
+            }
+            let key = event.kv.key.as_str();
+            let latest_here = kv_ref
+                .get(key)
+                .map_err(io_err!("read kv_ref"))?
+                .map(|meta| codec::decode_kv(key, meta.value()))
+                .transpose()?
+                .is_some_and(|latest| latest.mod_revision == entry_revision.value());
+            if latest_here {
+                kv.insert(key, codec::encode_kv(&event.kv).as_slice())
+                    .map_err(io_err!("write kv"))?;
+                kv_ref.remove(key).map_err(io_err!("delete kv_ref"))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What the checkpointer works on besides redb.

@@ -6,6 +6,7 @@
 //!
 //! ```text
 //! kv record:    create_revision mod_revision version lease value_bytes...
+//! kv_ref record: create_revision mod_revision version lease (value in the log)
 //! revision log: n_events:u32 { kind:u8 key:str kv_meta value:bytes has_prev:u8 [prev_meta prev_value:bytes] }*
 //! wal batch:    seq:u64 n_changes:u32 { change }*
 //! change:       0 revision:i64 events:bytes (a revision log record)
@@ -50,6 +51,16 @@ pub(crate) fn encode_kv(kv: &KeyValue) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + kv.value.len());
     put_meta(&mut out, kv);
     out.extend_from_slice(&kv.value);
+    out
+}
+
+/// Encode a key's metadata only (its value lives in the revision log).
+pub(crate) fn encode_kv_meta(kv: &KeyValue) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out[..8].copy_from_slice(&kv.create_revision.to_le_bytes());
+    out[8..16].copy_from_slice(&kv.mod_revision.to_le_bytes());
+    out[16..24].copy_from_slice(&kv.version.to_le_bytes());
+    out[24..].copy_from_slice(&kv.lease.to_le_bytes());
     out
 }
 
@@ -284,6 +295,9 @@ mod tests {
         assert_eq!(decode_events(&encode_events(&events)).unwrap(), events);
         let one = kv("k", "value", 3);
         assert_eq!(decode_kv("k", &encode_kv(&one)).unwrap(), one);
+        let meta_only = decode_kv("k", &encode_kv_meta(&one)).unwrap();
+        assert_eq!(meta_only.mod_revision, 3);
+        assert!(meta_only.value.is_empty());
         assert!(decode_events(&encode_events(&events)[..10]).is_err());
     }
 

@@ -43,6 +43,10 @@ const WAL_DIR: &str = "wal";
 /// for it (back-pressure when redb falls behind the log).
 const CHECKPOINT_QUEUE_BATCHES: usize = 4096;
 
+/// How many times the commit thread yields to late writers when the queue
+/// is empty before it closes a batch.
+const BATCH_FILL_YIELDS: usize = 2;
+
 fn io(context: &str) -> impl Fn(&dyn Display) -> StoreError + '_ {
     move |e| StoreError::Io(format!("{context}: {e}"))
 }
@@ -199,9 +203,20 @@ fn commit_loop(
     let mut batch = Vec::with_capacity(max_batch.min(4096));
     while let Ok(first) = receiver.recv() {
         batch.push(first);
+        // Writers answered by the previous commit are still resubmitting:
+        // when the queue runs dry, let them run briefly before closing the
+        // batch, so one fsync covers more of them.
+        let mut idle_yields = 0;
         while batch.len() < max_batch {
             match receiver.try_recv() {
-                Ok(next) => batch.push(next),
+                Ok(next) => {
+                    batch.push(next);
+                    idle_yields = 0;
+                }
+                Err(_) if idle_yields < BATCH_FILL_YIELDS => {
+                    idle_yields += 1;
+                    std::thread::yield_now();
+                }
                 Err(_) => break,
             }
         }

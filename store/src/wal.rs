@@ -19,7 +19,9 @@
 //! for a filesystem journal commit (shared with every other writer of the
 //! disk). The checkpointer keeps one spare segment ready (`wal/spare`), made
 //! from a checkpointed segment it would otherwise delete, or zero-filled.
-//! A fresh store starts on a plain growing file until its first spare.
+//! A fresh store starts on a plain growing file; once it has seen about a
+//! mebibyte of writes it asks for a spare and moves to it when ready, so
+//! small stores (tests) never pay for zero-filling.
 //!
 //! A segment's records end at the first one whose length, checksum or
 //! sequence number does not hold (zeroes, a torn append, or stale records
@@ -45,6 +47,8 @@ use crate::{FaultInjection, StoreError};
 const SEGMENT_SUFFIX: &str = ".wal";
 /// A preallocated segment waiting to become the next one.
 const SPARE: &str = "spare";
+/// A plain (growing) segment asks for a spare once it holds this much.
+const SPARE_AFTER_PLAIN_BYTES: u64 = 1 << 20;
 /// A spare being zero-filled; renamed to [`SPARE`] when complete.
 const SPARE_TMP: &str = "spare.tmp";
 const HEADER_BYTES: usize = 8;
@@ -60,6 +64,9 @@ pub(crate) struct Wal {
     path: PathBuf,
     /// Bytes of valid records in `file`.
     len: u64,
+    /// Size of `file` when it was opened: appends below it overwrite
+    /// preallocated space. 0 for a plain growing file.
+    prealloc_bytes: u64,
     /// Start a new segment once the current one holds this many bytes.
     segment_bytes: u64,
     /// Sequence number of the next record.
@@ -96,12 +103,13 @@ impl Wal {
         spare_wanted: Arc<AtomicBool>,
     ) -> Result<Wal, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, &e))?;
-        let (file, path) = next_segment(dir, next_seq)?;
+        let (file, path, prealloc_bytes) = next_segment(dir, next_seq)?;
         Ok(Wal {
             dir: dir.to_path_buf(),
             file,
             path,
             len: 0,
+            prealloc_bytes,
             segment_bytes: segment_bytes.max(1),
             next_seq,
             buf: Vec::new(),
@@ -122,11 +130,13 @@ impl Wal {
                 "write-ahead log unusable after a failed rollback".to_string(),
             ));
         }
-        if self.len >= self.segment_bytes {
-            let (file, path) = next_segment(&self.dir, self.next_seq)?;
+        let past_prealloc = self.len > 0 && self.len >= self.prealloc_bytes;
+        if self.len >= self.segment_bytes || (past_prealloc && spare_exists(&self.dir)) {
+            let (file, path, prealloc_bytes) = next_segment(&self.dir, self.next_seq)?;
             self.file = file;
             self.path = path;
             self.len = 0;
+            self.prealloc_bytes = prealloc_bytes;
         }
         let seq = self.next_seq;
         self.buf.clear();
@@ -153,11 +163,15 @@ impl Wal {
             self.roll_back();
             return Err(error);
         }
-        let half = self.segment_bytes / 2;
-        if self.len < half && self.len + self.buf.len() as u64 >= half {
+        self.len += self.buf.len() as u64;
+        let want_spare_at = if self.prealloc_bytes > 0 {
+            self.prealloc_bytes / 2
+        } else {
+            SPARE_AFTER_PLAIN_BYTES.min(self.segment_bytes / 2)
+        };
+        if self.len >= want_spare_at {
             self.spare_wanted.store(true, Ordering::Release);
         }
-        self.len += self.buf.len() as u64;
         self.next_seq += 1;
         Ok(seq)
     }
@@ -187,23 +201,34 @@ fn segment_path(dir: &Path, first_seq: u64) -> PathBuf {
 
 /// Open the segment starting at `first_seq`: the spare if there is one,
 /// else a new empty file. Its directory entry is durable on return.
-fn next_segment(dir: &Path, first_seq: u64) -> Result<(File, PathBuf), StoreError> {
+/// Returns the file, its path and its preallocated size.
+fn next_segment(dir: &Path, first_seq: u64) -> Result<(File, PathBuf, u64), StoreError> {
     let path = segment_path(dir, first_seq);
-    let file = match std::fs::rename(dir.join(SPARE), &path) {
-        Ok(()) => OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_error("opening", &path, &e))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_error("creating", &path, &e))?,
+    let (file, prealloc_bytes) = match std::fs::rename(dir.join(SPARE), &path) {
+        Ok(()) => {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| io_error("opening", &path, &e))?;
+            let size = file
+                .metadata()
+                .map_err(|e| io_error("reading size of", &path, &e))?
+                .len();
+            (file, size)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let file = OpenOptions::new()
+                .create(true)
+                .truncate(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| io_error("creating", &path, &e))?;
+            (file, 0)
+        }
         Err(e) => return Err(io_error("renaming spare to", &path, &e)),
     };
     sync_dir(dir)?;
-    Ok((file, path))
+    Ok((file, path, prealloc_bytes))
 }
 
 /// Whether a spare segment is ready.

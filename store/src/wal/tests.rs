@@ -193,12 +193,15 @@ fn recycled_segments_hide_their_stale_records() {
 #[test]
 fn zero_filled_spare_becomes_the_next_segment() {
     let dir = tempfile::tempdir().unwrap();
-    let mut wal = create(dir.path(), 300);
+    let mut wal = create(dir.path(), 1 << 20);
+    wal.append(&put(1, "k"), None).unwrap();
+    // A plain segment moves to a spare as soon as one is ready.
     prepare_spare(dir.path(), None, 4096).unwrap();
-    for revision in 1..=8 {
+    for revision in 2..=8 {
         wal.append(&put(revision, "k"), None).unwrap();
     }
     assert!(!spare_exists(dir.path()), "rotation took the spare");
+    assert_eq!(segments(dir.path()).unwrap().len(), 2);
     let sizes: Vec<u64> = segments(dir.path())
         .unwrap()
         .iter()

@@ -73,6 +73,17 @@ async fn restart_keeps_keys_revisions_leases_and_history() {
     assert!(store.get("/r/leased").await.unwrap().is_none());
     let next_lease = store.lease_grant(Duration::from_secs(1)).await.unwrap();
     assert!(next_lease > lease, "lease ids are not reused");
+    // Latest values whose writes were compacted out of the history survive,
+    // and so do their later updates, across further compactions.
+    assert_eq!(store.get("/r/02").await.unwrap().unwrap().value, val("v2"));
+    assert_eq!(store.get("/r/03").await.unwrap().unwrap().value, val("v3"));
+    put(&*store, "/r/02", "v2b").await;
+    store.compact(store.current_revision()).await.unwrap();
+    drop(store);
+    let store = f.open(test_config());
+    assert_eq!(store.get("/r/02").await.unwrap().unwrap().value, val("v2b"));
+    assert_eq!(store.get("/r/03").await.unwrap().unwrap().value, val("v3"));
+    assert_eq!(store.get("/r/19").await.unwrap().unwrap().value, val("v19"));
 }
 
 /// Child side of the kill test; does nothing unless started by the parent.
