@@ -48,11 +48,9 @@ impl TermCounts {
             return;
         }
         let class = &snapshot.pod_classes()[class_index];
-        for (node, count) in &class.node_counts {
-            if let Some(record) = snapshot.record(NodeIdx(*node))
-                && let Some(value) = record.label(self.key)
-            {
-                *self.domains.entry(value).or_default() += weight * i64::from(*count);
+        if let Some(values) = class.domain_counts.get(&self.key) {
+            for (value, count) in values {
+                *self.domains.entry(*value).or_default() += weight * i64::from(*count);
             }
         }
     }

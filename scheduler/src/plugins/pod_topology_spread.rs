@@ -110,17 +110,30 @@ pub fn prepare(
             }
         }
         let mut counts: FastMap<StrId, i64> = FastMap::default();
+        // With one topology key and no inclusion policy narrowing the nodes,
+        // the eligible nodes are exactly those carrying the key, so each
+        // class's per-domain counts apply as they are.
+        let unrestricted = keys.iter().all(|other| other == key)
+            && (constraint.node_affinity_policy == InclusionPolicy::Ignore
+                || affinity_nodes.is_none())
+            && constraint.node_taints_policy == InclusionPolicy::Ignore;
         if let Some(key) = key
             && let Some(index) = snapshot.key_index(*key)
         {
             for (value, posting) in &index.by_value {
-                if posting.iter().any(|slot| eligible.contains(*slot as usize)) {
+                if unrestricted || posting.iter().any(|slot| eligible.contains(*slot as usize)) {
                     counts.insert(*value, 0);
                 }
             }
             for class in snapshot.pod_classes() {
                 if class.total == 0 || !class_selected(&constraint.selector, class, &pod.namespace)
                 {
+                    continue;
+                }
+                if unrestricted {
+                    for (value, count) in class.domain_counts.get(key).into_iter().flatten() {
+                        *counts.entry(*value).or_default() += i64::from(*count);
+                    }
                     continue;
                 }
                 for (node, count) in &class.node_counts {

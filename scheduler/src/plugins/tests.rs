@@ -450,3 +450,29 @@ fn prefer_no_schedule_taint_lowers_the_score() {
     let snapshot = snapshot(vec![spot, node("regular", &[])], vec![]);
     assert_eq!(message(&snapshot, &pod("p", &[])), "scheduled on regular");
 }
+
+#[test]
+fn relabelled_node_moves_its_pods_to_the_new_domain() {
+    let mut state = ClusterState::new();
+    state.apply(ClusterEvent::NodeUpserted(node("n1", &[("zone", "a")])));
+    state.apply(ClusterEvent::NodeUpserted(node("n2", &[("zone", "b")])));
+    let mut store = pod("store", &[("app", "store")]);
+    store.node_name = Some("n1".into());
+    state.apply(ClusterEvent::PodUpserted(Arc::new(store)));
+    let mut web = pod("web", &[("app", "web")]);
+    web.required_affinity.push(app_term("store", "zone"));
+    let before = state.publish();
+    assert_eq!(feasible(&before, &web), ["n1"]);
+    state.apply(ClusterEvent::NodeUpserted(node("n1", &[("zone", "b")])));
+    let after = state.publish();
+    assert_eq!(feasible(&after, &web), ["n1", "n2"]);
+    // The published snapshot taken before the change is untouched.
+    assert_eq!(feasible(&before, &web), ["n1"]);
+    assert_eq!(
+        after.requested(
+            crate::table::snapshot::RESOURCE_PODS,
+            after.node_by_name("n1").expect("n1")
+        ),
+        1
+    );
+}

@@ -121,6 +121,9 @@ impl KeyIndex {
 pub struct PodClass {
     pub representative: Arc<PodInfo>,
     pub node_counts: FastMap<u32, u32>,
+    /// Per label key, per value: pods of the class on nodes carrying that
+    /// label (the class's counts per topology domain).
+    pub domain_counts: FastMap<StrId, FastMap<StrId, u32>>,
     pub total: u32,
 }
 
@@ -421,12 +424,17 @@ impl Snapshot {
     pub fn upsert_node(&mut self, info: NodeInfo) -> NodeIdx {
         let info = Arc::new(info);
         let existing = self.node_by_name(&info.name);
-        let mut pods = Vec::new();
+        let mut readd = Vec::new();
         let node = match existing {
             Some(node) => {
                 if let Some(record) = self.records.get(node.get()).clone() {
+                    // Pods are taken off and put back so class domain counts
+                    // follow the node's new labels.
+                    for pod in &record.pods {
+                        self.remove_pod(node, &pod.uid);
+                    }
                     self.unindex_node_static(node, &record);
-                    pods = record.pods.clone();
+                    readd = record.pods.clone();
                 }
                 node
             }
@@ -493,17 +501,13 @@ impl Snapshot {
             let resource = self.resource_column(name);
             self.allocatable[resource.get()].set(slot, *amount);
         }
-        let used_ports = pods
-            .iter()
-            .flat_map(|pod| pod.host_ports.iter().cloned())
-            .collect();
         let record = NodeRecord {
             info,
             labels,
             filtering_taints,
             prefer_no_schedule_taints,
-            pods,
-            used_ports,
+            pods: Vec::new(),
+            used_ports: Vec::new(),
             images,
         };
         self.index_node_static(node, &record);
@@ -511,6 +515,9 @@ impl Snapshot {
         self.has_filtering_taints
             .set(slot, !record.filtering_taints.is_empty());
         self.records.set(slot, Some(Arc::new(record)));
+        for pod in readd {
+            self.add_pod(node, pod);
+        }
         self.bump_version(node);
         node
     }
@@ -671,6 +678,7 @@ impl Snapshot {
                 classes.push(Arc::new(PodClass {
                     representative: pod.clone(),
                     node_counts: FastMap::default(),
+                    domain_counts: FastMap::default(),
                     total: 0,
                 }));
                 Arc::make_mut(&mut self.class_by_fingerprint)
@@ -680,17 +688,42 @@ impl Snapshot {
                 id
             }
         };
+        let labels: &[(StrId, StrId)] = match self.records.get(node.get()) {
+            Some(record) => &record.labels,
+            None => &[],
+        };
         let classes = Arc::make_mut(&mut self.classes);
         let class = Arc::make_mut(&mut classes[class_id as usize]);
         if sign > 0 {
             *class.node_counts.entry(node.0).or_default() += 1;
             class.total += 1;
+            for (key, value) in labels {
+                *class
+                    .domain_counts
+                    .entry(*key)
+                    .or_default()
+                    .entry(*value)
+                    .or_default() += 1;
+            }
         } else if let Some(count) = class.node_counts.get_mut(&node.0) {
             *count -= 1;
             if *count == 0 {
                 class.node_counts.remove(&node.0);
             }
             class.total = class.total.saturating_sub(1);
+            for (key, value) in labels {
+                if let Some(values) = class.domain_counts.get_mut(key) {
+                    if let Some(count) = values.get_mut(value) {
+                        *count -= 1;
+                        if *count == 0 {
+                            values.remove(value);
+                        }
+                    }
+                    if values.is_empty() {
+                        class.domain_counts.remove(key);
+                    }
+                }
+            }
         }
     }
 
