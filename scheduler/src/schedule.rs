@@ -148,10 +148,8 @@ pub fn filter_node(
     if filters.node_resources_fit {
         node_resources_fit::filter(snapshot, &prepared.fit, node, &prepared.pod.uid)?;
     }
-    if let Some(spread) = &prepared.spread
-        && let Some(record) = record()
-    {
-        pod_topology_spread::filter(spread, record).map_err(plugin)?;
+    if let Some(spread) = &prepared.spread {
+        pod_topology_spread::filter(spread, node).map_err(plugin)?;
     }
     if let Some(inter_pod) = &prepared.inter_pod
         && let Some(record) = record()

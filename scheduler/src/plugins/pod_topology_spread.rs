@@ -28,6 +28,10 @@ pub struct HardConstraint {
     pub self_match: bool,
     pub counts: FastMap<StrId, i64>,
     pub min_match: i64,
+    /// Nodes carrying the key.
+    pub with_key: NodeBitset,
+    /// Nodes whose domain would exceed `max_skew` with this pod added.
+    pub too_skewed: NodeBitset,
 }
 
 /// Whether a node passes a constraint's inclusion policies.
@@ -154,26 +158,55 @@ pub fn prepare(
         } else {
             counts.values().copied().min().unwrap_or(0)
         };
+        let self_match = crate::matching::selector_matches(&constraint.selector, &pod.labels);
+        let skews =
+            |matching: i64| matching + i64::from(self_match) - min_match > constraint.max_skew;
+        // Per-domain verdicts become node bitsets, so the per-node filter is
+        // two bit tests. Values outside `counts` count 0 matching pods.
+        let key_index = key.and_then(|key| snapshot.key_index(key));
+        let with_key = key_index
+            .map(|index| index.exists.clone())
+            .unwrap_or_else(|| NodeBitset::empty(snapshot.slot_count()));
+        let mut too_skewed = if skews(0) {
+            with_key.clone()
+        } else {
+            NodeBitset::empty(snapshot.slot_count())
+        };
+        if let Some(index) = key_index {
+            for (value, count) in &counts {
+                if skews(*count) == skews(0) {
+                    continue;
+                }
+                for slot in index.by_value.get(value).into_iter().flatten() {
+                    if skews(*count) {
+                        too_skewed.insert(*slot as usize);
+                    } else {
+                        too_skewed.remove(*slot as usize);
+                    }
+                }
+            }
+        }
         compiled.push(HardConstraint {
             key: *key,
             max_skew: constraint.max_skew,
-            self_match: crate::matching::selector_matches(&constraint.selector, &pod.labels),
+            self_match,
             counts,
             min_match,
+            with_key,
+            too_skewed,
         });
     }
     Some(compiled)
 }
 
 #[inline]
-pub fn filter(constraints: &[HardConstraint], record: &NodeRecord) -> Result<(), RejectReason> {
+pub fn filter(constraints: &[HardConstraint], node: NodeIdx) -> Result<(), RejectReason> {
+    let slot = node.get();
     for constraint in constraints {
-        let Some(value) = constraint.key.and_then(|key| record.label(key)) else {
+        if !constraint.with_key.contains(slot) {
             return Err(RejectReason::SpreadMissingLabel);
-        };
-        let matching = constraint.counts.get(&value).copied().unwrap_or(0);
-        let skew = matching + i64::from(constraint.self_match) - constraint.min_match;
-        if skew > constraint.max_skew {
+        }
+        if constraint.too_skewed.contains(slot) {
             return Err(RejectReason::SpreadConstraintMismatch);
         }
     }
