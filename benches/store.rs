@@ -1,8 +1,10 @@
 //! Store benchmarks, layered so a regression shows which layer moved:
 //!
 //! - `durable_writes/{group_commit,single_fsync}/{1,64}_writers`: create
-//!   requests with 1 KiB pod-sized values against redb, acknowledged only
-//!   once fsynced. `group_commit` lets the commit thread batch everything
+//!   requests with 1 KiB pod-sized values against the redb backend,
+//!   acknowledged only once fsynced (in its write-ahead log; redb itself is
+//!   updated by background checkpoints, whose CPU cost is included).
+//!   `group_commit` lets the commit thread batch everything
 //!   queued; `single_fsync` sets `max_commit_batch = 1` (one fsync per
 //!   write). Throughput is writes/s.
 //! - `memory_writes/64_writers`: the same load on the memory backend, the

@@ -29,9 +29,10 @@
 //! a segment that ends early while a later one exists is corruption and
 //! fails the open; a torn tail of the last segment is dropped.
 //!
-//! If a write or fsync fails, the segment is truncated back to where the
-//! record began (and synced), so a batch reported as failed cannot reappear
-//! after a restart. If even that fails the log refuses further appends.
+//! If a write or fsync fails, the record is cut out again (zeroed within
+//! the preallocation, truncated beyond it) and synced, so a batch reported
+//! as failed cannot reappear after a restart. If even that fails the log
+//! refuses further appends.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -179,19 +180,29 @@ impl Wal {
     /// Cut the segment back to its last complete record after a failed
     /// append.
     fn roll_back(&mut self) {
-        let restored = self
-            .file
-            .set_len(self.len)
-            .and_then(|()| self.file.sync_all())
-            .and_then(|()| {
-                // Appends go to the end of the file; reposition explicitly in
-                // case the file was opened without `append`.
-                std::io::Seek::seek(&mut self.file, std::io::SeekFrom::Start(self.len)).map(|_| ())
-            });
+        let restored = self.cut_back();
         if let Err(error) = restored {
             tracing::error!(%error, path = %self.path.display(), "cannot roll back the write-ahead log");
             self.broken = true;
         }
+    }
+
+    /// Remove the failed record: zero it where the file is preallocated
+    /// (keeping the preallocation), truncate where it grew the file.
+    fn cut_back(&mut self) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let failed_end = self.len + self.buf.len() as u64;
+        if self.prealloc_bytes > self.len {
+            let zeroed = failed_end.min(self.prealloc_bytes) - self.len;
+            self.file.seek(SeekFrom::Start(self.len))?;
+            self.file
+                .write_all(&vec![0u8; usize::try_from(zeroed).unwrap_or(usize::MAX)])?;
+        }
+        if failed_end > self.prealloc_bytes {
+            self.file.set_len(self.len.max(self.prealloc_bytes))?;
+        }
+        self.file.sync_all()?;
+        self.file.seek(SeekFrom::Start(self.len)).map(|_| ())
     }
 }
 

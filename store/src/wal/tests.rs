@@ -142,6 +142,33 @@ fn failed_fsync_leaves_nothing_and_the_log_continues() {
 }
 
 #[test]
+fn failed_fsync_in_a_preallocated_segment_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fault = FaultInjection::default();
+    let mut wal = create(dir.path(), 1 << 20);
+    wal.append(&put(1, "a"), Some(&fault)).unwrap();
+    prepare_spare(dir.path(), None, 8192).unwrap();
+    wal.append(&put(2, "b"), Some(&fault)).unwrap();
+    assert!(!spare_exists(dir.path()), "moved to the preallocated spare");
+    fault.set_fail_commits(true);
+    assert!(wal.append(&put(3, "c"), Some(&fault)).is_err());
+    assert_eq!(seqs(dir.path()), vec![1, 2]);
+    fault.set_fail_commits(false);
+    assert_eq!(wal.append(&put(3, "d"), Some(&fault)).unwrap(), 3);
+    let records = read_all(dir.path()).unwrap();
+    assert_eq!(
+        format!("{:?}", records[2].changes),
+        format!("{:?}", put(3, "d"))
+    );
+    let sizes: Vec<u64> = segments(dir.path())
+        .unwrap()
+        .iter()
+        .map(|s| std::fs::metadata(&s.path).unwrap().len())
+        .collect();
+    assert_eq!(sizes.last(), Some(&8192), "preallocation kept");
+}
+
+#[test]
 fn segments_rotate_and_covered_ones_are_removed() {
     let dir = tempfile::tempdir().unwrap();
     let mut wal = create(dir.path(), 200);
