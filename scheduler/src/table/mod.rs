@@ -4,4 +4,5 @@
 pub mod bitset;
 pub mod column;
 pub mod intern;
+pub mod mutate;
 pub mod snapshot;
