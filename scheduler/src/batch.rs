@@ -9,10 +9,12 @@
 //! after `MAX_PARALLEL_ROUNDS` the rest go one by one, so the batch always
 //! finishes and no node is ever overcommitted.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::equivalence::{EquivalenceKey, SharedEvaluation, decide, equivalence_key, evaluate_all};
 use crate::model::PodInfo;
 use crate::profile::{Profiles, num_feasible_nodes_to_find};
 use crate::schedule::{Decision, SchedulingContext, filter_node, prepare, schedule_one};
@@ -65,6 +67,32 @@ pub fn schedule_batch(
         let node_count = frozen.node_count().max(1);
         let base_start = context.next_start_node_index;
         let round_seed = context.rng.next_u64();
+        // Pods of one template share one evaluation of every node.
+        let mut class_of: Vec<Option<usize>> = vec![None; pending.len()];
+        let mut representatives: Vec<(usize, usize)> = Vec::new();
+        let mut class_by_key: HashMap<EquivalenceKey, usize> = HashMap::new();
+        for (slot, index) in pending.iter().enumerate() {
+            if let Some(key) = equivalence_key(&pods[*index]) {
+                let next = representatives.len();
+                let class = *class_by_key.entry(key).or_insert(next);
+                if class == next {
+                    representatives.push((*index, 0));
+                }
+                representatives[class].1 += 1;
+                class_of[slot] = Some(class);
+            }
+        }
+        let shared: Vec<Option<SharedEvaluation>> = representatives
+            .iter()
+            .map(|(representative, members)| {
+                if *members < 2 {
+                    return None;
+                }
+                let pod = &pods[*representative];
+                let profile = profiles.get(&pod.scheduler_name)?;
+                evaluate_all(&frozen, pod, profile)
+            })
+            .collect();
         let results: Vec<(usize, Decision, usize)> = pending
             .par_iter()
             .enumerate()
@@ -80,7 +108,13 @@ pub fn schedule_batch(
                     next_start_node_index: (base_start + slot * stride) % node_count,
                     node_parallelism: false,
                 };
-                let decision = schedule_one(&frozen, pod, profile, &mut pod_context);
+                let shared_decision = class_of[slot]
+                    .and_then(|class| shared[class].as_ref())
+                    .and_then(|evaluation| decide(&frozen, evaluation, profile, &mut pod_context));
+                let decision = match shared_decision {
+                    Some(decision) => decision,
+                    None => schedule_one(&frozen, pod, profile, &mut pod_context),
+                };
                 Some((*index, decision, pod_context.next_start_node_index))
             })
             .collect();

@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod cluster;
 pub mod convert;
+pub mod equivalence;
 pub mod error;
 pub mod matching;
 pub mod model;

@@ -184,3 +184,46 @@ fn generator_exercises_every_filter_reason() {
         );
     }
 }
+
+/// A pod decided from its class's shared evaluation gets exactly the
+/// decision `schedule_one` gives it.
+fn check_equivalence_matches_schedule_one(seed: u64) {
+    use scheduler::equivalence::{decide, equivalence_key, evaluate_all};
+    let scenario = random_scenario(seed, 6);
+    let mut state = scenario.cluster_state();
+    let snapshot = state.publish();
+    for profile in [Profile::exact(), Profile::default()] {
+        for (index, pod) in scenario.incoming.iter().enumerate() {
+            if equivalence_key(pod).is_none() {
+                continue;
+            }
+            let Some(shared) = evaluate_all(&snapshot, pod, &profile) else {
+                continue;
+            };
+            let mut context = SchedulingContext::new(seed ^ index as u64);
+            context.next_start_node_index = index;
+            let mut reference_context = context.clone();
+            let reference = schedule_one(&snapshot, pod, &profile, &mut reference_context);
+            match decide(&snapshot, &shared, &profile, &mut context) {
+                Some(decision) => {
+                    assert_eq!(decision, reference, "seed {seed} pod {}", pod.name);
+                    assert_eq!(
+                        context.next_start_node_index,
+                        reference_context.next_start_node_index
+                    );
+                }
+                None => assert!(
+                    matches!(reference, Decision::Unschedulable(_)),
+                    "seed {seed}"
+                ),
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn shared_evaluation_matches_schedule_one(seed in any::<u64>()) {
+        check_equivalence_matches_schedule_one(seed);
+    }
+}
