@@ -231,6 +231,7 @@ pub fn schedule_one(
 /// positions of the rotation were consumed.
 pub struct FeasibleSearch {
     pub feasible: Vec<NodeIdx>,
+    /// Complete only when `feasible` is empty.
     pub rejections: Vec<(usize, NodeIdx, Rejection)>,
     pub evaluated: usize,
 }
@@ -268,7 +269,12 @@ pub fn find_feasible(
                         break;
                     }
                 }
-                Err(rejection) => search.rejections.push((position, node, rejection)),
+                // Rejections only matter if no node fits, so stop keeping
+                // them once one does.
+                Err(rejection) if search.feasible.is_empty() => {
+                    search.rejections.push((position, node, rejection))
+                }
+                Err(_) => {}
             }
         }
         return search;

@@ -173,8 +173,22 @@ pub fn prepare(
             NodeBitset::empty(snapshot.slot_count())
         };
         if let Some(index) = key_index {
+            let posting_len = |value: &StrId| index.by_value.get(value).map_or(0, Vec::len);
+            // Every value is a counted domain when no policy narrows them; then
+            // flipping from "all with the key" is cheaper if most nodes fail.
+            let failing_nodes: usize = counts
+                .iter()
+                .filter(|(_, count)| skews(**count))
+                .map(|(value, _)| posting_len(value))
+                .sum();
+            let all_counted = counts.len() == index.by_value.len();
+            let start_full = !skews(0) && all_counted && failing_nodes * 2 > with_key.count();
+            if start_full {
+                too_skewed = with_key.clone();
+            }
+            let default_skews = skews(0) || start_full;
             for (value, count) in &counts {
-                if skews(*count) == skews(0) {
+                if skews(*count) == default_skews {
                     continue;
                 }
                 for slot in index.by_value.get(value).into_iter().flatten() {
