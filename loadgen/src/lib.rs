@@ -1,0 +1,1 @@
+//! Stress driver: scenarios, report, independent verification, profiles.
