@@ -14,6 +14,7 @@
 mod admission;
 mod allocator;
 mod bind;
+pub mod cli;
 mod config;
 mod create;
 mod delete;

@@ -1,0 +1,97 @@
+//! The `apiserver` command line: flags → [`Config`] → [`crate::run`].
+//!
+//! Lives in the library so that every binary that starts an apiserver (the
+//! `apiserver` binary, `loadgen`'s embedded cluster) parses the same flags
+//! and builds the same configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use crate::{Config, Ipv4Net, RunError};
+
+/// Where objects are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// In memory; everything is lost on exit.
+    Memory,
+    /// Embedded and durable, in `--data-dir`.
+    Redb,
+}
+
+/// Skiff's API server: Kubernetes objects over gRPC.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "apiserver", version)]
+pub struct Args {
+    /// Storage backend.
+    #[arg(long, value_enum, default_value = "redb")]
+    pub store: StoreKind,
+    /// Directory of the redb store.
+    #[arg(long, default_value = "./skiff-data")]
+    pub data_dir: PathBuf,
+    /// Address to serve gRPC on.
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    pub listen: SocketAddr,
+    /// IPv4 range service cluster IPs are allocated from.
+    #[arg(long, default_value = "127.96.0.0/12")]
+    pub service_cluster_ip_range: Ipv4Net,
+    /// How long events are kept after their last update, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub event_ttl: u64,
+}
+
+/// Why the apiserver could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("opening the {store:?} store: {source}")]
+    OpenStore {
+        store: StoreKind,
+        #[source]
+        source: store::StoreError,
+    },
+    #[error("binding {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("serving: {0}")]
+    Serve(#[from] RunError),
+}
+
+impl Args {
+    /// Opens the store the flags name and builds the server configuration.
+    pub fn config(&self) -> Result<Config, CliError> {
+        let backend = match self.store {
+            StoreKind::Memory => store::Backend::Memory,
+            StoreKind::Redb => store::Backend::Redb {
+                data_dir: self.data_dir.clone(),
+            },
+        };
+        let store = store::open(&backend, store::StoreConfig::default()).map_err(|source| {
+            CliError::OpenStore {
+                store: self.store,
+                source,
+            }
+        })?;
+        let mut config = Config::new(store);
+        config.service_cluster_ip_range = self.service_cluster_ip_range;
+        config.event_ttl = Duration::from_secs(self.event_ttl);
+        Ok(config)
+    }
+}
+
+/// Opens the store, binds `--listen` and serves until `shutdown` resolves.
+pub async fn run(args: &Args, shutdown: impl Future<Output = ()> + Send) -> Result<(), CliError> {
+    let config = args.config()?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| CliError::Bind {
+            address: args.listen,
+            source,
+        })?;
+    crate::run(listener, config, shutdown).await?;
+    Ok(())
+}
