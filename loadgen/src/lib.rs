@@ -1,1 +1,3 @@
 //! Stress driver: scenarios, report, independent verification, profiles.
+
+pub mod verify;
