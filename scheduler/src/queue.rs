@@ -266,6 +266,12 @@ impl SchedulingQueue {
         self.pods.remove(uid);
     }
 
+    /// Whether the queue tracks the pod (active, backing off, unschedulable
+    /// or in flight).
+    pub fn contains(&self, uid: &str) -> bool {
+        self.pods.contains_key(uid)
+    }
+
     /// Moves expired backoff pods and long-unschedulable pods to activeQ.
     pub fn flush(&mut self, now: Duration) {
         while let Some(entry) = self.backoff.peek() {
@@ -593,7 +599,9 @@ mod tests {
     fn deleted_pods_are_not_popped() {
         let mut queue = SchedulingQueue::new(QueueConfig::default());
         queue.add(pod("a", 0), secs(0));
+        assert!(queue.contains("a"));
         queue.delete("a");
+        assert!(!queue.contains("a"));
         assert!(queue.pop(secs(0)).is_none());
     }
 }
