@@ -1,1 +1,273 @@
-//! The scheduler service: list+watch, queue, batched binds, events, leader election, shards, metrics.
+//! The scheduler service: the async shell around the sans-IO core in
+//! `scheduler`.
+//!
+//! Data flow: watcher tasks (`informer`) list+watch nodes, pods, PDBs and
+//! namespaces and send converted changes to the scheduling loop thread
+//! (`scheduling_loop`), which owns the `ClusterState` and the queue, and
+//! schedules batches on the published snapshot. Placements are assumed and
+//! sent to the binder task (`binder`, pipelined `batch_bind` requests);
+//! unschedulable pods go to the reporter (`reporter`: FailedScheduling
+//! events and the PodScheduled condition), preemptions to the preemptor
+//! (`preemptor`). A membership task (`membership`) holds the leader or shard
+//! lease and tells the loop when it may schedule and which shards are live.
+//! `http` serves `/metrics`, `/healthz` and `/debug/pprof/profile`.
+//!
+//! **Invariant:** the hot path has no per-pod task or RPC: events arrive in
+//! the apiserver's batches, pods are scheduled in batches, bindings leave in
+//! chunks.
+
+mod args;
+mod binder;
+pub mod config;
+pub mod duration;
+mod event;
+mod http;
+mod informer;
+mod membership;
+mod metrics;
+mod preemptor;
+mod rendezvous;
+mod reporter;
+mod scheduling_loop;
+mod wall_clock;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+
+use client::Client;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use args::Args;
+pub use config::{Algorithm, Config, ConfigError};
+pub use scheduling_loop::LoopStartError;
+
+use crate::event::{LoopEvent, Membership};
+use crate::membership::MembershipSettings;
+use crate::metrics::Metrics;
+use crate::scheduling_loop::{LoopSettings, Outputs};
+
+/// How long `stop` waits for the binder to finish the bindings in flight.
+const BINDER_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Failure to start or run the scheduler.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("invalid apiserver address {server:?}: {source}")]
+    Server {
+        server: String,
+        #[source]
+        source: tonic::transport::Error,
+    },
+    #[error("binding the metrics listener {address}: {source}")]
+    MetricsListen {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Loop(#[from] LoopStartError),
+    #[error("the scheduling loop panicked")]
+    LoopPanicked,
+}
+
+/// Runs the scheduler until `shutdown` resolves, then stops it gracefully
+/// (the loop stops, bindings in flight finish, the lease is released).
+pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
+    let scheduler = Scheduler::start(config).await?;
+    shutdown.await;
+    scheduler.stop().await
+}
+
+/// A running scheduler.
+pub struct Scheduler {
+    metrics_address: Option<SocketAddr>,
+    /// Turns true on stop: ends the watchers, writers, HTTP server and the
+    /// membership task (which releases the lease).
+    stop: watch::Sender<bool>,
+    /// To send `LoopEvent::Stop`.
+    loop_tx: Sender<LoopEvent>,
+    /// The loop thread; joined on stop.
+    loop_thread: Option<std::thread::JoinHandle<()>>,
+    /// Ends after the loop (its input closes): awaited before the lease goes.
+    binder: JoinHandle<()>,
+    /// Everything else: ended by `stop`.
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Scheduler {
+    /// Validates `config`, binds the metrics listener and starts every task.
+    /// The apiserver need not be up yet: the connection is made lazily and
+    /// watches retry.
+    pub async fn start(config: Config) -> Result<Scheduler, Error> {
+        config.validate()?;
+        let client = lazy_client(&config.server)?;
+        let metrics = Arc::new(Metrics::new(
+            config
+                .profiles
+                .iter()
+                .map(|profile| profile.profile.scheduler_name.clone()),
+        ));
+        let listener = match config.metrics_listen {
+            Some(address) => Some(
+                tokio::net::TcpListener::bind(address)
+                    .await
+                    .map_err(|source| Error::MetricsListen { address, source })?,
+            ),
+            None => None,
+        };
+        let metrics_address = listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok());
+        let (loop_tx, loop_rx) = std::sync::mpsc::channel();
+        let (binder_tx, binder_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (reporter_tx, reporter_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (preemptor_tx, preemptor_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (stop, stop_rx) = watch::channel(false);
+        let loop_thread = scheduling_loop::spawn(
+            LoopSettings {
+                algorithm: config.algorithm,
+                profiles: config.profiles.clone(),
+                batch_size: config.batch_size,
+                parallelism: config.parallelism,
+                queue: config.queue.clone(),
+                shard_count: config.shards.count,
+                shard_index: config.shards.index,
+                seed: config.seed,
+            },
+            loop_rx,
+            Outputs {
+                binder: binder_tx,
+                reporter: reporter_tx,
+                preemptor: preemptor_tx,
+            },
+            metrics.clone(),
+        )?;
+        let binder = tokio::spawn(binder::run(
+            client.clone(),
+            binder_rx,
+            loop_tx.clone(),
+            metrics.clone(),
+            config.bind_chunk_size,
+            config.max_binds_in_flight,
+        ));
+        let mut tasks = vec![
+            tokio::spawn(reporter::run(
+                client.clone(),
+                reporter_rx,
+                config.failed_scheduling_report_interval,
+                stop_rx.clone(),
+            )),
+            tokio::spawn(preemptor::run(client.clone(), preemptor_rx)),
+        ];
+        tasks.extend(informer::spawn_all(&client, &loop_tx, &stop_rx));
+        if config.uses_leases() {
+            let election = &config.leader_election;
+            tasks.push(tokio::spawn(membership::run(
+                client.clone(),
+                MembershipSettings {
+                    namespace: election.namespace.clone(),
+                    lease_base: election.lease_name.clone(),
+                    own_lease: config.own_lease_name(),
+                    identity: config.identity.clone(),
+                    shard_count: config.shards.count,
+                    shard_index: config.shards.index,
+                    lease_duration: election.lease_duration,
+                    renew_deadline: election.renew_deadline,
+                    retry_period: election.retry_period,
+                },
+                loop_tx.clone(),
+                stop_rx.clone(),
+            )));
+        } else {
+            let _ = loop_tx.send(LoopEvent::Membership(Membership {
+                active: true,
+                live_shards: vec![config.shards.index],
+            }));
+        }
+        if let Some(listener) = listener {
+            tasks.push(tokio::spawn(http::serve(
+                listener,
+                metrics.clone(),
+                stop_rx.clone(),
+            )));
+        }
+        tracing::info!(
+            server = %config.server,
+            shard = config.shards.index,
+            shards = config.shards.count,
+            identity = %config.identity,
+            ?metrics_address,
+            "scheduler started"
+        );
+        Ok(Scheduler {
+            metrics_address,
+            stop,
+            loop_tx,
+            loop_thread: Some(loop_thread),
+            binder,
+            tasks,
+        })
+    }
+
+    /// Where `/metrics` is served (the bound port when configured with 0).
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_address
+    }
+
+    /// Stops scheduling, lets bindings in flight finish, releases the lease
+    /// and ends every task.
+    pub async fn stop(mut self) -> Result<(), Error> {
+        let _ = self.loop_tx.send(LoopEvent::Stop);
+        let mut panicked = false;
+        if let Some(thread) = self.loop_thread.take() {
+            panicked = tokio::task::spawn_blocking(move || thread.join().is_err())
+                .await
+                .unwrap_or(true);
+        }
+        if tokio::time::timeout(BINDER_DRAIN_TIMEOUT, &mut self.binder)
+            .await
+            .is_err()
+        {
+            self.binder.abort();
+        }
+        let _ = self.stop.send(true);
+        for task in self.tasks.drain(..) {
+            let _ = task.await;
+        }
+        tracing::info!("scheduler stopped");
+        if panicked {
+            return Err(Error::LoopPanicked);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        // Dropped without `stop`: end everything without waiting.
+        let _ = self.loop_tx.send(LoopEvent::Stop);
+        let _ = self.stop.send(true);
+    }
+}
+
+/// A client whose connection is made on first use.
+fn lazy_client(server: &str) -> Result<Client, Error> {
+    let address = if server.contains("://") {
+        server.to_string()
+    } else {
+        format!("http://{server}")
+    };
+    let endpoint = tonic::transport::Endpoint::from_shared(address)
+        .map_err(|source| Error::Server {
+            server: server.to_string(),
+            source,
+        })?
+        .tcp_nodelay(true);
+    Ok(Client::from_channel(endpoint.connect_lazy()))
+}

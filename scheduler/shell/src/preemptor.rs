@@ -1,0 +1,136 @@
+//! Carries out the loop's preemption decisions: the preemptor's
+//! `status.nominatedNodeName` is set; then each victim gets the
+//! `DisruptionTarget` condition and a `Preempted` event and is deleted with
+//! its own grace period (guarded by its uid). Deletions free room only when their
+//! watch events reach the loop, which then wakes the preemptor.
+
+use api::k8s_openapi::api::core::v1::{Pod, PodCondition};
+use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use client::{Client, DeleteParams};
+use futures::StreamExt;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::event::{PodRef, Preemption};
+use crate::reporter::pod_event;
+
+/// Victims handled at once.
+const VICTIM_CONCURRENCY: usize = 16;
+/// Attempts of an optimistic status update before giving up.
+const STATUS_RETRIES: usize = 3;
+
+/// Runs until the loop drops its sender.
+pub(crate) async fn run(client: Client, mut preemptions: UnboundedReceiver<Preemption>) {
+    while let Some(preemption) = preemptions.recv().await {
+        let message = format!(
+            "Preempted by pod {} on node {}",
+            preemption.preemptor.uid, preemption.node
+        );
+        let (client, component, message) = (&client, &preemption.scheduler_name, &message);
+        // Nominate first: once the victims are gone the preemptor may be
+        // bound at once, and the nomination tells other schedulers the room
+        // is taken.
+        nominate(client, &preemption.preemptor, &preemption.node).await;
+        futures::stream::iter(preemption.victims.clone())
+            .map(|victim| async move { evict(client, &victim, component, message).await })
+            .buffer_unordered(VICTIM_CONCURRENCY)
+            .collect::<Vec<()>>()
+            .await;
+    }
+}
+
+async fn evict(client: &Client, victim: &PodRef, component: &str, message: &str) {
+    mark_disruption_target(client, victim).await;
+    match pod_event(
+        victim,
+        component,
+        "Normal",
+        "Preempted",
+        "Preempting",
+        message,
+    ) {
+        Ok(event) => {
+            if let Err(error) = client.create(&victim.namespace, &event).await {
+                tracing::debug!(%error, victim = %victim.name, "Preempted event not written");
+            }
+        }
+        Err(error) => tracing::warn!(%error, "cannot build Preempted event"),
+    }
+    let params = DeleteParams {
+        precondition_uid: Some(victim.uid.clone()),
+        ..DeleteParams::default()
+    };
+    match client
+        .delete::<Pod>(&victim.namespace, &victim.name, &params)
+        .await
+    {
+        Ok(_) => {}
+        Err(error) if error.is_not_found() || error.is_conflict() => {}
+        Err(error) => {
+            tracing::warn!(%error, victim = %victim.name, "cannot delete preemption victim")
+        }
+    }
+}
+
+/// Sets `DisruptionTarget=True, reason PreemptionByScheduler` on a victim.
+async fn mark_disruption_target(client: &Client, victim: &PodRef) {
+    for _ in 0..STATUS_RETRIES {
+        let Ok(mut pod) = client.get::<Pod>(&victim.namespace, &victim.name).await else {
+            return;
+        };
+        if pod.metadata.uid.as_deref() != Some(victim.uid.as_str()) {
+            return;
+        }
+        let conditions = pod
+            .status
+            .get_or_insert_with(Default::default)
+            .conditions
+            .get_or_insert_with(Vec::new);
+        conditions.retain(|condition| condition.type_ != "DisruptionTarget");
+        conditions.push(PodCondition {
+            type_: "DisruptionTarget".to_string(),
+            status: "True".to_string(),
+            reason: Some("PreemptionByScheduler".to_string()),
+            message: Some("Preempted by a higher-priority pod".to_string()),
+            last_transition_time: Some(Time(crate::wall_clock::now())),
+            ..Default::default()
+        });
+        match client.update_status(&pod).await {
+            Err(error) if error.is_conflict() => continue,
+            _ => return,
+        }
+    }
+}
+
+/// Sets the preemptor's `status.nominatedNodeName` (unless it was bound,
+/// replaced or deleted meanwhile).
+async fn nominate(client: &Client, preemptor: &PodRef, node: &str) {
+    for _ in 0..STATUS_RETRIES {
+        let Ok(mut pod) = client
+            .get::<Pod>(&preemptor.namespace, &preemptor.name)
+            .await
+        else {
+            return;
+        };
+        let bound = pod
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.node_name.as_deref())
+            .is_some_and(|name| !name.is_empty());
+        if bound || pod.metadata.uid.as_deref() != Some(preemptor.uid.as_str()) {
+            return;
+        }
+        let status = pod.status.get_or_insert_with(Default::default);
+        if status.nominated_node_name.as_deref() == Some(node) {
+            return;
+        }
+        status.nominated_node_name = Some(node.to_string());
+        match client.update_status(&pod).await {
+            Ok(_) => return,
+            Err(error) if error.is_conflict() => continue,
+            Err(error) => {
+                tracing::debug!(%error, pod = %preemptor.name, "cannot set nominatedNodeName");
+                return;
+            }
+        }
+    }
+}
