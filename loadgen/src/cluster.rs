@@ -52,6 +52,14 @@ impl SchedulerKind {
             SchedulerKind::Noop => "noop",
         }
     }
+
+    /// The scheduler's `--algorithm` value.
+    fn algorithm(self) -> &'static str {
+        match self {
+            SchedulerKind::Skiff => "default",
+            SchedulerKind::Noop => "noop",
+        }
+    }
 }
 
 /// What to start.
@@ -70,6 +78,8 @@ pub struct ClusterSpec {
     pub node_groups: Vec<NodeGroup>,
     /// Zones the hollow nodes spread over.
     pub zones: usize,
+    /// Seed of the schedulers' tie-breaking.
+    pub seed: u64,
     /// Hollow pods' delay from bound to running (`1s`, `0s`).
     pub pod_start_delay: String,
     /// `RUST_LOG` of the children.
@@ -157,18 +167,39 @@ impl Cluster {
         }
     }
 
-    /// Starts the scheduler processes (one per shard).
+    /// Starts the scheduler processes (one per shard). Several profile
+    /// names go into a scheduler config file with one profile each.
     pub fn start_schedulers(&mut self, spec: &ClusterSpec) -> Result<(), Error> {
         let shards = spec.shards.max(1);
+        let config = if spec.scheduler_names.len() > 1 {
+            let path = self.work_dir.path().join("scheduler-config.yaml");
+            let profiles: String = spec
+                .scheduler_names
+                .iter()
+                .map(|name| format!("  - schedulerName: {name}\n"))
+                .collect();
+            let text = format!(
+                "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n{profiles}"
+            );
+            std::fs::write(&path, text).map_err(|source| Error::WriteFile {
+                path: path.clone(),
+                source,
+            })?;
+            Some(path)
+        } else {
+            None
+        };
         for index in 0..shards {
             let metrics = free_address()?;
             let mut args = vec![
-                "--apiserver".to_string(),
+                "--server".to_string(),
                 self.address.to_string(),
                 "--algorithm".to_string(),
-                spec.scheduler.name().to_string(),
+                spec.scheduler.algorithm().to_string(),
                 "--metrics-listen".to_string(),
                 metrics.to_string(),
+                "--seed".to_string(),
+                spec.seed.to_string(),
             ];
             if shards > 1 {
                 args.extend([
@@ -178,8 +209,12 @@ impl Cluster {
                     index.to_string(),
                 ]);
             }
-            for name in &spec.scheduler_names {
-                args.extend(["--scheduler-name".to_string(), name.clone()]);
+            match (&config, spec.scheduler_names.first()) {
+                (Some(path), _) => {
+                    args.extend(["--config".to_string(), path.display().to_string()])
+                }
+                (None, Some(name)) => args.extend(["--scheduler-name".to_string(), name.clone()]),
+                (None, None) => {}
             }
             let name = if shards > 1 {
                 format!("scheduler-{index}")

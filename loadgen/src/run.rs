@@ -73,6 +73,7 @@ pub async fn run(args: &RunArgs, exe: PathBuf) -> Result<RunOutcome, Error> {
         scheduler_names: plan.scheduler_names.clone(),
         node_groups: plan.node_groups.clone(),
         zones: args.zones,
+        seed: args.seed,
         pod_start_delay: args.pod_start_delay.clone(),
         log_filter: args.component_log.clone(),
     };

@@ -90,6 +90,7 @@ impl<'a> Replay<'a> {
                 }
             }
         }
+        self.recheck_spread(true);
         for victim in std::mem::take(&mut self.pending_victims) {
             self.report.violations.push(Violation::UnexplainedDeletion {
                 pod: self.pod_key(&victim.uid),
@@ -250,7 +251,10 @@ impl<'a> Replay<'a> {
             counted_pods: &self.counted_pods,
             pods: &self.recording.pods,
         };
-        match self.spread.check(&view, facts, &node) {
+        match self
+            .spread
+            .check(&view, facts, &node, self.report.binds, revision)
+        {
             Ok(spread_failures) => failures.extend(spread_failures),
             Err(note) => {
                 self.unchecked.insert(note);
@@ -293,6 +297,27 @@ impl<'a> Replay<'a> {
             .is_some_and(|live| live.terminating);
         if !terminating {
             self.set_counted(facts, node_name, true);
+        }
+        self.recheck_spread(false);
+        // A victim deleted without a nomination is matched to the next pod
+        // bound to its node.
+        self.resolve_pending_victims(node_name, facts);
+    }
+
+    fn recheck_spread(&mut self, final_check: bool) {
+        let view = ClusterView {
+            nodes: &self.nodes,
+            counted_pods: &self.counted_pods,
+            pods: &self.recording.pods,
+        };
+        let expired = self.spread.recheck(&view, self.report.binds, final_check);
+        for (uid, node, constraint, revision) in expired {
+            self.report.violations.push(Violation::Constraint {
+                pod: self.pod_key(&uid),
+                node,
+                constraint,
+                revision,
+            });
         }
     }
 
@@ -469,7 +494,7 @@ impl<'a> Replay<'a> {
     /// A bound pod started to go away: unless the load driver deleted it,
     /// it is a preemption victim, and its preemptor is the
     /// highest-priority pod nominated to its node now or, failing that, the
-    /// next pod nominated there.
+    /// next pod nominated to or bound on that node.
     fn deletion_started(&mut self, facts: &PodFacts, node: &str, revision: u64) {
         if self.recording.driver_deleted.contains(&facts.uid) {
             return;

@@ -39,8 +39,27 @@ impl Counts {
 }
 
 /// Every selector seen so far with its counts.
+/// Binds after which a skew over maxSkew at bind time counts as a
+/// violation: more than a scheduler keeps in flight (Skiff: 4 requests of
+/// 512 bindings).
+pub(super) const REORDER_WINDOW_BINDS: usize = 4096;
+
+/// A bind whose skew was over maxSkew, waiting to be re-checked.
+#[derive(Debug)]
+struct Deferred {
+    uid: String,
+    node: String,
+    /// Index into the pod's topologySpreadConstraints.
+    constraint: usize,
+    /// The bind index after which it is a violation.
+    deadline: usize,
+    first_failure: String,
+    revision: u64,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct SpreadIndex {
+    deferred: Vec<Deferred>,
     counts: HashMap<String, Counts>,
     /// Eligible domains per (pod's node affinity, key, policies); cleared
     /// when nodes change.
@@ -101,22 +120,95 @@ impl SpreadIndex {
     /// Checks every DoNotSchedule constraint of `pod` for a bind to `node`;
     /// returns a description of each broken one. `Err` when a constraint
     /// cannot be evaluated.
+    ///
+    /// A skew over maxSkew is not reported at once: binds that were in
+    /// flight together may reach the apiserver in another order than the
+    /// scheduler decided them, so the bind is re-checked as later binds
+    /// land and is a violation only if the skew is still over maxSkew
+    /// [`REORDER_WINDOW_BINDS`] binds later (or at the end of the replay).
     pub(super) fn check(
         &mut self,
         view: &ClusterView<'_>,
         pod: &PodFacts,
         node: &NodeFacts,
+        bind_index: usize,
+        revision: u64,
     ) -> Result<Vec<String>, String> {
         let mut failures = Vec::new();
-        for constraint in &pod.topology_spread_constraints {
+        for (index, constraint) in pod.topology_spread_constraints.iter().enumerate() {
             if constraint.when_unsatisfiable != "DoNotSchedule" {
                 continue;
             }
+            if !node.labels.contains_key(&constraint.topology_key) {
+                failures.push(format!(
+                    "topology spread on {}: node lacks the label",
+                    constraint.topology_key
+                ));
+                continue;
+            }
             if let Some(failure) = self.check_one(view, pod, node, constraint)? {
-                failures.push(failure);
+                self.deferred.push(Deferred {
+                    uid: pod.uid.clone(),
+                    node: node.name.clone(),
+                    constraint: index,
+                    deadline: bind_index + REORDER_WINDOW_BINDS,
+                    first_failure: failure,
+                    revision,
+                });
             }
         }
         Ok(failures)
+    }
+
+    /// Re-checks deferred skews after bind number `bind_index` (or at the
+    /// end, with `final_check`); returns those that became violations as
+    /// (pod uid, node, description, revision of the bind).
+    pub(super) fn recheck(
+        &mut self,
+        view: &ClusterView<'_>,
+        bind_index: usize,
+        final_check: bool,
+    ) -> Vec<(String, String, String, u64)> {
+        if self.deferred.is_empty() {
+            return Vec::new();
+        }
+        let mut violations = Vec::new();
+        let mut waiting = Vec::new();
+        for deferred in std::mem::take(&mut self.deferred) {
+            let counted = view
+                .counted_pods
+                .get(&deferred.node)
+                .is_some_and(|uids| uids.contains(&deferred.uid));
+            let (Some(pod), Some(node)) =
+                (view.pods.get(&deferred.uid), view.nodes.get(&deferred.node))
+            else {
+                continue;
+            };
+            let Some(constraint) = pod.topology_spread_constraints.get(deferred.constraint) else {
+                continue;
+            };
+            if !counted {
+                // Deleted or terminating: it no longer skews anything.
+                continue;
+            }
+            match self.evaluate(view, pod, node, constraint, false) {
+                Ok(None) | Err(_) => {}
+                Ok(Some(_)) if !final_check && bind_index < deferred.deadline => {
+                    waiting.push(deferred)
+                }
+                Ok(Some(_)) => violations.push((
+                    deferred.uid,
+                    deferred.node,
+                    format!(
+                        "{} at bind time, still over maxSkew {REORDER_WINDOW_BINDS} binds later",
+                        deferred.first_failure
+                    ),
+                    deferred.revision,
+                )),
+            }
+        }
+        self.deferred = waiting;
+        violations
     }
 
     fn check_one(
@@ -125,6 +217,20 @@ impl SpreadIndex {
         pod: &PodFacts,
         node: &NodeFacts,
         constraint: &TopologySpreadConstraint,
+    ) -> Result<Option<String>, String> {
+        self.evaluate(view, pod, node, constraint, true)
+    }
+
+    /// The constraint's verdict for `pod` on `node`: `Some(description)`
+    /// when the skew exceeds maxSkew. `with_self` adds the pod to its
+    /// domain's count (it is not bound yet).
+    fn evaluate(
+        &mut self,
+        view: &ClusterView<'_>,
+        pod: &PodFacts,
+        node: &NodeFacts,
+        constraint: &TopologySpreadConstraint,
+        with_self: bool,
     ) -> Result<Option<String>, String> {
         let key = &constraint.topology_key;
         let Some(node_value) = node.labels.get(key) else {
@@ -178,7 +284,7 @@ impl SpreadIndex {
             .get(node_value.as_str())
             .copied()
             .unwrap_or_else(|| counts.per_domain.get(node_value).copied().unwrap_or(0));
-        let self_match = u32::from(counts.selects(pod));
+        let self_match = u32::from(with_self && counts.selects(pod));
         let skew = i64::from(own) + i64::from(self_match) - i64::from(global_min);
         if skew > i64::from(constraint.max_skew) {
             return Ok(Some(format!(

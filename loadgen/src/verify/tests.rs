@@ -495,3 +495,49 @@ fn recording_round_trips_through_json() {
     assert_eq!(verify(&back).violations, verify(&b.recording).violations);
     assert_eq!(back.events.len(), b.recording.events.len());
 }
+
+#[test]
+fn spread_skew_repaired_by_binds_in_flight_passes() {
+    // The scheduler decided s1→a, s3→b, s2→a, s4→b; the binds landed as
+    // s1, s2, s3, s4: a transient skew of 2 that later binds repair.
+    let mut b = Builder::new();
+    two_zones(&mut b);
+    b.create_and_bind(&spread_pod("s1"), "a1")
+        .create_and_bind(&spread_pod("s2"), "a2")
+        .create_and_bind(&spread_pod("s3"), "b1")
+        .create_and_bind(&spread_pod("s4"), "b1");
+    assert_eq!(b.violations(), Vec::new());
+}
+
+#[test]
+fn victim_without_nomination_is_matched_to_the_next_bind_on_its_node() {
+    let mut b = Builder::new();
+    b.node("n1", 4000, json!({}), json!([]));
+    let victim = PodSpec {
+        priority: 5,
+        cpu_milli: 3000,
+        ..pod("victim")
+    };
+    let preemptor = PodSpec {
+        priority: 50,
+        cpu_milli: 3000,
+        ..pod("preemptor")
+    };
+    b.create_and_bind(&victim, "n1")
+        .created(&preemptor)
+        .deleted(&victim, "n1")
+        .bound(&preemptor, "n1");
+    assert_eq!(b.violations(), Vec::new());
+    let low = PodSpec {
+        priority: 1,
+        ..pod("low")
+    };
+    let other = PodSpec {
+        priority: 7,
+        ..pod("other")
+    };
+    b.create_and_bind(&other, "n1")
+        .deleted(&other, "n1")
+        .create_and_bind(&low, "n1");
+    assert_eq!(kinds(&b.violations()), ["priority-inversion"]);
+}
