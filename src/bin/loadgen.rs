@@ -42,8 +42,9 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum Component {
-    Apiserver(apiserver::cli::Args),
-    Kubelet(kubelet::Args),
+    Apiserver(Box<apiserver::cli::Args>),
+    Scheduler(Box<scheduler_shell::Args>),
+    Kubelet(Box<kubelet::Args>),
 }
 
 fn main() -> ExitCode {
@@ -89,7 +90,13 @@ fn run_component(component: Component) -> anyhow::Result<()> {
             Component::Apiserver(args) => apiserver::cli::run(&args, shutdown_signal())
                 .await
                 .context("apiserver"),
-            Component::Kubelet(args) => kubelet::run(args, shutdown_signal())
+            Component::Scheduler(args) => {
+                let config = (*args).into_config().context("scheduler flags")?;
+                scheduler_shell::run(config, shutdown_signal())
+                    .await
+                    .context("scheduler")
+            }
+            Component::Kubelet(args) => kubelet::run(*args, shutdown_signal())
                 .await
                 .context("kubelet"),
         }
