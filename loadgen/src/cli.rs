@@ -85,8 +85,8 @@ pub struct RunArgs {
     /// Draw throughput over time and the latency distribution as SVG.
     #[arg(long)]
     pub plot: Option<PathBuf>,
-    /// Write a flamegraph of the scheduler (and of the apiserver, next to
-    /// it, when it serves profiles) taken during the measured phase.
+    /// Write a flamegraph of the scheduler (shard 0) sampled from the start
+    /// of the measured phase (the apiserver serves no profile endpoint).
     #[arg(long)]
     pub profile: Option<PathBuf>,
     /// Length of the `--profile` sample.

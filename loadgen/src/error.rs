@@ -48,8 +48,12 @@ pub enum Error {
     },
     #[error("starting {component}: {message}")]
     Component { component: String, message: String },
-    #[error("timed out after {seconds} s with {pending} pod(s) not done")]
-    Timeout { seconds: u64, pending: usize },
+    #[error("only {ready} of {expected} node(s) ready after {seconds} s")]
+    NodesNotReady {
+        ready: usize,
+        expected: usize,
+        seconds: u64,
+    },
     #[error("interrupted")]
     Interrupted,
 }

@@ -21,7 +21,7 @@ impl Progress {
         };
         let multi = MultiProgress::with_draw_target(target);
         let style =
-            ProgressStyle::with_template("{prefix:>8} [{bar:40}] {pos:>7}/{len:7} {per_sec:>12}")
+            ProgressStyle::with_template("{prefix:>8} [{bar:40}] {pos:>7}/{len:7} {elapsed:>4}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> ");
         let bar = |name: &str, length: usize| {

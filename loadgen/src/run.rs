@@ -151,9 +151,8 @@ async fn drive(
     } else {
         1
     };
-    let setup_deadline = Instant::now()
-        + Duration::from_secs(120)
-        + Duration::from_millis(20 * expected_nodes as u64);
+    let setup_budget = Duration::from_secs(120) + Duration::from_millis(20 * expected_nodes as u64);
+    let setup_deadline = Instant::now() + setup_budget;
     loop {
         let ready = observer.lock().nodes_ready;
         progress.nodes(ready);
@@ -164,9 +163,10 @@ async fn drive(
             cluster.check_alive()?;
         }
         if Instant::now() > setup_deadline {
-            return Err(Error::Timeout {
-                seconds: setup_deadline.elapsed().as_secs(),
-                pending: expected_nodes - ready,
+            return Err(Error::NodesNotReady {
+                ready,
+                expected: expected_nodes,
+                seconds: setup_budget.as_secs(),
             });
         }
         tokio::time::sleep(POLL).await;
