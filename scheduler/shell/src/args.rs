@@ -15,7 +15,7 @@ use crate::duration::parse_duration;
 #[command(name = "scheduler", version)]
 pub struct Args {
     /// The apiserver's gRPC address [default: 127.0.0.1:6443].
-    #[arg(long)]
+    #[arg(long, alias = "apiserver")]
     pub server: Option<String>,
     /// YAML config file (KubeSchedulerConfiguration shape plus Skiff options).
     #[arg(long)]
@@ -23,10 +23,10 @@ pub struct Args {
     /// Placement algorithm [default: default].
     #[arg(long, value_enum)]
     pub algorithm: Option<Algorithm>,
-    /// Name of the single profile when the config file lists none
-    /// [default: default-scheduler].
+    /// Scheduler names to serve, each with the config's single profile
+    /// (repeatable) [default: default-scheduler].
     #[arg(long)]
-    pub scheduler_name: Option<String>,
+    pub scheduler_name: Vec<String>,
     /// Percentage of nodes to find feasible before scoring, for every
     /// profile (0 = adaptive, 100 = exact).
     #[arg(long)]
@@ -110,16 +110,23 @@ impl Args {
         if let Some(algorithm) = self.algorithm {
             config.algorithm = algorithm;
         }
-        if let Some(name) = self.scheduler_name {
+        if !self.scheduler_name.is_empty() {
             if config.profiles.len() != 1 {
                 return Err(invalid(
                     "--scheduler-name",
                     "only applies when the config has exactly one profile",
                 ));
             }
-            let mut profile = config.profiles.remove(0);
-            profile.profile.scheduler_name = name;
-            config.profiles = vec![profile];
+            let template = config.profiles.remove(0);
+            config.profiles = self
+                .scheduler_name
+                .into_iter()
+                .map(|name| {
+                    let mut profile = template.clone();
+                    profile.profile.scheduler_name = name;
+                    profile
+                })
+                .collect();
         }
         if let Some(percentage) = self.percentage_of_nodes_to_score {
             if percentage > 100 {

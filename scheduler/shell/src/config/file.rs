@@ -137,7 +137,7 @@ impl RawConfig {
         }
         if let Some(algorithm) = self.algorithm {
             config.algorithm = match algorithm.as_str() {
-                "default" => Algorithm::Default,
+                "default" | "skiff" => Algorithm::Default,
                 "noop" => Algorithm::Noop,
                 other => {
                     return Err(invalid(

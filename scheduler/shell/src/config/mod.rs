@@ -22,6 +22,7 @@ pub(crate) use file::parse_listen;
 pub enum Algorithm {
     /// Kubernetes' filters and scores (the profiles' plugins), with preemption.
     #[default]
+    #[value(alias = "skiff")]
     Default,
     /// Nodes in round-robin order without any check: the baseline that
     /// measures everything but the placement decision.

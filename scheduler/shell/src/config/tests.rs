@@ -329,6 +329,39 @@ fn flags_override_the_file() {
 }
 
 #[test]
+fn scheduler_names_copy_the_single_profile() {
+    let config = Args::parse_from([
+        "scheduler",
+        "--apiserver",
+        "10.0.0.1:6443",
+        "--algorithm",
+        "skiff",
+        "--percentage-of-nodes-to-score",
+        "100",
+        "--scheduler-name",
+        "a",
+        "--scheduler-name",
+        "b",
+    ])
+    .into_config()
+    .unwrap();
+    assert_eq!(config.server, "10.0.0.1:6443");
+    assert_eq!(config.algorithm, Algorithm::Default);
+    let names: Vec<&str> = config
+        .profiles
+        .iter()
+        .map(|profile| profile.profile.scheduler_name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(
+        config
+            .profiles
+            .iter()
+            .all(|profile| profile.profile.percentage_of_nodes_to_score == Some(100))
+    );
+}
+
+#[test]
 fn bad_flags_and_files_are_reported() {
     let error = Args::parse_from(["scheduler", "--shards", "2", "--shard-index", "5"])
         .into_config()
