@@ -7,3 +7,4 @@
 mod apiserver;
 mod loadgen;
 mod process;
+mod scheduler;

@@ -1,0 +1,240 @@
+//! The `scheduler` binary as two shard processes on one apiserver: every pod
+//! is bound at most once, pods that fit are bound, and when one shard is
+//! killed (-9) the survivor takes its share within the lease period.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use api::k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use client::{Client, ListParams, WatchEvent, WatchParams};
+use futures::StreamExt;
+use serde_json::json;
+
+/// Lease timing of the shards: short so failover is quick.
+const LEASE_DURATION: Duration = Duration::from_secs(2);
+const RENEW_DEADLINE: &str = "1500ms";
+const RETRY_PERIOD: &str = "200ms";
+
+/// A child process, killed on drop.
+struct Process(Child);
+
+impl Process {
+    fn kill(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_address() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+async fn start_apiserver() -> (Process, Client, SocketAddr) {
+    let address = free_address();
+    let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
+        .args(["--store", "memory", "--listen", &address.to_string()])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let process = Process(child);
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}")).unwrap();
+    let client = Client::from_channel(endpoint.connect_lazy());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get::<Namespace>("", "kube-system").await.is_err() {
+        assert!(Instant::now() < deadline, "apiserver did not come up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (process, client, address)
+}
+
+fn start_shard(apiserver: SocketAddr, index: u32) -> Process {
+    let child = Command::new(env!("CARGO_BIN_EXE_scheduler"))
+        .args([
+            "--server",
+            &apiserver.to_string(),
+            "--shards",
+            "2",
+            "--shard-index",
+            &index.to_string(),
+            "--identity",
+            &format!("shard-{index}"),
+            "--leader-elect-lease-duration",
+            &format!("{}ms", LEASE_DURATION.as_millis()),
+            "--leader-elect-renew-deadline",
+            RENEW_DEADLINE,
+            "--leader-elect-retry-period",
+            RETRY_PERIOD,
+            "--pod-initial-backoff",
+            "50ms",
+            "--pod-max-backoff",
+            "200ms",
+            "--metrics-listen",
+            "off",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    Process(child)
+}
+
+fn node(name: &str) -> Node {
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+        "status": {"allocatable": {"cpu": "1", "memory": "2Gi", "pods": "110"},
+                   "capacity": {"cpu": "1", "memory": "2Gi", "pods": "110"}}
+    }))
+    .unwrap()
+}
+
+/// 250m: four fit on a node.
+fn pod(name: &str) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "c", "image": "nginx",
+                 "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}}}]}
+    }))
+    .unwrap()
+}
+
+async fn create_nodes(client: &Client, names: impl Iterator<Item = String>) {
+    let nodes: Vec<Node> = names.map(|name| node(&name)).collect();
+    for result in client.batch_create("", &nodes).await.unwrap() {
+        result.unwrap();
+    }
+}
+
+async fn create_pods(client: &Client, names: impl Iterator<Item = String>) {
+    let pods: Vec<Pod> = names.map(|name| pod(&name)).collect();
+    for result in client.batch_create("default", &pods).await.unwrap() {
+        result.unwrap();
+    }
+}
+
+/// Pod name → node, for bound pods.
+async fn placements(client: &Client) -> BTreeMap<String, String> {
+    client
+        .list::<Pod>("default", &ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|pod| {
+            let node = pod.spec?.node_name.filter(|node| !node.is_empty())?;
+            Some((pod.metadata.name?, node))
+        })
+        .collect()
+}
+
+async fn wait_for<F, Fut>(what: &str, deadline: Duration, mut condition: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !condition().await {
+        assert!(start.elapsed() < deadline, "{what}: not within {deadline:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    start.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_two_scheduler_shards_bind_once_and_survive_a_kill() {
+    let (apiserver, client, address) = start_apiserver().await;
+    create_nodes(&client, (0..10).map(|i| format!("node-{i}"))).await;
+    // Every bind the apiserver accepted, seen from one watch from the start.
+    let mut stream = client
+        .watch::<Pod>("default", &WatchParams::default())
+        .await
+        .unwrap();
+    let watched = tokio::spawn(async move {
+        let mut nodes_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        while let Some(Ok(events)) = stream.next().await {
+            for event in events {
+                if let WatchEvent::Added(pod) | WatchEvent::Modified(pod) = event
+                    && let (Some(name), Some(node)) = (
+                        pod.metadata.name,
+                        pod.spec.and_then(|spec| spec.node_name),
+                    )
+                {
+                    nodes_of.entry(name).or_default().insert(node);
+                }
+            }
+        }
+        nodes_of
+    });
+
+    let shard_0 = start_shard(address, 0);
+    let shard_1 = start_shard(address, 1);
+    // 10 nodes × 4 pods fit; 60 pods ask.
+    create_pods(&client, (0..60).map(|i| format!("pod-{i}"))).await;
+    wait_for("every pod that fits is bound", Duration::from_secs(30), || async {
+        placements(&client).await.len() >= 40
+    })
+    .await;
+    let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
+    for node in placements(&client).await.values() {
+        *per_node.entry(node.clone()).or_default() += 1;
+    }
+    assert_eq!(per_node.len(), 10, "every node is used: {per_node:?}");
+    // FIXME: across shard processes only the apiserver's bind arbiter keeps
+    // a node from being overcommitted; until it lands, two shards may both
+    // fill the last room of a node, so this checks at least 40 binds, not
+    // exactly 40, and no per-node limit.
+
+    // The pods that did not fit leave, so the new room is for new pods.
+    let bound = placements(&client).await;
+    for index in 0..60 {
+        let name = format!("pod-{index}");
+        if !bound.contains_key(&name) {
+            client
+                .delete::<Pod>("default", &name, &client::DeleteParams::immediate())
+                .await
+                .unwrap();
+        }
+    }
+    // Kill one shard hard; new room and new pods: the survivor binds them
+    // all, including the dead shard's share once its lease lapses.
+    shard_1.kill();
+    let killed = Instant::now();
+    create_nodes(&client, (10..15).map(|i| format!("node-{i}"))).await;
+    let bound_before = placements(&client).await.len();
+    create_pods(&client, (0..8).map(|i| format!("late-{i}"))).await;
+    let took = wait_for(
+        "the survivor binds the new pods",
+        LEASE_DURATION * 3,
+        || async {
+            let bound = placements(&client).await;
+            (0..8).all(|i| bound.contains_key(&format!("late-{i}")))
+        },
+    )
+    .await;
+    assert!(
+        killed.elapsed() < LEASE_DURATION + Duration::from_secs(2),
+        "took over in {:?} (lease {LEASE_DURATION:?})",
+        killed.elapsed()
+    );
+    assert!(placements(&client).await.len() >= bound_before + 8);
+    eprintln!("survivor bound the new pods {took:?} after they were created");
+
+    shard_0.kill();
+    apiserver.kill();
+    let nodes_of = watched.await.unwrap();
+    for (pod, nodes) in &nodes_of {
+        assert_eq!(nodes.len(), 1, "{pod} was bound to {nodes:?}");
+    }
+}
