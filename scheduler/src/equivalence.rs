@@ -1,60 +1,127 @@
-//! Equivalence classes of pending pods: pods of one template (same requests,
-//! tolerations, node selection, priority and profile, and nothing that
-//! depends on other pods) get identical filter verdicts and scores on every
-//! node, so a batch round evaluates all nodes once per class and each pod
-//! then only walks its own sampling window over the shared results.
+//! Equivalence classes of pending pods: pods of one template (same
+//! namespace, labels, requests, tolerations, node selection, priority,
+//! profile, anti-affinity and spread constraints) get identical filter
+//! verdicts and scores on every node of one snapshot.
+//!
+//! Classes whose pods do not constrain each other are evaluated once per
+//! batch round on every node, and each pod then only walks its own sampling
+//! window over the shared results (`evaluate_all`, `decide`). Classes whose
+//! pods do constrain each other (spread, self-selecting anti-affinity) are
+//! decided one pod after the other by `class_run`, which uses the same walk.
 //!
 //! A pod decided this way gets exactly the decision `schedule_one` would
 //! give it: resource-only scores do not depend on which nodes are in the
 //! window, and the window walk is the same.
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 use rayon::prelude::*;
 
-use crate::model::{NodeSelectorTerm, PodInfo, PreferredNodeTerm, ResourceAmounts, Toleration};
+use crate::model::{
+    LabelSelector, NodeSelectorTerm, PodAffinityTerm, PodInfo, PreferredNodeTerm, ResourceAmounts,
+    Toleration, TopologySpreadConstraint,
+};
 use crate::profile::{Profile, num_feasible_nodes_to_find};
 use crate::schedule::{
-    Decision, Placement, PreparedPod, SchedulingContext, filter_node, prepare, score_nodes,
+    Decision, Placement, ResourceScorer, SchedulingContext, filter_node, prepare,
 };
 use crate::table::snapshot::Snapshot;
 
-/// What makes two pods equivalent for scheduling.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct EquivalenceKey {
-    scheduler_name: String,
-    requests: ResourceAmounts,
-    nonzero_milli_cpu: i64,
-    nonzero_memory_bytes: i64,
-    node_selector: BTreeMap<String, String>,
-    required_node_terms: Option<Vec<NodeSelectorTerm>>,
-    preferred_node_terms: Vec<PreferredNodeTerm>,
-    tolerations: Vec<Toleration>,
-    images: Vec<String>,
-    priority: i32,
+/// What makes two pods equivalent for scheduling: every field a filter or
+/// score reads, borrowed from the pod (keys are built per pod per round, so
+/// they allocate nothing).
+#[derive(Clone, Copy, Debug)]
+pub struct EquivalenceKey<'a> {
+    pod: &'a PodInfo,
 }
 
-/// The key of a pod, or `None` when its verdicts depend on other pods or on
-/// itself (host ports, inter-pod terms, spread, a named or nominated node).
-pub fn equivalence_key(pod: &PodInfo) -> Option<EquivalenceKey> {
-    let independent = pod.host_ports.is_empty()
-        && !pod.has_pod_affinity_terms()
-        && pod.topology_spread.is_empty()
-        && pod.default_spread_selector.is_none()
+impl EquivalenceKey<'_> {
+    /// Whether pods of the class constrain each other (required
+    /// anti-affinity or topology spread), so they must be decided one after
+    /// the other (see `class_run`) rather than in parallel.
+    pub fn interacts(&self) -> bool {
+        !self.pod.required_anti_affinity.is_empty() || !self.pod.topology_spread.is_empty()
+    }
+
+    #[allow(clippy::type_complexity)] // One tuple mirrors the compared fields.
+    fn fields(
+        &self,
+    ) -> (
+        (
+            &str,
+            &str,
+            &BTreeMap<String, String>,
+            &ResourceAmounts,
+            i64,
+            i64,
+        ),
+        (
+            &BTreeMap<String, String>,
+            &Option<Vec<NodeSelectorTerm>>,
+            &[PreferredNodeTerm],
+            &[Toleration],
+            &[String],
+            i32,
+        ),
+        (
+            &[PodAffinityTerm],
+            &[TopologySpreadConstraint],
+            &Option<LabelSelector>,
+        ),
+    ) {
+        let pod = self.pod;
+        (
+            (
+                &pod.scheduler_name,
+                &pod.namespace,
+                &pod.labels,
+                &pod.requests,
+                pod.nonzero_milli_cpu,
+                pod.nonzero_memory_bytes,
+            ),
+            (
+                &pod.node_selector,
+                &pod.required_node_terms,
+                &pod.preferred_node_terms,
+                &pod.tolerations,
+                &pod.images,
+                pod.priority,
+            ),
+            (
+                &pod.required_anti_affinity,
+                &pod.topology_spread,
+                &pod.default_spread_selector,
+            ),
+        )
+    }
+}
+
+impl PartialEq for EquivalenceKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.pod, other.pod) || self.fields() == other.fields()
+    }
+}
+
+impl Eq for EquivalenceKey<'_> {}
+
+impl Hash for EquivalenceKey<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.fields().hash(state);
+    }
+}
+
+/// The key of a pod, or `None` when its verdicts depend on the pod itself
+/// beyond the key (host ports, required or preferred inter-pod affinity, a
+/// named or nominated node).
+pub fn equivalence_key(pod: &PodInfo) -> Option<EquivalenceKey<'_>> {
+    let shareable = pod.host_ports.is_empty()
+        && pod.required_affinity.is_empty()
+        && pod.preferred_affinity.is_empty()
+        && pod.preferred_anti_affinity.is_empty()
         && pod.node_name.is_none()
         && pod.nominated_node_name.is_none();
-    independent.then(|| EquivalenceKey {
-        scheduler_name: pod.scheduler_name.clone(),
-        requests: pod.requests.clone(),
-        nonzero_milli_cpu: pod.nonzero_milli_cpu,
-        nonzero_memory_bytes: pod.nonzero_memory_bytes,
-        node_selector: pod.node_selector.clone(),
-        required_node_terms: pod.required_node_terms.clone(),
-        preferred_node_terms: pod.preferred_node_terms.clone(),
-        tolerations: pod.tolerations.clone(),
-        images: pod.images.clone(),
-        priority: pod.priority,
-    })
+    shareable.then_some(EquivalenceKey { pod })
 }
 
 /// Filter verdicts and weighted totals of one class on every node, by
@@ -64,56 +131,35 @@ pub struct SharedEvaluation {
 }
 
 /// Evaluates `representative` on every node; `None` when the pod's scores
-/// are not resource-only or its inter-pod state is active (no sharing).
+/// are not resource-only, when it constrains pods of its own class (those
+/// go through `class_run`), or when nominated pods exist (no sharing).
+///
+/// Existing pods' anti-affinity may still reject nodes: that verdict
+/// depends only on the pod's namespace and labels, which are in the key.
 pub fn evaluate_all(
     snapshot: &Snapshot,
     representative: &PodInfo,
     profile: &Profile,
 ) -> Option<SharedEvaluation> {
-    let prepared = prepare(snapshot, representative, profile);
-    if prepared.inter_pod.is_some() || prepared.spread.is_some() || snapshot.has_nominated_pods() {
+    if representative.has_pod_affinity_terms()
+        || !representative.topology_spread.is_empty()
+        || snapshot.has_nominated_pods()
+    {
         return None;
     }
-    let order = snapshot.node_order();
-    let passes: Vec<bool> = order
+    let prepared = prepare(snapshot, representative, profile);
+    let scorer = ResourceScorer::new(snapshot, &prepared)?;
+    let totals = snapshot
+        .node_order()
         .par_iter()
         .with_min_len(512)
-        .map(|node| filter_node(snapshot, &prepared, *node).is_ok())
-        .collect();
-    let feasible: Vec<_> = order
-        .iter()
-        .zip(&passes)
-        .filter(|(_, passes)| **passes)
-        .map(|(node, _)| *node)
-        .collect();
-    if !resource_only(snapshot, &prepared) {
-        return None;
-    }
-    let scores = score_nodes(snapshot, &prepared, &feasible, 512);
-    let mut scores = scores.into_iter();
-    let totals = passes
-        .iter()
-        .map(|passes| if *passes { scores.next() } else { None })
+        .map(|node| {
+            filter_node(snapshot, &prepared, *node)
+                .is_ok()
+                .then(|| scorer.total(snapshot, &prepared, *node))
+        })
         .collect();
     Some(SharedEvaluation { totals })
-}
-
-fn resource_only(snapshot: &Snapshot, prepared: &PreparedPod<'_>) -> bool {
-    let weights = &prepared.profile.weights;
-    let pod = prepared.pod;
-    !(weights.taint_toleration > 0 && snapshot.has_prefer_no_schedule_taints())
-        && (weights.node_affinity == 0 || prepared.node_affinity.preferred.is_empty())
-        && (weights.image_locality == 0
-            || crate::plugins::image_locality::prepare(snapshot, pod)
-                .images
-                .is_empty())
-        && (weights.inter_pod_affinity == 0
-            || crate::plugins::inter_pod_affinity::prepare_score(
-                snapshot,
-                pod,
-                prepared.profile.hard_pod_affinity_weight,
-            )
-            .is_none())
 }
 
 /// `schedule_one` over the shared results; `None` when no node in the whole
@@ -123,6 +169,25 @@ pub fn decide(
     shared: &SharedEvaluation,
     profile: &Profile,
     context: &mut SchedulingContext,
+) -> Option<Decision> {
+    walk_window(snapshot, profile, context, |position| {
+        shared.totals[position]
+    })
+}
+
+/// `schedule_one`'s sampling walk and tie-break over precomputed verdicts:
+/// `total_at(position)` is the weighted total of the node at that position
+/// of the node order, `None` when it
+/// is infeasible. Starts at the context's start index, stops after
+/// `percentageOfNodesToScore` feasible nodes, and breaks ties with the
+/// context's generator in the same order `select_host` does. `None` when no
+/// node in the rotation is feasible (the context is then untouched).
+#[inline]
+pub(crate) fn walk_window(
+    snapshot: &Snapshot,
+    profile: &Profile,
+    context: &mut SchedulingContext,
+    mut total_at: impl FnMut(usize) -> Option<i64>,
 ) -> Option<Decision> {
     let order = snapshot.node_order();
     let node_count = order.len();
@@ -135,17 +200,18 @@ pub fn decide(
     let mut evaluated = node_count;
     let mut best: Option<(usize, i64)> = None;
     let mut ties = 0u64;
-    let positions = (start..node_count).chain(0..start);
-    for (step, position) in positions.enumerate() {
-        let Some(total) = shared.totals[position] else {
-            continue;
+    let rng = &mut context.rng;
+    // Visits one position; true once enough feasible nodes were found.
+    let mut visit = |position: usize, step: usize| -> bool {
+        let Some(total) = total_at(position) else {
+            return false;
         };
         found += 1;
         match best {
             Some((_, best_total)) if total < best_total => {}
             Some((_, best_total)) if total == best_total => {
                 ties += 1;
-                if context.rng.below(ties) == 0 {
+                if rng.below(ties) == 0 {
                     best = Some((position, total));
                 }
             }
@@ -156,8 +222,16 @@ pub fn decide(
         }
         if found >= to_find {
             evaluated = step + 1;
-            break;
+            return true;
         }
+        false
+    };
+    // The rotation as two plain ranges (no division or chained iterator
+    // per node).
+    let done = (start..node_count).any(|position| visit(position, position - start));
+    if !done {
+        let offset = node_count - start;
+        let _ = (0..start).any(|position| visit(position, offset + position));
     }
     let (position, total) = best?;
     context.next_start_node_index = (start + evaluated) % node_count;

@@ -8,6 +8,7 @@
 //! **Invariant:** no tokio, no I/O, no store; depends on `api` only.
 
 pub mod batch;
+pub mod class_run;
 pub mod cluster;
 pub mod convert;
 pub mod equivalence;

@@ -17,7 +17,7 @@ use crate::plugins::{
 use crate::profile::{Profile, num_feasible_nodes_to_find};
 use crate::rng::SplitMix64;
 use crate::status::{FitError, Rejection};
-use crate::table::snapshot::Snapshot;
+use crate::table::snapshot::{ResourceIdx, Snapshot};
 
 /// Mutable per-scheduler state carried between decisions.
 #[derive(Clone, Debug)]
@@ -495,51 +495,82 @@ fn resource_only_totals(
     feasible: &[NodeIdx],
     parallel_threshold: usize,
 ) -> Option<Vec<i64>> {
-    let pod = prepared.pod;
-    let profile = prepared.profile;
-    let weights = &profile.weights;
-    let varies = (weights.taint_toleration > 0 && snapshot.has_prefer_no_schedule_taints())
-        || (weights.node_affinity > 0 && !prepared.node_affinity.preferred.is_empty())
-        || (weights.pod_topology_spread > 0
-            && !pod_topology_spread::scoring_constraints(pod, profile.system_default_spread)
-                .0
-                .is_empty())
-        || (weights.image_locality > 0
-            && !image_locality::prepare(snapshot, pod).images.is_empty())
-        || (weights.inter_pod_affinity > 0
-            && inter_pod_affinity::prepare_score(snapshot, pod, profile.hard_pod_affinity_weight)
-                .is_some());
-    if varies {
-        return None;
-    }
-    // All-zero taint scores normalize (reversed) to 100 on every node.
-    let constant = if weights.taint_toleration > 0 {
-        100 * weights.taint_toleration
-    } else {
-        0
-    };
-    let balanced = if weights.balanced_allocation > 0 {
-        balanced_allocation::prepare(snapshot, pod, profile)
-    } else {
-        Vec::new()
-    };
-    let total = |node: &NodeIdx| -> i64 {
-        let mut total = constant;
-        if weights.node_resources_fit > 0 {
-            total += weights.node_resources_fit
-                * node_resources_fit::score(snapshot, &prepared.fit, &profile.fit_strategy, *node);
-        }
-        if !balanced.is_empty() {
-            total += weights.balanced_allocation
-                * balanced_allocation::score(snapshot, &balanced, *node);
-        }
-        total
-    };
+    let scorer = ResourceScorer::new(snapshot, prepared)?;
+    let total = |node: &NodeIdx| scorer.total(snapshot, prepared, *node);
     Some(if feasible.len() >= parallel_threshold {
         feasible.par_iter().with_min_len(256).map(total).collect()
     } else {
         feasible.iter().map(total).collect()
     })
+}
+
+/// The weighted total of a pod whose scores differ between nodes only
+/// through the node's own resources, so a node's total does not depend on
+/// which other nodes are scored with it (no window normalization).
+#[derive(Clone, Debug)]
+pub struct ResourceScorer {
+    /// Contribution of plugins that score every node alike.
+    constant: i64,
+    /// BalancedAllocation's resources (empty = skipped).
+    balanced: Vec<(ResourceIdx, i64)>,
+}
+
+impl ResourceScorer {
+    /// `None` when a PreferNoSchedule taint, preferred node term, spread
+    /// constraint, inter-pod term or known image makes scores vary otherwise.
+    pub fn new(snapshot: &Snapshot, prepared: &PreparedPod<'_>) -> Option<Self> {
+        let pod = prepared.pod;
+        let profile = prepared.profile;
+        let weights = &profile.weights;
+        let varies = (weights.taint_toleration > 0 && snapshot.has_prefer_no_schedule_taints())
+            || (weights.node_affinity > 0 && !prepared.node_affinity.preferred.is_empty())
+            || (weights.pod_topology_spread > 0
+                && !pod_topology_spread::scoring_constraints(pod, profile.system_default_spread)
+                    .0
+                    .is_empty())
+            || (weights.image_locality > 0
+                && !image_locality::prepare(snapshot, pod).images.is_empty())
+            || (weights.inter_pod_affinity > 0
+                && inter_pod_affinity::prepare_score(
+                    snapshot,
+                    pod,
+                    profile.hard_pod_affinity_weight,
+                )
+                .is_some());
+        if varies {
+            return None;
+        }
+        Some(ResourceScorer {
+            // All-zero taint scores normalize (reversed) to 100 on every node.
+            constant: if weights.taint_toleration > 0 {
+                100 * weights.taint_toleration
+            } else {
+                0
+            },
+            balanced: if weights.balanced_allocation > 0 {
+                balanced_allocation::prepare(snapshot, pod, profile)
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    /// The weighted total of `node`.
+    #[inline]
+    pub fn total(&self, snapshot: &Snapshot, prepared: &PreparedPod<'_>, node: NodeIdx) -> i64 {
+        let profile = prepared.profile;
+        let weights = &profile.weights;
+        let mut total = self.constant;
+        if weights.node_resources_fit > 0 {
+            total += weights.node_resources_fit
+                * node_resources_fit::score(snapshot, &prepared.fit, &profile.fit_strategy, node);
+        }
+        if !self.balanced.is_empty() {
+            total += weights.balanced_allocation
+                * balanced_allocation::score(snapshot, &self.balanced, node);
+        }
+        total
+    }
 }
 
 /// The highest total; ties broken uniformly at random (reservoir sampling).

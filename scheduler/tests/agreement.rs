@@ -11,8 +11,15 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use scheduler::batch::schedule_batch;
+use scheduler::class_run::ClassRun;
+use scheduler::equivalence::equivalence_key;
+use scheduler::model::{
+    InclusionPolicy, LabelRequirement, LabelSelector, PodAffinityTerm, PodInfo, SelectorOperator,
+    TopologySpreadConstraint, UnsatisfiableAction,
+};
 use scheduler::naive;
 use scheduler::profile::{Profile, Profiles};
+use scheduler::rng::SplitMix64;
 use scheduler::schedule::{
     Decision, SchedulingContext, filter_node, plugin_scores, prepare, schedule_one,
 };
@@ -188,7 +195,7 @@ fn generator_exercises_every_filter_reason() {
 /// A pod decided from its class's shared evaluation gets exactly the
 /// decision `schedule_one` gives it.
 fn check_equivalence_matches_schedule_one(seed: u64) {
-    use scheduler::equivalence::{decide, equivalence_key, evaluate_all};
+    use scheduler::equivalence::{decide, evaluate_all};
     let scenario = random_scenario(seed, 6);
     let mut state = scenario.cluster_state();
     let snapshot = state.publish();
@@ -226,4 +233,260 @@ proptest! {
     fn shared_evaluation_matches_schedule_one(seed in any::<u64>()) {
         check_equivalence_matches_schedule_one(seed);
     }
+}
+
+/// A template for a class run: the incoming pod stripped of what keeps
+/// pods out of runs (most of the time, so the qualification check is also
+/// exercised), often with an anti-affinity term or a hard spread constraint
+/// selecting the template itself, so the run's pods constrain each other.
+fn class_template(pod: &PodInfo, rng: &mut SplitMix64) -> PodInfo {
+    let mut template = pod.clone();
+    let mut chance = |percent: u64| rng.below(100) < percent;
+    if chance(90) {
+        template.host_ports.clear();
+        template.required_affinity.clear();
+        template.preferred_affinity.clear();
+        template.preferred_anti_affinity.clear();
+        template.node_name = None;
+    }
+    if chance(70) {
+        template.preferred_node_terms.clear();
+    }
+    if chance(70) {
+        template.images.clear();
+    }
+    if chance(70) {
+        template.topology_spread.retain(|constraint| {
+            constraint.when_unsatisfiable == UnsatisfiableAction::DoNotSchedule
+        });
+        template.default_spread_selector = None;
+    }
+    let own_app = LabelSelector {
+        requirements: vec![LabelRequirement {
+            key: "app".into(),
+            operator: SelectorOperator::In,
+            values: vec![template.labels.get("app").cloned().unwrap_or_default()],
+        }],
+        matches_nothing: false,
+    };
+    let key = |rng: &mut SplitMix64| {
+        [support::HOSTNAME, support::ZONE, support::ZONE, "disk"][rng.below(4) as usize].to_string()
+    };
+    if rng.below(100) < 45 {
+        template.required_anti_affinity.push(PodAffinityTerm {
+            selector: own_app.clone(),
+            namespaces: [template.namespace.clone()].into(),
+            namespace_selector: None,
+            topology_key: key(rng),
+        });
+    }
+    if rng.below(100) < 55 {
+        template.topology_spread.push(TopologySpreadConstraint {
+            max_skew: 1 + rng.below(2) as i64,
+            topology_key: key(rng),
+            when_unsatisfiable: UnsatisfiableAction::DoNotSchedule,
+            selector: own_app,
+            min_domains: 1 + rng.below(4) as i64,
+            node_affinity_policy: if rng.below(2) == 0 {
+                InclusionPolicy::Honor
+            } else {
+                InclusionPolicy::Ignore
+            },
+            node_taints_policy: if rng.below(3) == 0 {
+                InclusionPolicy::Honor
+            } else {
+                InclusionPolicy::Ignore
+            },
+        });
+    }
+    template
+}
+
+fn replicas(template: &PodInfo, template_index: usize, count: usize) -> Vec<PodInfo> {
+    (0..count)
+        .map(|replica| {
+            let mut pod = template.clone();
+            pod.uid = format!("uid-t{template_index}-{replica}");
+            pod.name = format!("t{template_index}-{replica}");
+            pod
+        })
+        .collect()
+}
+
+/// What a class-run check covered, to guard against a vacuous generator.
+#[derive(Default)]
+struct ClassRunCoverage {
+    runs: usize,
+    scheduled_with_spread: usize,
+    scheduled_with_anti: usize,
+    unschedulable: usize,
+}
+
+/// Each pod of a class run gets exactly the decision `schedule_one` gives
+/// it on the state holding the run's earlier pods.
+fn check_class_run_matches_schedule_one(seed: u64, coverage: &mut ClassRunCoverage) {
+    let scenario = random_scenario(seed, 3);
+    let mut state = scenario.cluster_state();
+    let snapshot = state.publish();
+    let mut rng = SplitMix64::new(seed ^ 0x5eed);
+    for (template_index, incoming) in scenario.incoming.iter().enumerate() {
+        let template = class_template(incoming, &mut rng);
+        let pods = replicas(&template, template_index, 2 + rng.below(6) as usize);
+        for profile in [Profile::exact(), Profile::default()] {
+            let mut working = (*snapshot).clone();
+            let Some(mut run) = ClassRun::start(&working, &template, &profile) else {
+                continue;
+            };
+            coverage.runs += 1;
+            for (replica, pod) in pods.iter().enumerate() {
+                let mut context = SchedulingContext::new(seed ^ replica as u64);
+                context.next_start_node_index = replica * 3;
+                context.node_parallelism = false;
+                let mut reference_context = context.clone();
+                let reference = schedule_one(&working, pod, &profile, &mut reference_context);
+                match run.decide(&working, &mut context) {
+                    Some(decision) => {
+                        assert_eq!(
+                            decision, reference,
+                            "seed {seed} template {template_index} replica {replica}"
+                        );
+                        assert_eq!(
+                            context.next_start_node_index, reference_context.next_start_node_index,
+                            "seed {seed} template {template_index} replica {replica}"
+                        );
+                    }
+                    None => assert!(
+                        matches!(reference, Decision::Unschedulable(_)),
+                        "seed {seed} template {template_index} replica {replica}: \
+                         run found no node, schedule_one gave {reference:?}"
+                    ),
+                }
+                match reference {
+                    Decision::Scheduled(placement) => {
+                        working.add_pod(placement.node, Arc::new(pod.clone()));
+                        run.record_commit(&working, placement.node);
+                        coverage.scheduled_with_spread +=
+                            usize::from(!pod.topology_spread.is_empty());
+                        coverage.scheduled_with_anti +=
+                            usize::from(!pod.required_anti_affinity.is_empty());
+                    }
+                    Decision::Unschedulable(_) => coverage.unschedulable += 1,
+                }
+            }
+        }
+    }
+}
+
+/// A batch of class templates only: every pod is decided by a class run,
+/// so each commit must be among the naive reference's best nodes on the
+/// state holding the commits before it, and each pod left unschedulable
+/// must be unschedulable there too.
+fn check_batch_class_runs_pick_best_nodes(seed: u64) {
+    let scenario = random_scenario(seed, 3);
+    let mut state = scenario.cluster_state();
+    let snapshot = state.publish();
+    let profile = Profile::default();
+    let mut rng = SplitMix64::new(seed ^ 0xba7c);
+    let mut incoming = Vec::new();
+    for (template_index, pod) in scenario.incoming.iter().enumerate() {
+        let template = class_template(pod, &mut rng);
+        let qualifies = equivalence_key(&template).is_some_and(|key| key.interacts())
+            && ClassRun::qualifies(&snapshot, &template, &profile);
+        if qualifies {
+            incoming.extend(replicas(
+                &template,
+                template_index,
+                2 + rng.below(5) as usize,
+            ));
+        }
+    }
+    // Interleave the classes, as a queue would.
+    let mut order: Vec<usize> = (0..incoming.len()).collect();
+    order.sort_by_key(|index| rng.next_u64() ^ *index as u64);
+    let pods: Vec<Arc<PodInfo>> = order
+        .iter()
+        .map(|index| Arc::new(incoming[*index].clone()))
+        .collect();
+    let profiles = Profiles::new([profile.clone()]);
+    let outcome = schedule_batch(
+        &snapshot,
+        &pods,
+        &profiles,
+        &mut SchedulingContext::new(seed),
+    );
+    assert_eq!(
+        outcome.conflicts, 0,
+        "seed {seed}: class runs never conflict"
+    );
+    let mut cluster = scenario.naive();
+    let mut committed = vec![false; pods.len()];
+    for index in &outcome.commit_order {
+        let Some(Decision::Scheduled(placement)) = &outcome.decisions[*index] else {
+            panic!("seed {seed}: committed pod without placement");
+        };
+        let node_name = outcome.working.node_name(placement.node).to_string();
+        let pod = &pods[*index];
+        let (winners, _) = naive::schedule(&cluster, pod, &profile)
+            .unwrap_or_else(|message| panic!("seed {seed}: {} placed, naive: {message}", pod.name));
+        assert!(
+            winners.contains(&node_name),
+            "seed {seed}: {} placed on {node_name}, naive best {winners:?}",
+            pod.name
+        );
+        let mut bound = (**pod).clone();
+        bound.node_name = Some(node_name);
+        cluster.pods.push(bound);
+        committed[*index] = true;
+    }
+    for (index, pod) in pods.iter().enumerate() {
+        if !committed[index] {
+            assert!(
+                matches!(outcome.decisions[index], Some(Decision::Unschedulable(_))),
+                "seed {seed}: {} neither committed nor unschedulable",
+                pod.name
+            );
+            // Pods decided after it may have taken the last room, so only
+            // the final state can be compared: it must not fit there either.
+            assert!(
+                naive::schedule(&cluster, pod, &profile).is_err(),
+                "seed {seed}: {} left unschedulable but fits the final state",
+                pod.name
+            );
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn class_run_matches_schedule_one(seed in any::<u64>()) {
+        check_class_run_matches_schedule_one(seed, &mut ClassRunCoverage::default());
+    }
+
+    #[test]
+    fn batch_class_runs_pick_best_nodes(seed in any::<u64>()) {
+        check_batch_class_runs_pick_best_nodes(seed);
+    }
+}
+
+/// Guards against a vacuous class-run generator: across fixed seeds, runs
+/// start, place pods with spread and with anti-affinity, and leave some
+/// pods unschedulable.
+#[test]
+fn class_run_generator_exercises_runs() {
+    let mut coverage = ClassRunCoverage::default();
+    for seed in 0..300 {
+        check_class_run_matches_schedule_one(seed, &mut coverage);
+    }
+    assert!(coverage.runs >= 100, "{} runs", coverage.runs);
+    assert!(
+        coverage.scheduled_with_spread >= 100,
+        "{}",
+        coverage.scheduled_with_spread
+    );
+    assert!(
+        coverage.scheduled_with_anti >= 100,
+        "{}",
+        coverage.scheduled_with_anti
+    );
+    assert!(coverage.unschedulable >= 50, "{}", coverage.unschedulable);
 }

@@ -32,6 +32,10 @@ pub struct HardConstraint {
     pub with_key: NodeBitset,
     /// Nodes whose domain would exceed `max_skew` with this pod added.
     pub too_skewed: NodeBitset,
+    /// Nodes whose matching pods are counted (they carry every constraint
+    /// key and pass the inclusion policies).
+    pub eligible: NodeBitset,
+    pub min_domains: i64,
 }
 
 /// Whether a node passes a constraint's inclusion policies.
@@ -208,6 +212,8 @@ pub fn prepare(
             min_match,
             with_key,
             too_skewed,
+            eligible,
+            min_domains: constraint.min_domains,
         });
     }
     Some(compiled)
