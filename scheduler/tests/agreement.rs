@@ -95,7 +95,10 @@ fn check_agreement(seed: u64) {
 }
 
 /// Schedules a batch and replays the commits through the naive filter.
-fn check_batch_never_overcommits(seed: u64, percentage: Option<u32>) {
+/// With `runs`, replicas of class templates (spread or anti-affinity
+/// selecting the template) are interleaved with the random pods, so class
+/// runs, shared evaluations and single pods commit into one working state.
+fn check_batch_never_overcommits(seed: u64, percentage: Option<u32>, runs: bool) {
     let scenario = random_scenario(seed, 12);
     let mut state = scenario.cluster_state();
     let snapshot = state.publish();
@@ -104,7 +107,25 @@ fn check_batch_never_overcommits(seed: u64, percentage: Option<u32>) {
         ..Profile::default()
     };
     let profiles = Profiles::new([profile]);
-    let pods: Vec<Arc<_>> = scenario.incoming.iter().cloned().map(Arc::new).collect();
+    let mut incoming = scenario.incoming.clone();
+    if runs {
+        let mut rng = SplitMix64::new(seed ^ 0x3a11);
+        for (template_index, pod) in scenario.incoming.iter().take(4).enumerate() {
+            let template = class_template(pod, &mut rng);
+            incoming.extend(replicas(
+                &template,
+                template_index,
+                2 + rng.below(4) as usize,
+            ));
+        }
+        let mut keyed: Vec<(u64, PodInfo)> = incoming
+            .into_iter()
+            .map(|pod| (rng.next_u64(), pod))
+            .collect();
+        keyed.sort_by_key(|(key, _)| *key);
+        incoming = keyed.into_iter().map(|(_, pod)| pod).collect();
+    }
+    let pods: Vec<Arc<_>> = incoming.iter().cloned().map(Arc::new).collect();
     let mut context = SchedulingContext::new(seed);
     let outcome = schedule_batch(&snapshot, &pods, &profiles, &mut context);
     let mut cluster = scenario.naive();
@@ -119,7 +140,7 @@ fn check_batch_never_overcommits(seed: u64, percentage: Option<u32>) {
             .find(|n| n.name == node_name)
             .expect("node")
             .clone();
-        let pod = &scenario.incoming[*index];
+        let pod = &incoming[*index];
         assert_eq!(
             naive::filter(&cluster, pod, &node),
             Ok(()),
@@ -140,12 +161,17 @@ proptest! {
 
     #[test]
     fn batch_commits_pass_naive_filters_exact(seed in any::<u64>()) {
-        check_batch_never_overcommits(seed, Some(100));
+        check_batch_never_overcommits(seed, Some(100), false);
     }
 
     #[test]
     fn batch_commits_pass_naive_filters_sampling(seed in any::<u64>()) {
-        check_batch_never_overcommits(seed, None);
+        check_batch_never_overcommits(seed, None, false);
+    }
+
+    #[test]
+    fn mixed_batches_with_class_runs_pass_naive_filters(seed in any::<u64>()) {
+        check_batch_never_overcommits(seed, None, true);
     }
 }
 
