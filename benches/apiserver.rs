@@ -38,9 +38,10 @@ fn pod(name: &str) -> Pod {
     .unwrap()
 }
 
+/// Room for every pod a run creates: binds are checked against allocatable.
 fn node(name: &str) -> Node {
     serde_json::from_value(json!({"metadata": {"name": name},
-        "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "10000"}}}))
+        "status": {"allocatable": {"cpu": "100000", "memory": "1000Ti", "pods": "1000000"}}}))
     .unwrap()
 }
 

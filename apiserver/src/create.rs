@@ -2,9 +2,11 @@
 //! validation, then create-if-absent — with service allocations in the same
 //! transaction. Nothing is stored on any error.
 
+use api::k8s_openapi::api::core::v1::Pod;
 use serde_json::{Map, Value};
 use store::{Compare, CompareTarget, Op, Txn};
 
+use crate::arbiter::{check_fit, namespaces_to_resolve, pod_usage};
 use crate::error::ApiError;
 use crate::keys;
 use crate::object;
@@ -35,6 +37,12 @@ impl ApiState {
         let value = kind.prepare_create(value)?;
         if info.plural == "events" {
             return self.create_event(value).await;
+        }
+        if info.plural == "pods" {
+            let node = object::field_string(&value, "/spec/nodeName");
+            if !node.is_empty() {
+                return self.store_new_bound_pod(info, value, &node).await;
+            }
         }
         self.store_new(info, value).await
     }
@@ -83,6 +91,73 @@ impl ApiState {
             // again in between): try again.
             if info.plural != "services" {
                 original = value;
+            }
+        }
+        Err(ApiError::modified(info.plural, &name))
+    }
+}
+
+impl ApiState {
+    /// Writes a new pod that arrives with `spec.nodeName` set: checked
+    /// against the node's record like a bind (capacity only if the Node
+    /// exists) and counted in the same transaction as the create.
+    async fn store_new_bound_pod(
+        &self,
+        info: &api::KindInfo,
+        mut value: Value,
+        node: &str,
+    ) -> Result<Value, ApiError> {
+        let name = object::name(&value).to_string();
+        let key = keys::object_key(info, object::namespace(&value), &name);
+        let typed: Pod = serde_json::from_value(value.clone())
+            .map_err(|error| ApiError::Internal(format!("cannot decode Pod: {error}")))?;
+        let usage = pod_usage(&typed);
+        let bytes = object::to_store(&mut value)?;
+        for _ in 0..CAS_RETRIES {
+            let account = self.open_account(node).await?;
+            let capacity = account.loaded().capacity.clone();
+            let mut node_usage = account.loaded().usage.clone();
+            let needed = namespaces_to_resolve(capacity.as_ref(), &node_usage, &usage);
+            let namespace_labels = if needed.is_empty() {
+                Default::default()
+            } else {
+                self.namespace_labels(&needed).await?
+            };
+            if let Err(unfit) = check_fit(capacity.as_ref(), &node_usage, &usage, &namespace_labels)
+            {
+                if account.is_fresh() || self.account_is_current(&account).await? {
+                    account.close();
+                    return Err(ApiError::conflict(
+                        info.plural,
+                        &name,
+                        format!("node {node}: {unfit}"),
+                    ));
+                }
+                // Checked against a stale cached record: read it again.
+                continue;
+            }
+            node_usage.add(&usage);
+            let mut txn = Txn {
+                compares: vec![Compare {
+                    key: key.clone(),
+                    target: CompareTarget::ModRevision(0),
+                }],
+                success: vec![Op::Put {
+                    key: key.clone(),
+                    value: bytes.clone(),
+                    lease: 0,
+                }],
+                failure: vec![],
+            };
+            account.stage(&node_usage, true, &mut txn);
+            let response = self.txn(txn).await?;
+            account.finish(node_usage, &response);
+            if response.succeeded {
+                object::set_resource_version(&mut value, response.revision);
+                return Ok(value);
+            }
+            if self.get_kv(&key).await?.is_some() {
+                return Err(ApiError::already_exists(info.plural, &name));
             }
         }
         Err(ApiError::modified(info.plural, &name))

@@ -7,6 +7,7 @@ use serde_json::Value;
 use store::{Compare, CompareTarget, Op, Txn};
 
 use crate::allocator;
+use crate::arbiter::CountChange;
 use crate::error::ApiError;
 use crate::keys;
 use crate::object;
@@ -100,7 +101,18 @@ impl ApiState {
                     txn.success.extend(allocator::release_ops(&value));
                 }
             }
+            // A pod deleted for good releases its node's resources.
+            let staged = match (pending, plural) {
+                (false, "pods") => match CountChange::between(&value, None)? {
+                    Some(change) => Some(self.stage_count_change(&change, &mut txn).await?),
+                    None => None,
+                },
+                _ => None,
+            };
             let response = self.txn(txn).await?;
+            if let Some(staged) = staged {
+                staged.finish(&response);
+            }
             if response.succeeded {
                 if pending {
                     object::set_resource_version(&mut value, response.revision);

@@ -5,7 +5,7 @@ use api::FieldErrors;
 use store::StoreError;
 use tonic::{Code, Status};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ApiError {
     /// Validation failed; formatted as Kubernetes prints it.
     #[error("{kind} {name:?} is invalid: {errors}")]

@@ -13,6 +13,7 @@
 
 mod admission;
 mod allocator;
+mod arbiter;
 mod bind;
 pub mod cli;
 mod config;

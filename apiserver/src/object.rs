@@ -51,6 +51,15 @@ pub(crate) fn to_wire(value: &Value) -> Result<prost::bytes::Bytes, ApiError> {
     Ok(prost::bytes::Bytes::from(bytes))
 }
 
+/// Encodes a typed object for a response.
+pub(crate) fn typed_to_wire<T: serde::Serialize>(
+    object: &T,
+) -> Result<prost::bytes::Bytes, ApiError> {
+    let bytes =
+        serde_json::to_vec(object).map_err(|error| ApiError::Internal(error.to_string()))?;
+    Ok(prost::bytes::Bytes::from(bytes))
+}
+
 /// `metadata`, created empty if missing.
 pub(crate) fn meta_mut(value: &mut Value) -> &mut Map<String, Value> {
     let object = as_map(value);

@@ -3,6 +3,7 @@
 //! Each method decodes its request, calls one handler, and encodes the
 //! result; `ApiError` becomes a `Status` through its one `From` impl.
 
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,6 +13,7 @@ use futures::{Stream, StreamExt, stream};
 use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
+use crate::bind::BindTarget;
 use crate::delete::DeleteOptions;
 use crate::error::ApiError;
 use crate::filter::Filter;
@@ -56,17 +58,11 @@ fn object_response(value: &serde_json::Value) -> ApiResult<proto::ObjectResponse
     }))
 }
 
-fn item_result(
-    result: Result<serde_json::Value, ApiError>,
-    with_object: bool,
+fn item_result<T>(
+    result: Result<T, ApiError>,
+    encode: impl FnOnce(T) -> Result<prost::bytes::Bytes, ApiError>,
 ) -> proto::ItemResult {
-    match result.and_then(|value| {
-        if with_object {
-            object::to_wire(&value)
-        } else {
-            Ok(Default::default())
-        }
-    }) {
+    match result.and_then(encode) {
         Ok(object) => proto::ItemResult {
             code: 0,
             message: String::new(),
@@ -244,7 +240,12 @@ impl Api for ApiService {
             .map(|object| {
                 let (state, resource, namespace) =
                     (self.state.clone(), resource.clone(), namespace.clone());
-                async move { item_result(state.create(&resource, &namespace, &object).await, true) }
+                async move {
+                    item_result(
+                        state.create(&resource, &namespace, &object).await,
+                        |value| object::to_wire(&value),
+                    )
+                }
             })
             .buffered(BATCH_CONCURRENCY)
             .collect()
@@ -259,7 +260,9 @@ impl Api for ApiService {
             .state
             .bind(&request.namespace, &request.pod, &request.node)
             .await?;
-        object_response(&pod)
+        Ok(Response::new(proto::ObjectResponse {
+            object: object::typed_to_wire(&pod)?,
+        }))
     }
 
     async fn batch_bind(
@@ -267,22 +270,39 @@ impl Api for ApiService {
         request: Request<proto::BatchBindRequest>,
     ) -> ApiResult<proto::BatchResponse> {
         let _permit = self.permit().await?;
-        let request = request.into_inner();
-        let results: Vec<proto::ItemResult> = stream::iter(request.bindings)
-            .map(|binding| {
+        let bindings = request.into_inner().bindings;
+        // Pods for one node are bound together: one record update each.
+        let mut by_node: HashMap<String, (Vec<usize>, Vec<BindTarget>)> = HashMap::new();
+        for (index, binding) in bindings.into_iter().enumerate() {
+            let (indexes, targets) = by_node.entry(binding.node).or_default();
+            indexes.push(index);
+            targets.push(BindTarget {
+                namespace: binding.namespace,
+                pod: binding.pod,
+            });
+        }
+        let total = by_node.values().map(|(indexes, _)| indexes.len()).sum();
+        let groups: Vec<(Vec<usize>, Vec<proto::ItemResult>)> = stream::iter(by_node)
+            .map(|(node, (indexes, targets))| {
                 let state = self.state.clone();
                 async move {
-                    item_result(
-                        state
-                            .bind(&binding.namespace, &binding.pod, &binding.node)
-                            .await,
-                        false,
-                    )
+                    let results = state.bind_to_node(&node, &targets).await;
+                    let items = results
+                        .into_iter()
+                        .map(|result| item_result(result.map(|_| ()), |()| Ok(Default::default())))
+                        .collect();
+                    (indexes, items)
                 }
             })
-            .buffered(BATCH_CONCURRENCY)
+            .buffer_unordered(BATCH_CONCURRENCY)
             .collect()
             .await;
+        let mut results = vec![proto::ItemResult::default(); total];
+        for (indexes, items) in groups {
+            for (index, item) in indexes.into_iter().zip(items) {
+                results[index] = item;
+            }
+        }
         Ok(Response::new(proto::BatchResponse { results }))
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use store::{KeyValue, Store, StoreExt, TxnResponse};
 
 use crate::Config;
+use crate::arbiter::NodeAccounts;
 use crate::error::ApiError;
 use crate::events::EventLeases;
 use crate::registry::KindTable;
@@ -21,6 +22,8 @@ pub(crate) struct ApiState {
     pub(crate) watch: WatchCaches,
     /// The lease new events are attached to, rotated as it ages.
     pub(crate) events: EventLeases,
+    /// Per-node locks and cached usage records of the bind arbiter.
+    pub(crate) accounts: NodeAccounts,
 }
 
 impl ApiState {
@@ -30,6 +33,7 @@ impl ApiState {
             watch: WatchCaches::new(config.store.clone(), &config),
             events: EventLeases::new(config.event_ttl),
             kinds: KindTable::new(),
+            accounts: NodeAccounts::default(),
             config,
         }
     }

@@ -5,6 +5,7 @@ use serde_json::Value;
 use store::{CompareTarget, KeyValue, Op, Txn};
 
 use crate::allocator;
+use crate::arbiter::CountChange;
 use crate::error::ApiError;
 use crate::keys;
 use crate::object;
@@ -150,37 +151,69 @@ impl ApiState {
             object::set_meta(&mut value, "generation", Value::from(generation + 1));
         }
         let name = object::name(&value).to_string();
-        let mut txn = Txn {
-            compares: vec![store::Compare {
-                key: current.key.clone(),
-                target: CompareTarget::ModRevision(current.mod_revision),
-            }],
-            ..Default::default()
-        };
         let finished = object::is_deleting(&old)
             && object::finalizers(&value).is_empty()
             && !pod_in_grace(&old);
-        if finished {
-            // The last finalizer of a deleting object is gone: delete it.
-            txn.success.push(Op::Delete {
-                key: current.key.clone(),
-            });
-            if plural == "services" {
-                txn.success.extend(allocator::release_ops(&old));
-            }
+        // A pod that finishes, is deleted or is relabelled changes its
+        // node's record in the same transaction.
+        let count_change = if plural == "pods" {
+            CountChange::between(&old, (!finished).then_some(&value))?
         } else {
-            txn.success.push(Op::Put {
-                key: current.key.clone(),
-                value: object::to_store(&mut value)?,
-                lease: current.lease,
-            });
+            None
+        };
+        let stored = if finished {
+            None
+        } else {
+            Some(object::to_store(&mut value)?)
+        };
+        for _ in 0..CAS_RETRIES {
+            let mut txn = Txn {
+                compares: vec![store::Compare {
+                    key: current.key.clone(),
+                    target: CompareTarget::ModRevision(current.mod_revision),
+                }],
+                ..Default::default()
+            };
+            match &stored {
+                None => {
+                    // The last finalizer of a deleting object is gone: delete it.
+                    txn.success.push(Op::Delete {
+                        key: current.key.clone(),
+                    });
+                    if plural == "services" {
+                        txn.success.extend(allocator::release_ops(&old));
+                    }
+                }
+                Some(stored) => txn.success.push(Op::Put {
+                    key: current.key.clone(),
+                    value: stored.clone(),
+                    lease: current.lease,
+                }),
+            }
+            let staged = match &count_change {
+                Some(change) => Some(self.stage_count_change(change, &mut txn).await?),
+                None => None,
+            };
+            let response = self.txn(txn).await?;
+            if let Some(staged) = staged {
+                staged.finish(&response);
+            }
+            if response.succeeded {
+                object::set_resource_version(&mut value, response.revision);
+                return Ok(value);
+            }
+            // Only a lost race on the node's record is retried here; a
+            // changed object is the caller's conflict.
+            let unchanged = count_change.is_some()
+                && self
+                    .get_kv(&current.key)
+                    .await?
+                    .is_some_and(|kv| kv.mod_revision == current.mod_revision);
+            if !unchanged {
+                break;
+            }
         }
-        let response = self.txn(txn).await?;
-        if !response.succeeded {
-            return Err(ApiError::modified(plural, &name));
-        }
-        object::set_resource_version(&mut value, response.revision);
-        Ok(value)
+        Err(ApiError::modified(plural, &name))
     }
 }
 

@@ -4,6 +4,7 @@
 // Reason: test helpers outside #[test] functions may panic on setup failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod arbiter;
 mod common;
 mod conflicts;
 mod crud;
