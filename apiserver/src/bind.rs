@@ -11,7 +11,7 @@
 use api::k8s_openapi::api::core::v1::Pod;
 use store::{Compare, CompareTarget, LeaseId, Op, Revision, Txn};
 
-use crate::arbiter::{PodUsage, check_fit, namespaces_to_resolve, pod_usage};
+use crate::arbiter::{PodUsage, pod_usage};
 use crate::error::ApiError;
 use crate::keys;
 use crate::state::{ApiState, CAS_RETRIES};
@@ -141,19 +141,17 @@ impl ApiState {
         let mut accepted = Vec::with_capacity(prepared.len());
         let mut rejected = Vec::new();
         for (index, bind) in prepared {
-            let needed = namespaces_to_resolve(Some(&capacity), &usage, &bind.usage);
-            let namespace_labels = if needed.is_empty() {
-                Default::default()
-            } else {
-                match self.namespace_labels(&needed).await {
-                    Ok(labels) => labels,
-                    Err(error) => {
-                        results[index] = Some(Err(error));
-                        continue;
-                    }
+            let verdict = match self
+                .check_pod_fits(Some(&capacity), &usage, &bind.usage)
+                .await
+            {
+                Ok(verdict) => verdict,
+                Err(error) => {
+                    results[index] = Some(Err(error));
+                    continue;
                 }
             };
-            match check_fit(Some(&capacity), &usage, &bind.usage, &namespace_labels) {
+            match verdict {
                 Ok(()) => {
                     usage.add(&bind.usage);
                     accepted.push((index, bind));

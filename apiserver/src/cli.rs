@@ -40,6 +40,11 @@ pub struct Args {
     /// How long events are kept after their last update, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub event_ttl: u64,
+    /// Reject binds and creates with spec.nodeName that would exceed the
+    /// node's allocatable, reuse a host port or break required hostname
+    /// anti-affinity (`--bind-arbiter false` accepts them, as Kubernetes does).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub bind_arbiter: bool,
 }
 
 /// Why the apiserver could not start or stopped with an error.
@@ -79,6 +84,7 @@ impl Args {
         let mut config = Config::new(store);
         config.service_cluster_ip_range = self.service_cluster_ip_range;
         config.event_ttl = Duration::from_secs(self.event_ttl);
+        config.bind_arbiter = self.bind_arbiter;
         Ok(config)
     }
 }

@@ -32,6 +32,12 @@ pub struct Config {
     pub max_request_bytes: usize,
     /// Requests served at once; more wait.
     pub max_in_flight_requests: usize,
+    /// Reject binds and creates with `spec.nodeName` that would exceed the
+    /// node's allocatable, reuse a host port or break required hostname
+    /// anti-affinity (on by default). Off, they are accepted as Kubernetes
+    /// does and only the kubelet's admission checks them; node usage
+    /// records are kept either way.
+    pub bind_arbiter: bool,
 }
 
 impl Config {
@@ -49,6 +55,7 @@ impl Config {
             bookmark_interval: Duration::from_secs(60),
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             max_in_flight_requests: 1024,
+            bind_arbiter: true,
         }
     }
 }
@@ -64,6 +71,7 @@ impl std::fmt::Debug for Config {
             .field("bookmark_interval", &self.bookmark_interval)
             .field("max_request_bytes", &self.max_request_bytes)
             .field("max_in_flight_requests", &self.max_in_flight_requests)
+            .field("bind_arbiter", &self.bind_arbiter)
             .finish_non_exhaustive()
     }
 }

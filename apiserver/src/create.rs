@@ -6,7 +6,7 @@ use api::k8s_openapi::api::core::v1::Pod;
 use serde_json::{Map, Value};
 use store::{Compare, CompareTarget, Op, Txn};
 
-use crate::arbiter::{check_fit, namespaces_to_resolve, pod_usage};
+use crate::arbiter::pod_usage;
 use crate::error::ApiError;
 use crate::keys;
 use crate::object;
@@ -117,14 +117,10 @@ impl ApiState {
             let account = self.open_account(node).await?;
             let capacity = account.loaded().capacity.clone();
             let mut node_usage = account.loaded().usage.clone();
-            let needed = namespaces_to_resolve(capacity.as_ref(), &node_usage, &usage);
-            let namespace_labels = if needed.is_empty() {
-                Default::default()
-            } else {
-                self.namespace_labels(&needed).await?
-            };
-            if let Err(unfit) = check_fit(capacity.as_ref(), &node_usage, &usage, &namespace_labels)
-            {
+            let verdict = self
+                .check_pod_fits(capacity.as_ref(), &node_usage, &usage)
+                .await?;
+            if let Err(unfit) = verdict {
                 if account.is_fresh() || self.account_is_current(&account).await? {
                     account.close();
                     return Err(ApiError::conflict(

@@ -20,14 +20,18 @@ struct TestCli {
 }
 
 async fn start_apiserver() -> SocketAddr {
+    start_apiserver_with(true).await
+}
+
+/// With `bind_arbiter` off the apiserver accepts binds past a node's
+/// allocatable, so an overfilled node can be recorded and verified.
+async fn start_apiserver_with(bind_arbiter: bool) -> SocketAddr {
     let store = store::open(&store::Backend::Memory, store::StoreConfig::default()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    tokio::spawn(apiserver::run(
-        listener,
-        apiserver::Config::new(store),
-        std::future::pending(),
-    ));
+    let mut config = apiserver::Config::new(store);
+    config.bind_arbiter = bind_arbiter;
+    tokio::spawn(apiserver::run(listener, config, std::future::pending()));
     address
 }
 
@@ -76,7 +80,7 @@ async fn binder(client: Client, nodes: usize, overfill: bool) {
 }
 
 async fn run_with_binder(overfill: bool, extra: &[&str]) -> loadgen::RunOutcome {
-    let address = start_apiserver().await;
+    let address = start_apiserver_with(!overfill).await;
     let client = Client::connect(address.to_string()).await.unwrap();
     create_nodes(&client, 4).await;
     let binder = tokio::spawn(binder(client, 4, overfill));

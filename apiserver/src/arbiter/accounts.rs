@@ -15,6 +15,7 @@ use store::{Compare, CompareTarget, Op, Revision, Txn, TxnResponse};
 use tokio::sync::OwnedMutexGuard;
 
 use super::codec;
+use super::fit::{Unfit, check_fit, namespaces_to_resolve};
 use super::pod_usage::{NamespaceLabels, PodUsage, is_finished_phase, pod_usage};
 use super::usage::{NodeCapacity, NodeUsage};
 use crate::error::ApiError;
@@ -184,6 +185,27 @@ impl ApiState {
             capacity,
             node_revision,
         })
+    }
+
+    /// Checks one more pod against a node's record, reading namespace labels
+    /// only when a namespace selector needs them. Everything fits when the
+    /// arbiter is switched off (`Config::bind_arbiter`).
+    pub(crate) async fn check_pod_fits(
+        &self,
+        capacity: Option<&NodeCapacity>,
+        usage: &NodeUsage,
+        pod: &PodUsage,
+    ) -> Result<Result<(), Unfit>, ApiError> {
+        if !self.config.bind_arbiter {
+            return Ok(Ok(()));
+        }
+        let needed = namespaces_to_resolve(capacity, usage, pod);
+        let namespace_labels = if needed.is_empty() {
+            NamespaceLabels::new()
+        } else {
+            self.namespace_labels(&needed).await?
+        };
+        Ok(check_fit(capacity, usage, pod, &namespace_labels))
     }
 
     /// Labels of the named namespaces (absent namespaces are left out).

@@ -30,7 +30,6 @@ mod pod_usage;
 mod usage;
 
 pub(crate) use accounts::{CountChange, NodeAccounts};
-pub(crate) use fit::{check_fit, namespaces_to_resolve};
 pub(crate) use pod_usage::{PodUsage, pod_usage};
 
 /// Store key prefix of the per-node usage records.

@@ -509,3 +509,30 @@ on_both_backends!(
     batch_has_mixed_outcomes_and_one_record_update,
     two_apiservers_racing_never_overcommit,
 );
+
+/// Switched off, the apiserver accepts what Kubernetes accepts (the
+/// kubelet's admission is then the only check).
+#[tokio::test]
+async fn switched_off_accepts_overcommit() {
+    let mut config = Config::new(crate::common::memory_store());
+    config.bind_arbiter = false;
+    let server = start_with(config).await;
+    let client = &server.client;
+    client
+        .create(
+            "",
+            &node("n1", json!({"cpu": "1", "memory": "1Gi", "pods": "10"})),
+        )
+        .await
+        .unwrap();
+    for name in ["a", "b"] {
+        client
+            .create("default", &pod(name, json!({}), requesting("600m", "0")))
+            .await
+            .unwrap();
+        client.bind("default", name, "n1").await.unwrap();
+    }
+    let mut bound = pod("c", json!({}), requesting("600m", "0"));
+    bound.spec.as_mut().unwrap().node_name = Some("n1".to_string());
+    client.create("default", &bound).await.unwrap();
+}

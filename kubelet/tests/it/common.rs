@@ -27,12 +27,21 @@ impl Drop for TestServer {
 
 /// An apiserver on a fresh memory store.
 pub(crate) async fn start_apiserver() -> TestServer {
+    start_apiserver_with(true).await
+}
+
+/// An apiserver on a fresh memory store; with `bind_arbiter` off it accepts
+/// pods bound past a node's allocatable, so the kubelet's own admission
+/// sees them.
+pub(crate) async fn start_apiserver_with(bind_arbiter: bool) -> TestServer {
     let store = store::open(&store::Backend::Memory, store::StoreConfig::default()).unwrap();
+    let mut config = apiserver::Config::new(store);
+    config.bind_arbiter = bind_arbiter;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (shutdown, signal) = oneshot::channel::<()>();
     tokio::spawn(async move {
-        apiserver::run(listener, apiserver::Config::new(store), async move {
+        apiserver::run(listener, config, async move {
             let _ = signal.await;
         })
         .await

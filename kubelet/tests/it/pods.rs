@@ -14,7 +14,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::{
-    create_bound, fast_config, phase, pod, start_apiserver, wait_for_pod, wait_until,
+    create_bound, fast_config, phase, pod, start_apiserver, start_apiserver_with, wait_for_pod,
+    wait_until,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,7 +164,9 @@ async fn run_to_completion_pods_finish() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pods_beyond_allocatable_are_rejected_and_others_ignored() {
-    let server = start_apiserver().await;
+    // The apiserver's bind arbiter would refuse these pods before the
+    // kubelet sees them.
+    let server = start_apiserver_with(false).await;
     let client = &server.client;
     let mut config = fast_config(1);
     config.template = NodeTemplate::parse(

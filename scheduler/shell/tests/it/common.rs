@@ -27,12 +27,20 @@ impl Drop for TestApiserver {
 }
 
 pub(crate) async fn start_apiserver() -> TestApiserver {
+    start_apiserver_with(true).await
+}
+
+/// With `bind_arbiter` off the apiserver accepts binds past a node's
+/// allocatable, as Kubernetes does.
+pub(crate) async fn start_apiserver_with(bind_arbiter: bool) -> TestApiserver {
     let store = store::open(&store::Backend::Memory, store::StoreConfig::default()).unwrap();
+    let mut config = apiserver::Config::new(store);
+    config.bind_arbiter = bind_arbiter;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (shutdown, signal) = oneshot::channel::<()>();
     tokio::spawn(async move {
-        apiserver::run(listener, apiserver::Config::new(store), async move {
+        apiserver::run(listener, config, async move {
             let _ = signal.await;
         })
         .await
