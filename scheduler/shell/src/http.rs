@@ -112,14 +112,9 @@ fn profile_seconds(query: Option<&str>) -> Result<u64, String> {
 /// blocking thread: the profiler guard stays on the thread that made it.
 async fn flamegraph(duration: Duration) -> Result<Vec<u8>, String> {
     tokio::task::spawn_blocking(move || {
-        // The first profiler of a process records nothing (seen on Linux
-        // 6.18 with pprof 0.15); a throwaway start and stop primes it.
-        drop(
-            pprof::ProfilerGuardBuilder::default()
-                .frequency(PROFILE_FREQUENCY)
-                .build()
-                .map_err(|error| format!("cannot start the profiler: {error}\n"))?,
-        );
+        // The first start in a process loads the binary's symbols (seconds
+        // for a debug build); sampling starts after that, so the window is
+        // the whole `duration`.
         let guard = pprof::ProfilerGuardBuilder::default()
             .frequency(PROFILE_FREQUENCY)
             .blocklist(&["libc", "libgcc", "pthread", "vdso"])
@@ -131,7 +126,8 @@ async fn flamegraph(duration: Duration) -> Result<Vec<u8>, String> {
             .build()
             .map_err(|error| format!("cannot build the profile: {error}\n"))?;
         if report.data.is_empty() {
-            // CPU-time sampling sees nothing in an idle process.
+            // The timer counts the process's CPU time (ITIMER_PROF), so an
+            // idle process yields no sample at all.
             return Ok(idle_svg(duration).into_bytes());
         }
         let mut svg = Vec::new();
@@ -144,11 +140,14 @@ async fn flamegraph(duration: Duration) -> Result<Vec<u8>, String> {
     .map_err(|error| format!("profiler task failed: {error}\n"))?
 }
 
-/// A valid SVG saying that no sample was taken.
+/// A valid SVG saying that no sample was taken: one is taken per
+/// 1/`PROFILE_FREQUENCY` s of the process's CPU time outside the blocklisted
+/// libraries.
 fn idle_svg(duration: Duration) -> String {
     format!(
-        "<?xml version=\"1.0\" standalone=\"no\"?>\n<svg version=\"1.1\" width=\"600\" height=\"40\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"24\">No CPU samples in {} s: the process was idle.</text></svg>\n",
-        duration.as_secs()
+        "<?xml version=\"1.0\" standalone=\"no\"?>\n<svg version=\"1.1\" width=\"800\" height=\"40\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"24\">No CPU samples in {} s: the process used less than {} ms of CPU outside libc and the vDSO.</text></svg>\n",
+        duration.as_secs(),
+        1000 / PROFILE_FREQUENCY
     )
 }
 

@@ -1,6 +1,8 @@
 //! The HTTP endpoint: Prometheus metrics with kube-scheduler's names,
 //! health, and a flamegraph.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::common::*;
@@ -43,19 +45,24 @@ async fn metrics_health_and_profile() {
     let (status, body) = http_get(address, "/debug/pprof/profile?seconds=abc").await;
     assert_eq!(status, 400);
     assert!(String::from_utf8(body).unwrap().starts_with("seconds:"));
-    // Keep a core busy while sampling, so the flamegraph has stacks.
-    let busy = std::thread::spawn(|| {
-        let start = std::time::Instant::now();
-        let mut spins: u64 = 0;
-        // Check the clock rarely: samples inside the vDSO clock are dropped.
-        while start.elapsed() < Duration::from_millis(1500) {
-            for _ in 0..1_000_000 {
-                spins = std::hint::black_box(spins.wrapping_mul(31).wrapping_add(1));
+    // Keep a core busy until the profile is answered, however long the
+    // profiler takes to start: it samples CPU time, so the busy thread is
+    // what it sees.
+    let stop = Arc::new(AtomicBool::new(false));
+    let busy = std::thread::spawn({
+        let stop = stop.clone();
+        move || {
+            let mut spins: u64 = 0;
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..100_000 {
+                    spins = std::hint::black_box(spins.wrapping_mul(31).wrapping_add(1));
+                }
             }
+            spins
         }
-        spins
     });
     let (status, body) = http_get(address, "/debug/pprof/profile?seconds=1").await;
+    stop.store(true, Ordering::Relaxed);
     busy.join().unwrap();
     assert_eq!(status, 200);
     let svg = String::from_utf8(body).unwrap();
