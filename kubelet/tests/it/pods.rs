@@ -113,6 +113,12 @@ async fn graceful_delete_is_finished_and_the_pod_disappears() {
         }
     })
     .await;
+    // The kubelet counts the delete when its call returns, which may be
+    // after the pod is seen gone here.
+    wait_until(Duration::from_secs(10), || async {
+        kubelet.stats().pods_deleted.load(Ordering::Relaxed) > 0
+    })
+    .await;
     assert_eq!(kubelet.stats().pods_deleted.load(Ordering::Relaxed), 1);
     assert!(kubelet.usage().pod("default", "doomed").is_none());
     kubelet.stop().await;
@@ -157,8 +163,7 @@ async fn run_to_completion_pods_finish() {
         .unwrap();
     assert_eq!(terminated.exit_code, 3);
     // restartPolicy Always ignores the annotation.
-    let server_pod: Pod = client.get("default", "server").await.unwrap();
-    assert_eq!(phase(&server_pod), "Running");
+    wait_for_pod(client, "server", |p| phase(p) == "Running").await;
     kubelet.stop().await;
 }
 
