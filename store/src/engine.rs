@@ -164,7 +164,10 @@ async fn lease_timer<C: Committer>(engine: Weak<Engine<C>>) {
         let Some(engine) = engine.upgrade() else {
             return;
         };
-        let expired = engine.shared.read_core().expired_leases(Instant::now());
+        let expired = engine
+            .shared
+            .read_core()
+            .expired_leases(engine.shared.config.lease_clock.now());
         if !expired.is_empty()
             && let Err(error) = engine
                 .committer
@@ -262,7 +265,10 @@ impl<C: Committer> Store for Engine<C> {
     }
 
     fn lease_keep_alive(&self, id: LeaseId) -> StoreFuture<'_, Duration> {
-        let result = self.shared.write_core().keep_alive(id, Instant::now());
+        let result = self
+            .shared
+            .write_core()
+            .keep_alive(id, self.shared.config.lease_clock.now());
         Box::pin(std::future::ready(result))
     }
 

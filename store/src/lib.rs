@@ -19,8 +19,8 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 mod checkpoint;
 mod codec;
@@ -267,6 +267,35 @@ impl FaultInjection {
     }
 }
 
+/// The clock lease deadlines are measured on: the monotonic clock, plus
+/// however far tests have moved it forward. Tests expire leases with
+/// [`LeaseClock::advance`] instead of waiting for a short TTL, which a slow
+/// machine may outlive before the test has attached its keys.
+#[derive(Clone, Debug, Default)]
+pub struct LeaseClock {
+    /// Nanoseconds added to `Instant::now()`; shared by every clone.
+    offset_nanos: Arc<AtomicU64>,
+}
+
+impl LeaseClock {
+    /// Moves the clock forward by `by`: leases whose deadline is now past
+    /// expire at the next lease check.
+    pub fn advance(&self, by: Duration) {
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        let _ = self
+            .offset_nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |offset| {
+                Some(offset.saturating_add(nanos))
+            });
+    }
+
+    pub(crate) fn now(&self) -> Instant {
+        let now = Instant::now();
+        let offset = Duration::from_nanos(self.offset_nanos.load(Ordering::SeqCst));
+        now.checked_add(offset).unwrap_or(now)
+    }
+}
+
 /// Timers and limits; tests shorten the timers.
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
@@ -289,6 +318,8 @@ pub struct StoreConfig {
     pub max_commit_batch: usize,
     /// Durable backends: test hook to make commits fail.
     pub fault_injection: Option<FaultInjection>,
+    /// Lease deadlines' clock; tests move it forward.
+    pub lease_clock: LeaseClock,
     /// redb backend: how long write-ahead log batches may wait before they
     /// are applied to redb (one durable redb transaction per checkpoint).
     /// Longer means less redb work per write and a longer log to replay
@@ -310,6 +341,7 @@ impl Default for StoreConfig {
             max_key_bytes: 64 * 1024,
             max_commit_batch: 1024,
             fault_injection: None,
+            lease_clock: LeaseClock::default(),
             checkpoint_interval: Duration::from_millis(200),
             wal_segment_bytes: 64 * 1024 * 1024,
         }

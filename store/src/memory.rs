@@ -2,7 +2,6 @@
 //! core's write lock. Nothing is durable.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::StoreFuture;
 use crate::engine::{Committer, Shared};
@@ -15,7 +14,7 @@ pub(crate) struct MemoryCommitter {
 
 impl Committer for MemoryCommitter {
     fn submit(&self, request: Request) -> StoreFuture<'_, Reply> {
-        let now = Instant::now();
+        let now = self.shared.config.lease_clock.now();
         let mut core = self.shared.write_core();
         let mut changes = Vec::new();
         let result = Planner::new(&core, &self.shared.config, now).plan(request, &mut changes);

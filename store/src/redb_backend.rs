@@ -24,7 +24,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
-use std::time::Instant;
 
 use crossbeam::channel;
 use redb::Database;
@@ -68,7 +67,7 @@ pub(crate) fn open(
         .map_err(io_err!("opening database"))?;
     let wal_dir = data_dir.join(WAL_DIR);
     let next_seq = replay_wal(&db, &wal_dir)?;
-    let core = Core::recover(checkpoint::read_state(&db)?, Instant::now());
+    let core = Core::recover(checkpoint::read_state(&db)?, config.lease_clock.now());
     let log_files = LogFiles {
         dir: wal_dir,
         segment_bytes: config.wal_segment_bytes,
@@ -220,7 +219,7 @@ fn commit_loop(
                 Err(_) => break,
             }
         }
-        let now = Instant::now();
+        let now = shared.config.lease_clock.now();
         let mut changes = Vec::new();
         let mut answers = Vec::with_capacity(batch.len());
         {

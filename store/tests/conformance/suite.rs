@@ -585,22 +585,22 @@ async fn expect_lease_deletes(store: &Arc<dyn Store>, rx: &mut WatchReceiver, ke
 }
 
 pub(crate) async fn lease_expiry_deletes_keys(f: &Factory) {
-    let store = f.open(test_config());
-    let lease = store.lease_grant(Duration::from_millis(200)).await.unwrap();
+    let config = test_config();
+    let clock = config.lease_clock.clone();
+    let store = f.open(config);
+    // No delay of a loaded machine reaches this TTL: the lease expires when
+    // the test moves the lease clock past it, after the keys are attached.
+    let ttl = Duration::from_secs(600);
+    let lease = store.lease_grant(ttl).await.unwrap();
     assert_ne!(lease, 0);
-    store
-        .create("/l/a", val("1"), lease)
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .create("/l/b", val("1"), lease)
-        .await
-        .unwrap()
-        .unwrap();
+    for key in ["/l/a", "/l/b"] {
+        let created = store.create(key, val("1"), lease).await.unwrap().unwrap();
+        assert_eq!(created.lease, lease);
+    }
     put(&*store, "/l/c", "no lease").await;
     assert_eq!(store.get("/l/a").await.unwrap().unwrap().lease, lease);
     let mut rx = store.watch("/l/", 0).unwrap();
+    clock.advance(ttl);
     expect_lease_deletes(&store, &mut rx, &["/l/a", "/l/b"]).await;
     assert!(store.get("/l/c").await.unwrap().is_some());
     assert_eq!(
@@ -649,27 +649,35 @@ pub(crate) async fn lease_revoke_deletes_keys(f: &Factory) {
 }
 
 pub(crate) async fn lease_keep_alive_keeps_keys(f: &Factory) {
-    let store = f.open(test_config());
-    let ttl = Duration::from_millis(600);
+    let config = test_config();
+    let clock = config.lease_clock.clone();
+    let store = f.open(config);
+    let ttl = Duration::from_secs(600);
     let lease = store.lease_grant(ttl).await.unwrap();
     store
         .create("/k/a", val("1"), lease)
         .await
         .unwrap()
         .unwrap();
-    let started = Instant::now();
-    let mut ticker = tokio::time::interval(Duration::from_millis(50));
-    while started.elapsed() < ttl * 3 {
-        ticker.tick().await;
+    // Three keep-alives, each two thirds of a TTL after the last: the key
+    // outlives twice its TTL. The test moves the lease clock, so slow
+    // scheduling cannot expire the lease between two keep-alives.
+    for _ in 0..3 {
+        clock.advance(ttl * 2 / 3);
         assert_eq!(store.lease_keep_alive(lease).await.unwrap(), ttl);
         assert!(
             store.get("/k/a").await.unwrap().is_some(),
             "kept-alive key expired"
         );
     }
+    clock.advance(ttl);
     wait_until("expiry after keep-alives stop", || {
         let store = store.clone();
         async move { store.get("/k/a").await.unwrap().is_none() }
     })
     .await;
+    assert_eq!(
+        store.lease_keep_alive(lease).await.unwrap_err(),
+        StoreError::LeaseNotFound(lease)
+    );
 }
