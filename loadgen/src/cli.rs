@@ -98,6 +98,9 @@ pub struct RunArgs {
     /// Hide the progress bars.
     #[arg(long)]
     pub quiet: bool,
+    /// Keep the component logs (`<component>.log`) in this directory.
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
     /// `RUST_LOG` filter of the component processes.
     #[arg(long, default_value = "warn")]
     pub component_log: String,

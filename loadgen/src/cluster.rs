@@ -82,6 +82,8 @@ pub struct ClusterSpec {
     pub seed: u64,
     /// Hollow pods' delay from bound to running (`1s`, `0s`).
     pub pod_start_delay: String,
+    /// Where component logs go; the temporary work directory when `None`.
+    pub log_dir: Option<PathBuf>,
     /// `RUST_LOG` of the children.
     pub log_filter: String,
 }
@@ -116,6 +118,12 @@ impl Cluster {
                 path: std::env::temp_dir(),
                 source,
             })?;
+        if let Some(log_dir) = &spec.log_dir {
+            std::fs::create_dir_all(log_dir).map_err(|source| Error::WriteFile {
+                path: log_dir.clone(),
+                source,
+            })?;
+        }
         let address = free_address()?;
         let mut cluster = Cluster {
             address,
@@ -275,7 +283,11 @@ impl Cluster {
         component: &str,
         args: &[String],
     ) -> Result<(), Error> {
-        let log = self.work_dir.path().join(format!("{name}.log"));
+        let log = spec
+            .log_dir
+            .as_deref()
+            .unwrap_or(self.work_dir.path())
+            .join(format!("{name}.log"));
         let log_file = File::create(&log).map_err(|source| Error::WriteFile {
             path: log.clone(),
             source,

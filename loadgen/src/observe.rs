@@ -47,6 +47,9 @@ pub(crate) struct Observed {
     /// Pods that ever reported PodScheduled=False.
     pub(crate) ever_unschedulable: usize,
     pub(crate) recording: Option<Recording>,
+    /// Times a watch fell behind and relisted: changes during the gap are
+    /// seen late, at the relist.
+    pub(crate) relists: u32,
     /// Watch errors other than relists, for the report.
     pub(crate) watch_errors: Vec<String>,
 }
@@ -74,6 +77,7 @@ impl Observer {
                 running: 0,
                 deleted: 0,
                 ever_unschedulable: 0,
+                relists: 0,
                 recording: record.then(Recording::default),
                 watch_errors: Vec::new(),
             })),
@@ -109,10 +113,11 @@ async fn watch_pods(client: Client, observer: Observer, listed: tokio::sync::one
         let at = observed.start.elapsed();
         match item {
             Ok(WatcherEvent::Restarted { objects, .. }) => {
-                if listed.is_none()
-                    && let Some(recording) = observed.recording.as_mut()
-                {
-                    recording.relists += 1;
+                if listed.is_none() {
+                    observed.relists += 1;
+                    if let Some(recording) = observed.recording.as_mut() {
+                        recording.relists += 1;
+                    }
                 }
                 for pod in &objects {
                     observed.pod_event(EventType::Added, at, pod);
@@ -146,10 +151,11 @@ async fn watch_nodes(client: Client, observer: Observer, listed: tokio::sync::on
         let at = observed.start.elapsed();
         match item {
             Ok(WatcherEvent::Restarted { objects, .. }) => {
-                if listed.is_none()
-                    && let Some(recording) = observed.recording.as_mut()
-                {
-                    recording.relists += 1;
+                if listed.is_none() {
+                    observed.relists += 1;
+                    if let Some(recording) = observed.recording.as_mut() {
+                        recording.relists += 1;
+                    }
                 }
                 for node in &objects {
                     observed.node_event(EventType::Added, at, node);

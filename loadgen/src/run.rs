@@ -75,6 +75,7 @@ pub async fn run(args: &RunArgs, exe: PathBuf) -> Result<RunOutcome, Error> {
         zones: args.zones,
         seed: args.seed,
         pod_start_delay: args.pod_start_delay.clone(),
+        log_dir: args.log_dir.clone(),
         log_filter: args.component_log.clone(),
     };
     let mut cluster = match &args.server {
@@ -293,6 +294,12 @@ async fn drive(
     let mut recording = observed.recording.take();
     if let (Some(recording), Some(pods)) = (recording.as_mut(), final_pods.as_ref()) {
         recording.set_final_pods(pods);
+    }
+    if observed.relists > 0 {
+        warnings.push(format!(
+            "the watch fell behind and relisted {} time(s): pods bound or running during a gap are timed when the relist saw them",
+            observed.relists
+        ));
     }
     warnings.extend(observed.watch_errors.iter().take(10).cloned());
     let report = build_report(
