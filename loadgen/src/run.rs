@@ -26,6 +26,9 @@ use crate::{Error, procstat, profile, templates};
 
 /// How often the driver looks at progress, deadlines and children.
 const POLL: Duration = Duration::from_millis(50);
+/// Longest wait for the watch to deliver what the final listing shows; a
+/// healthy watch is milliseconds behind.
+const WATCH_CATCH_UP: Duration = Duration::from_secs(30);
 /// Violations listed in the report (all are counted).
 const LISTED_VIOLATIONS: usize = 50;
 /// Pending pods listed on timeout.
@@ -280,20 +283,25 @@ async fn drive(
     }
     let failed_scheduling = failed_scheduling_messages(client, namespace).await;
     let final_pods = if observer.lock().recording.is_some() {
-        Some(
-            client
-                .list_all::<Pod>("", &ListParams::default())
-                .await
-                .map_err(|source| Error::api("listing the final pods", source))?
-                .items,
-        )
+        let listed = client
+            .list_all::<Pod>("", &ListParams::default())
+            .await
+            .map_err(|source| Error::api("listing the final pods", source))?;
+        let behind = watch_catch_up(observer, &listed.items).await;
+        if behind > 0 {
+            warnings.push(format!(
+                "the watch had not delivered {behind} pod(s) of the final listing after {} s: the final-state check reports them",
+                WATCH_CATCH_UP.as_secs()
+            ));
+        }
+        Some(listed)
     } else {
         None
     };
     let mut observed = observer.lock();
     let mut recording = observed.recording.take();
-    if let (Some(recording), Some(pods)) = (recording.as_mut(), final_pods.as_ref()) {
-        recording.set_final_pods(pods);
+    if let (Some(recording), Some(listed)) = (recording.as_mut(), final_pods.as_ref()) {
+        recording.set_final_pods(&listed.items, &listed.resource_version);
     }
     if observed.relists > 0 {
         warnings.push(format!(
@@ -316,6 +324,24 @@ async fn drive(
     );
     drop(observed);
     Ok(RunOutcome { report, recording })
+}
+
+/// Waits (at most [`WATCH_CATCH_UP`]) until the recording holds every pod
+/// of `listed` at its listed revision or later; returns how many it still
+/// lacks.
+async fn watch_catch_up(observer: &Observer, listed: &[Pod]) -> usize {
+    let deadline = Instant::now() + WATCH_CATCH_UP;
+    loop {
+        let behind = observer
+            .lock()
+            .recording
+            .as_ref()
+            .map_or(0, |recording| recording.not_yet_seen(listed));
+        if behind == 0 || Instant::now() >= deadline {
+            return behind;
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// Waits until `done` holds for the observed state, updating the progress

@@ -67,6 +67,12 @@ pub struct Recording {
     /// Pods as listed after the run, if taken.
     #[serde(default)]
     pub final_pods: Option<Vec<PodState>>,
+    /// The store revision of that listing. The watch records on after it
+    /// (pods created last are still being bound), so the replay compares
+    /// the listing with its state as of this revision; `None` compares with
+    /// the end of the recording.
+    #[serde(default)]
+    pub final_revision: Option<u64>,
     /// Uids of pods the load driver deleted itself (churn); any other
     /// deletion of a bound pod is taken as a preemption.
     #[serde(default)]
@@ -80,6 +86,10 @@ pub struct Recording {
     last_pod: HashMap<String, PodState>,
     #[serde(skip)]
     last_node: HashMap<String, NodeFacts>,
+    /// The highest revision the watch delivered per pod uid, skipped
+    /// events included.
+    #[serde(skip)]
+    seen_pod_revision: HashMap<String, u64>,
 }
 
 impl Recording {
@@ -87,6 +97,9 @@ impl Recording {
     /// checker reads.
     pub fn record_pod(&mut self, event: EventType, at_ms: u64, pod: &Pod) -> bool {
         let state = PodState::from_pod(pod);
+        let revision = revision_of(pod.metadata.resource_version.as_deref());
+        let seen = self.seen_pod_revision.entry(state.uid.clone()).or_default();
+        *seen = (*seen).max(revision);
         if event == EventType::Modified && self.last_pod.get(&state.uid) == Some(&state) {
             return false;
         }
@@ -99,7 +112,7 @@ impl Recording {
             self.last_pod.insert(state.uid.clone(), state.clone());
         }
         self.events.push(RecordedEvent {
-            revision: revision_of(pod.metadata.resource_version.as_deref()),
+            revision,
             at_ms,
             change: Change::Pod { event, state },
         });
@@ -126,9 +139,27 @@ impl Recording {
         true
     }
 
-    /// Records the pods listed after the run.
-    pub fn set_final_pods(&mut self, pods: &[Pod]) {
+    /// Records the pods listed after the run, and the listing's
+    /// resourceVersion.
+    pub fn set_final_pods(&mut self, pods: &[Pod], resource_version: &str) {
         self.final_pods = Some(pods.iter().map(PodState::from_pod).collect());
+        self.final_revision = Some(revision_of(Some(resource_version))).filter(|r| *r > 0);
+    }
+
+    /// How many of `pods` (a listing) the watch has not yet delivered at
+    /// their listed resourceVersion or later. At 0 the recording holds every
+    /// change the listing reflects: the watch delivers each pod's changes
+    /// in order.
+    pub fn not_yet_seen(&self, pods: &[Pod]) -> usize {
+        pods.iter()
+            .filter(|pod| {
+                let uid = pod.metadata.uid.as_deref().unwrap_or_default();
+                let listed = revision_of(pod.metadata.resource_version.as_deref());
+                self.seen_pod_revision
+                    .get(uid)
+                    .is_none_or(|seen| *seen < listed)
+            })
+            .count()
     }
 }
 

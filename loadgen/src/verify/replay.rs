@@ -81,8 +81,17 @@ impl<'a> Replay<'a> {
         }
         let mut order: Vec<usize> = (0..self.recording.events.len()).collect();
         order.sort_by_key(|&index| self.recording.events[index].revision);
+        let mut final_state = None;
         for index in order {
             let event = &self.recording.events[index];
+            if final_state.is_none()
+                && self
+                    .recording
+                    .final_revision
+                    .is_some_and(|listed| event.revision > listed)
+            {
+                final_state = Some(self.check_final_state());
+            }
             match &event.change {
                 Change::Node { event: kind, node } => self.apply_node(*kind, node),
                 Change::Pod { event: kind, state } => {
@@ -98,7 +107,8 @@ impl<'a> Replay<'a> {
                 revision: victim.revision,
             });
         }
-        self.check_final_state();
+        let final_state = final_state.unwrap_or_else(|| self.check_final_state());
+        self.report.violations.extend(final_state);
         self.report.events_replayed = self.recording.events.len();
         self.report.pods_seen = self.recording.pods.len();
         let mut unchecked: Vec<String> = self.unchecked.into_iter().collect();
@@ -550,27 +560,28 @@ impl<'a> Replay<'a> {
         }
     }
 
-    /// The final listing must agree with the replay: same binding for every
-    /// pod, and no pod the recording never saw.
-    fn check_final_state(&mut self) {
+    /// The final listing must agree with the replay as of the listing:
+    /// same binding for every pod, and no pod the recording never saw.
+    fn check_final_state(&self) -> Vec<Violation> {
+        let mut violations = Vec::new();
         let Some(final_pods) = &self.recording.final_pods else {
-            return;
+            return violations;
         };
         for state in final_pods {
             let Some(live) = self.live.get(&state.uid) else {
-                self.report.violations.push(Violation::FinalStateMismatch {
+                violations.push(Violation::FinalStateMismatch {
                     pod: self.pod_key(&state.uid),
                     detail: "present at the end but never seen by the watch".to_string(),
                 });
                 continue;
             };
             if live.deleted {
-                self.report.violations.push(Violation::FinalStateMismatch {
+                violations.push(Violation::FinalStateMismatch {
                     pod: self.pod_key(&state.uid),
                     detail: "present at the end but deleted in the recording".to_string(),
                 });
             } else if live.bound_to != state.node_name {
-                self.report.violations.push(Violation::FinalStateMismatch {
+                violations.push(Violation::FinalStateMismatch {
                     pod: self.pod_key(&state.uid),
                     detail: format!(
                         "bound to {:?} at the end, {:?} in the recording",
@@ -579,6 +590,7 @@ impl<'a> Replay<'a> {
                 });
             }
         }
+        violations
     }
 }
 

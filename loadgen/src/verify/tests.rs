@@ -203,7 +203,8 @@ fn clean_recording_passes() {
         .deleted(&low, "b1")
         .bound(&high, "b1");
     let pods: Vec<Pod> = Vec::new();
-    b.recording.set_final_pods(&pods);
+    let listed = b.revision.to_string();
+    b.recording.set_final_pods(&pods, &listed);
     let report = verify(&b.recording);
     assert_eq!(report.violations, Vec::new());
     assert_eq!(report.binds, 8);
@@ -473,8 +474,63 @@ fn final_state_must_agree_with_the_replay() {
         .node("n2", 4000, json!({}), json!([]));
     b.create_and_bind(&pod("p1"), "n1");
     let moved = b.pod_object(&pod("p1"), Some("n2"), None, false);
-    b.recording.set_final_pods(&[moved]);
+    let listed = b.revision.to_string();
+    b.recording.set_final_pods(&[moved], &listed);
     assert_eq!(kinds(&b.violations()), ["final-state"]);
+}
+
+/// The watch records on after the final listing: a pod bound after it is
+/// unbound in the listing, which is no violation; a bind the listing should
+/// show but does not still is one.
+#[test]
+fn final_state_is_compared_as_of_the_listing() {
+    let mut b = Builder::new();
+    b.node("n1", 4000, json!({}), json!([]));
+    b.create_and_bind(&pod("early"), "n1").created(&pod("late"));
+    let early_bound = b.pod_object(&pod("early"), Some("n1"), None, false);
+    let early_unbound = b.pod_object(&pod("early"), None, None, false);
+    let late_unbound = b.pod_object(&pod("late"), None, None, false);
+    let listed = b.revision.to_string();
+    b.bound(&pod("late"), "n1");
+
+    b.recording
+        .set_final_pods(&[early_bound.clone(), late_unbound.clone()], &listed);
+    assert_eq!(b.violations(), Vec::new());
+
+    b.recording
+        .set_final_pods(&[early_unbound, late_unbound.clone()], &listed);
+    let violations = b.violations();
+    assert_eq!(kinds(&violations), ["final-state"]);
+    assert!(
+        violations[0]
+            .to_string()
+            .contains("pod ns/early: bound to None at the end, Some(\"n1\") in the recording"),
+        "{violations:?}"
+    );
+
+    // Listed after the late bind, the late pod must be bound.
+    let after_bind = b.revision.to_string();
+    b.recording
+        .set_final_pods(&[early_bound, late_unbound], &after_bind);
+    let violations = b.violations();
+    assert_eq!(kinds(&violations), ["final-state"]);
+    assert!(
+        violations[0].to_string().contains("pod ns/late"),
+        "{violations:?}"
+    );
+}
+
+#[test]
+fn the_watch_catches_up_with_a_listing_pod_by_pod() {
+    let mut b = Builder::new();
+    b.node("n1", 4000, json!({}), json!([]));
+    b.created(&pod("p1"));
+    let listed = b.pod_object(&pod("p1"), Some("n1"), None, false);
+    let never_watched = b.pod_object(&pod("p2"), None, None, false);
+    assert_eq!(b.recording.not_yet_seen(std::slice::from_ref(&listed)), 1);
+    b.recording.record_pod(EventType::Modified, 0, &listed);
+    assert_eq!(b.recording.not_yet_seen(std::slice::from_ref(&listed)), 0);
+    assert_eq!(b.recording.not_yet_seen(&[listed, never_watched]), 1);
 }
 
 #[test]
