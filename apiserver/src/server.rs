@@ -7,7 +7,7 @@ use client::proto::api_server::ApiServer;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 
 use crate::Config;
 use crate::admission::SYSTEM_NAMESPACES;
@@ -55,10 +55,13 @@ pub async fn run(
     let api = ApiServer::new(service)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(usize::MAX);
+    // `Server::tcp_nodelay` only applies to sockets tonic binds itself; on
+    // accepted sockets without it, Nagle's algorithm holds each response's
+    // last segment until the client's delayed ACK (about 40 ms a request).
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
-        .tcp_nodelay(true)
         .add_service(api)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
     tracing::info!("apiserver stopped");
     Ok(())
