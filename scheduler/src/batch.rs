@@ -87,18 +87,28 @@ pub fn schedule_batch(
         let mut class_of: Vec<Option<usize>> = vec![None; pending.len()];
         let mut classes: Vec<Class> = Vec::new();
         let mut class_by_key: HashMap<EquivalenceKey, usize> = HashMap::new();
+        // Replicas of one template usually come one after the other: a
+        // field comparison with the previous pod's key is much cheaper than
+        // hashing every key.
+        let mut previous: Option<(EquivalenceKey, usize)> = None;
         for (slot, index) in pending.iter().enumerate() {
             if let Some(key) = equivalence_key(&pods[*index]) {
-                let next = classes.len();
-                let interacts = key.interacts();
-                let class = *class_by_key.entry(key).or_insert(next);
-                if class == next {
-                    classes.push(Class {
-                        representative: *index,
-                        members: Vec::new(),
-                        interacts,
-                    });
-                }
+                let class = match previous {
+                    Some((previous_key, class)) if previous_key == key => class,
+                    _ => {
+                        let next = classes.len();
+                        let class = *class_by_key.entry(key).or_insert(next);
+                        if class == next {
+                            classes.push(Class {
+                                representative: *index,
+                                members: Vec::new(),
+                                interacts: key.interacts(),
+                            });
+                        }
+                        class
+                    }
+                };
+                previous = Some((key, class));
                 classes[class].members.push(slot);
                 class_of[slot] = Some(class);
             }

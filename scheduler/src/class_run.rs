@@ -17,8 +17,11 @@
 //! - Kept incrementally: per hard spread constraint, the matching-pod count
 //!   of every domain and the global minimum; per anti-affinity term that
 //!   selects the template, the domains already holding a pod of the run.
+//!   Each keeps its verdict as a bitset by node position, and a pod's
+//!   window walk visits only the bits set in all of them (64 nodes per
+//!   word), so a zone that is full for the skew costs nothing to skip.
 //!   After each commit only the chosen node's filters and score are
-//!   re-evaluated.
+//!   re-evaluated, plus the bits of the domains whose verdict flipped.
 //!
 //! The run's own pods change nothing else: they carry no required affinity
 //! and no preferred terms (so no other score moves), and a pod of the run
@@ -27,7 +30,7 @@
 
 use rayon::prelude::*;
 
-use crate::equivalence::walk_window;
+use crate::equivalence::walk_window_masked;
 use crate::matching::term_matches_pod;
 use crate::model::{NodeIdx, PodInfo};
 use crate::plugins::{inter_pod_affinity, pod_topology_spread::HardConstraint};
@@ -42,32 +45,46 @@ use crate::table::snapshot::Snapshot;
 /// Domain id of a node that lacks the key.
 const NO_DOMAIN: u32 = u32::MAX;
 
-/// Dense domain ids of one topology key, by node slot.
+/// Dense domain ids of one topology key, by node position, and the
+/// positions of each domain.
 struct DomainTable {
     key: Option<StrId>,
-    of_slot: Vec<u32>,
+    of_position: Vec<u32>,
     id_of_value: FastMap<StrId, u32>,
+    /// Positions of domain `d`: `positions[starts[d]..starts[d + 1]]`.
+    starts: Vec<u32>,
+    positions: Vec<u32>,
 }
 
 impl DomainTable {
-    fn build(snapshot: &Snapshot, key: Option<StrId>) -> Self {
-        let mut of_slot = vec![NO_DOMAIN; snapshot.slot_count()];
+    fn build(snapshot: &Snapshot, key: Option<StrId>, position_of_slot: &[u32]) -> Self {
+        let mut of_position = vec![NO_DOMAIN; snapshot.node_order().len()];
         let mut id_of_value = FastMap::default();
+        let mut starts = vec![0u32];
+        let mut positions = Vec::new();
         if let Some(index) = key.and_then(|key| snapshot.key_index(key)) {
             for (value, posting) in &index.by_value {
                 let id = id_of_value.len() as u32;
                 id_of_value.insert(*value, id);
                 for slot in posting {
-                    if let Some(domain) = of_slot.get_mut(*slot as usize) {
+                    let position = position_of_slot
+                        .get(*slot as usize)
+                        .copied()
+                        .unwrap_or(u32::MAX);
+                    if let Some(domain) = of_position.get_mut(position as usize) {
                         *domain = id;
+                        positions.push(position);
                     }
                 }
+                starts.push(positions.len() as u32);
             }
         }
         DomainTable {
             key,
-            of_slot,
+            of_position,
             id_of_value,
+            starts,
+            positions,
         }
     }
 
@@ -76,16 +93,30 @@ impl DomainTable {
     }
 
     #[inline]
-    fn domain(&self, slot: usize) -> u32 {
-        self.of_slot.get(slot).copied().unwrap_or(NO_DOMAIN)
+    fn domain(&self, position: usize) -> u32 {
+        self.of_position.get(position).copied().unwrap_or(NO_DOMAIN)
+    }
+
+    /// The positions of `domain` (none for a domain no node carries).
+    fn positions_of(&self, domain: u32) -> &[u32] {
+        let domain = domain as usize;
+        match (self.starts.get(domain), self.starts.get(domain + 1)) {
+            (Some(start), Some(end)) => &self.positions[*start as usize..*end as usize],
+            _ => &[],
+        }
     }
 }
 
-fn table_for(tables: &mut Vec<DomainTable>, snapshot: &Snapshot, key: Option<StrId>) -> usize {
+fn table_for(
+    tables: &mut Vec<DomainTable>,
+    snapshot: &Snapshot,
+    key: Option<StrId>,
+    position_of_slot: &[u32],
+) -> usize {
     if let Some(position) = tables.iter().position(|table| table.key == key) {
         return position;
     }
-    tables.push(DomainTable::build(snapshot, key));
+    tables.push(DomainTable::build(snapshot, key, position_of_slot));
     tables.len() - 1
 }
 
@@ -106,6 +137,10 @@ struct SpreadRun {
     min: i64,
     /// Counted domains whose count equals `min`.
     at_min: usize,
+    /// The filter's verdict per domain: a pod placed there keeps the skew.
+    admits: Vec<bool>,
+    /// Bits by position: the node's domain admits the next pod.
+    mask: Vec<u64>,
 }
 
 impl SpreadRun {
@@ -137,8 +172,18 @@ impl SpreadRun {
             min_is_zero: (counted_domains as i64) < constraint.min_domains,
             min: 0,
             at_min: 0,
+            admits: Vec::new(),
+            mask: vec![0; table.of_position.len().div_ceil(64)],
         };
         run.recompute_min();
+        run.admits = (0..run.counts.len())
+            .map(|domain| run.verdict(domain))
+            .collect();
+        for domain in 0..table.domain_count() {
+            if run.admits[domain] {
+                set_bits(&mut run.mask, table.positions_of(domain as u32), true);
+            }
+        }
         debug_assert_eq!(run.min_match(), constraint.min_match);
         run
     }
@@ -160,24 +205,39 @@ impl SpreadRun {
         if self.min_is_zero { 0 } else { self.min }
     }
 
-    /// The filter: whether a pod placed in `domain` keeps the skew.
-    #[inline]
-    fn admits(&self, domain: u32) -> bool {
-        self.counts.get(domain as usize).is_some_and(|count| {
+    /// Whether a pod placed in `domain` keeps the skew, from the counts.
+    fn verdict(&self, domain: usize) -> bool {
+        self.counts.get(domain).is_some_and(|count| {
             count + i64::from(self.self_match) - self.min_match() <= self.max_skew
         })
     }
 
-    /// One more matching pod in `domain`.
-    fn add(&mut self, domain: usize) {
+    /// One more matching pod in `domain`; updates the verdicts and the
+    /// mask of the domains whose verdict flipped.
+    fn add(&mut self, domain: usize, table: &DomainTable) {
+        let min_before = self.min_match();
         let Some(count) = self.counts.get_mut(domain) else {
             return;
         };
         *count += 1;
-        if self.counted[domain] && *count - 1 == self.min {
+        let count = *count;
+        if self.counted[domain] && count - 1 == self.min {
             self.at_min -= 1;
             if self.at_min == 0 {
                 self.recompute_min();
+            }
+        }
+        // Only this domain's count moved, unless the minimum did.
+        let changed = if self.min_match() == min_before {
+            domain..domain + 1
+        } else {
+            0..self.counts.len()
+        };
+        for domain in changed {
+            let verdict = self.verdict(domain);
+            if self.admits[domain] != verdict {
+                self.admits[domain] = verdict;
+                set_bits(&mut self.mask, table.positions_of(domain as u32), verdict);
             }
         }
     }
@@ -188,6 +248,23 @@ impl SpreadRun {
 struct AntiRun {
     table: usize,
     blocked: Vec<bool>,
+    /// Bits by position: the node's domain holds no pod of the run.
+    mask: Vec<u64>,
+}
+
+/// Sets (or clears) the bits of `positions` in `mask`.
+fn set_bits(mask: &mut [u64], positions: &[u32], value: bool) {
+    for position in positions {
+        let position = *position as usize;
+        if let Some(word) = mask.get_mut(position / 64) {
+            let bit = 1u64 << (position % 64);
+            if value {
+                *word |= bit;
+            } else {
+                *word &= !bit;
+            }
+        }
+    }
 }
 
 /// The state of one run; see the module documentation.
@@ -203,6 +280,10 @@ pub struct ClassRun<'a> {
     tables: Vec<DomainTable>,
     spread: Vec<SpreadRun>,
     anti: Vec<AntiRun>,
+    /// Bits by position: the node has a total. A node is feasible for the
+    /// next pod when its bit is set here and in every spread and
+    /// anti-affinity mask.
+    scored: Vec<u64>,
 }
 
 impl<'a> ClassRun<'a> {
@@ -249,10 +330,10 @@ impl<'a> ClassRun<'a> {
             position_of_slot[node.get()] = position as u32;
         }
         let mut tables = Vec::new();
-        let spread = spread
+        let spread: Vec<SpreadRun> = spread
             .iter()
             .map(|constraint| {
-                let table = table_for(&mut tables, snapshot, constraint.key);
+                let table = table_for(&mut tables, snapshot, constraint.key, &position_of_slot);
                 let mut run = SpreadRun::new(constraint, &tables[table]);
                 run.table = table;
                 run
@@ -268,11 +349,18 @@ impl<'a> ClassRun<'a> {
                 if !term_matches_pod(term, &pod.namespace, &pod.labels, namespace_labels) {
                     continue;
                 }
-                let table = table_for(&mut tables, snapshot, Some(key));
+                let table = table_for(&mut tables, snapshot, Some(key), &position_of_slot);
                 anti.push(AntiRun {
                     table,
                     blocked: vec![false; tables[table].domain_count()],
+                    mask: vec![!0u64; order.len().div_ceil(64)],
                 });
+            }
+        }
+        let mut scored = vec![0u64; order.len().div_ceil(64)];
+        for (position, total) in totals.iter().enumerate() {
+            if total.is_some() {
+                scored[position / 64] |= 1 << (position % 64);
             }
         }
         Some(ClassRun {
@@ -283,6 +371,7 @@ impl<'a> ClassRun<'a> {
             tables,
             spread,
             anti,
+            scored,
         })
     }
 
@@ -291,49 +380,60 @@ impl<'a> ClassRun<'a> {
     /// `record_commit`); `None` when no node fits (the caller runs
     /// `schedule_one` for the reasons).
     pub fn decide(&self, snapshot: &Snapshot, context: &mut SchedulingContext) -> Option<Decision> {
-        let order = snapshot.node_order();
-        walk_window(snapshot, self.prepared.profile, context, |position| {
-            let total = self.totals[position]?;
-            let slot = order[position].get();
+        let word_at = |index: usize| {
+            let mut word = self.scored[index];
             for spread in &self.spread {
-                if !spread.admits(self.tables[spread.table].domain(slot)) {
-                    return None;
-                }
+                word &= spread.mask[index];
             }
             for anti in &self.anti {
-                let domain = self.tables[anti.table].domain(slot);
-                if domain != NO_DOMAIN && anti.blocked[domain as usize] {
-                    return None;
-                }
+                word &= anti.mask[index];
             }
-            Some(total)
-        })
+            word
+        };
+        walk_window_masked(
+            snapshot,
+            self.prepared.profile,
+            context,
+            word_at,
+            |position| self.totals[position],
+        )
     }
 
     /// Accounts for a pod of the template just added to `node` in
     /// `snapshot`.
     pub fn record_commit(&mut self, snapshot: &Snapshot, node: NodeIdx) {
-        let slot = node.get();
-        if let Some(position) = self.position_of_slot.get(slot).map(|p| *p as usize)
-            && let Some(total) = self.totals.get_mut(position)
-            && total.is_some()
-        {
+        let Some(position) = self
+            .position_of_slot
+            .get(node.get())
+            .map(|position| *position as usize)
+            .filter(|position| *position < self.totals.len())
+        else {
+            return;
+        };
+        if self.totals[position].is_some() {
             // A rejected node stays rejected: one more pod never frees
             // resources or lifts an anti-affinity.
-            *total = filter_node(snapshot, &self.prepared, node)
+            let total = filter_node(snapshot, &self.prepared, node)
                 .is_ok()
                 .then(|| self.scorer.total(snapshot, &self.prepared, node));
+            self.totals[position] = total;
+            if total.is_none() {
+                set_bits(&mut self.scored, &[position as u32], false);
+            }
         }
         for spread in &mut self.spread {
-            let domain = self.tables[spread.table].domain(slot);
-            if spread.self_match && spread.eligible.contains(slot) && domain != NO_DOMAIN {
-                spread.add(domain as usize);
+            let table = &self.tables[spread.table];
+            let domain = table.domain(position);
+            if spread.self_match && spread.eligible.contains(node.get()) && domain != NO_DOMAIN {
+                spread.add(domain as usize, table);
             }
         }
         for anti in &mut self.anti {
-            let domain = self.tables[anti.table].domain(slot);
-            if domain != NO_DOMAIN {
+            let table = &self.tables[anti.table];
+            let domain = table.domain(position);
+            if domain != NO_DOMAIN && !anti.blocked[domain as usize] {
                 anti.blocked[domain as usize] = true;
+                set_bits(&mut anti.mask, table.positions_of(domain), false);
             }
         }
     }

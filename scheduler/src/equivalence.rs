@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::ops::Range;
 
 use rayon::prelude::*;
 
@@ -187,6 +188,84 @@ pub(crate) fn walk_window(
     snapshot: &Snapshot,
     profile: &Profile,
     context: &mut SchedulingContext,
+    total_at: impl FnMut(usize) -> Option<i64>,
+) -> Option<Decision> {
+    walk(snapshot, profile, context, &EveryPosition, total_at)
+}
+
+/// `walk_window` when the feasible positions are known as a bitset by
+/// position: `word_at(i)` holds positions `64 i .. 64 i + 63`. Only set bits
+/// are visited, so infeasible stretches cost one word per 64 nodes;
+/// `total_at` is read for set bits only.
+#[inline]
+pub(crate) fn walk_window_masked(
+    snapshot: &Snapshot,
+    profile: &Profile,
+    context: &mut SchedulingContext,
+    word_at: impl Fn(usize) -> u64,
+    total_at: impl FnMut(usize) -> Option<i64>,
+) -> Option<Decision> {
+    walk(snapshot, profile, context, &SetBits(word_at), total_at)
+}
+
+/// The positions of a range a walk visits, in order.
+trait Positions {
+    /// Calls `visit` on the positions of `range` until it returns true;
+    /// whether it did.
+    fn any(&self, range: Range<usize>, visit: impl FnMut(usize) -> bool) -> bool;
+}
+
+/// Every position.
+struct EveryPosition;
+
+impl Positions for EveryPosition {
+    #[inline]
+    fn any(&self, range: Range<usize>, visit: impl FnMut(usize) -> bool) -> bool {
+        range.into_iter().any(visit)
+    }
+}
+
+/// The set bits of a bitset given word by word.
+struct SetBits<W>(W);
+
+impl<W: Fn(usize) -> u64> Positions for SetBits<W> {
+    #[inline]
+    fn any(&self, range: Range<usize>, mut visit: impl FnMut(usize) -> bool) -> bool {
+        if range.start >= range.end {
+            return false;
+        }
+        let last = (range.end - 1) / 64;
+        let mut index = range.start / 64;
+        let mut word = (self.0)(index) & (!0u64 << (range.start % 64));
+        loop {
+            if index == last {
+                let tail = range.end - last * 64;
+                if tail < 64 {
+                    word &= (1u64 << tail) - 1;
+                }
+            }
+            while word != 0 {
+                if visit(index * 64 + word.trailing_zeros() as usize) {
+                    return true;
+                }
+                word &= word - 1;
+            }
+            if index == last {
+                return false;
+            }
+            index += 1;
+            word = (self.0)(index);
+        }
+    }
+}
+
+/// The rotation and selection shared by the walks.
+#[inline]
+fn walk(
+    snapshot: &Snapshot,
+    profile: &Profile,
+    context: &mut SchedulingContext,
+    positions: &impl Positions,
     mut total_at: impl FnMut(usize) -> Option<i64>,
 ) -> Option<Decision> {
     let order = snapshot.node_order();
@@ -228,10 +307,12 @@ pub(crate) fn walk_window(
     };
     // The rotation as two plain ranges (no division or chained iterator
     // per node).
-    let done = (start..node_count).any(|position| visit(position, position - start));
+    let done = positions.any(start..node_count, |position| {
+        visit(position, position - start)
+    });
     if !done {
         let offset = node_count - start;
-        let _ = (0..start).any(|position| visit(position, offset + position));
+        let _ = positions.any(0..start, |position| visit(position, offset + position));
     }
     let (position, total) = best?;
     context.next_start_node_index = (start + evaluated) % node_count;
