@@ -7,8 +7,9 @@
 //! - `node_affinity`, `anti_affinity` (required, hostname), `topology_spread`
 //!   (zones, DoNotSchedule) and `mixed` at 5000 nodes;
 //! - `preemption/500nodes`: a full cluster where every pod must preempt;
-//! - `naive/basic/100nodes` vs `skiff/basic/100nodes/exact`: the naive
-//!   reference and the fast path on the same pods, for the speed ratio.
+//! - `ratio/{basic,anti_affinity,topology_spread}/100nodes`: the naive
+//!   reference and the fast path (one by one, and as a batch) on the same
+//!   pods with exact scoring, for the speed ratio.
 //!
 //! `cargo bench --bench scheduler -- --profile-time 10` writes a flamegraph
 //! per case to `target/criterion/<case>/profile/flamegraph.svg`.
@@ -118,6 +119,9 @@ fn bench_batch(
     group.measurement_time(Duration::from_secs(4));
     group.warm_up_time(Duration::from_secs(1));
     let mut context = SchedulingContext::new(7);
+    // The throughput counts every measured pod: check they all get placed.
+    let scheduled = batch_cycle(&snapshot, &mut queue_with(&pods), &profiles, &mut context);
+    assert_eq!(scheduled, pod_count, "{name}: pods left unscheduled");
     group.bench_function(format!("{pod_count}pods"), |bencher| {
         bencher.iter_batched(
             || queue_with(&pods),
@@ -251,53 +255,80 @@ fn preemption(c: &mut Criterion) {
     group.finish();
 }
 
+/// The naive reference and the fast path on the same pods of one scenario
+/// (exact scoring, 100 nodes: the naive reference re-reads every pod per
+/// node). `skiff` decides the pods one by one like the reference does;
+/// `skiff_batch` runs them as one batch, as the service does.
 fn naive_ratio(c: &mut Criterion) {
+    for scenario in [
+        Scenario::Basic,
+        Scenario::AntiAffinity,
+        Scenario::TopologySpread,
+    ] {
+        naive_ratio_of(c, scenario);
+    }
+}
+
+fn naive_ratio_of(c: &mut Criterion, scenario: Scenario) {
     let pod_count = 20;
-    let workload = workload::build(Scenario::Basic, 100, pod_count);
+    let workload = workload::build(scenario, 100, pod_count);
     let snapshot = workload.cluster_state().publish();
+    let pods: Vec<Arc<PodInfo>> = workload.measured.iter().cloned().map(Arc::new).collect();
     let profile = Profile::exact();
+    let profiles = Profiles::new([profile.clone()]);
     let cluster = NaiveCluster {
         nodes: workload.nodes.clone(),
         pods: workload.existing.clone(),
         ..NaiveCluster::default()
     };
-    let mut group = c.benchmark_group("ratio/basic/100nodes");
+    let naive_run = |mut cluster: NaiveCluster| {
+        let mut scheduled = 0;
+        for pod in &workload.measured {
+            if let Ok((winners, _)) = naive::schedule(&cluster, pod, &profile) {
+                let mut bound = pod.clone();
+                bound.node_name = winners.first().cloned();
+                cluster.pods.push(bound);
+                scheduled += 1;
+            }
+        }
+        scheduled
+    };
+    let skiff_run = |mut working: Snapshot| {
+        let mut context = SchedulingContext::new(7);
+        let mut scheduled = 0;
+        for pod in &pods {
+            if let Decision::Scheduled(placement) =
+                schedule_one(&working, pod, &profile, &mut context)
+            {
+                working.add_pod(placement.node, pod.clone());
+                scheduled += 1;
+            }
+        }
+        scheduled
+    };
+    let batch_run = || {
+        let mut context = SchedulingContext::new(7);
+        batch_cycle(&snapshot, &mut queue_with(&pods), &profiles, &mut context)
+    };
+    let name = format!("ratio/{}/100nodes", scenario.name());
+    for (path, scheduled) in [
+        ("naive", naive_run(cluster.clone())),
+        ("skiff", skiff_run((*snapshot).clone())),
+        ("skiff_batch", batch_run()),
+    ] {
+        assert_eq!(scheduled, pod_count, "{name}/{path} left pods unscheduled");
+    }
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(pod_count as u64));
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(4));
     group.bench_function("naive", |bencher| {
-        bencher.iter_batched(
-            || cluster.clone(),
-            |mut cluster| {
-                for pod in &workload.measured {
-                    if let Ok((winners, _)) = naive::schedule(&cluster, pod, &profile) {
-                        let mut bound = pod.clone();
-                        bound.node_name = winners.first().cloned();
-                        cluster.pods.push(bound);
-                    }
-                }
-                cluster.pods.len()
-            },
-            BatchSize::LargeInput,
-        )
+        bencher.iter_batched(|| cluster.clone(), naive_run, BatchSize::LargeInput)
     });
     group.bench_function("skiff", |bencher| {
-        bencher.iter_batched(
-            || (*snapshot).clone(),
-            |mut working| {
-                let mut context = SchedulingContext::new(7);
-                for pod in &workload.measured {
-                    if let Decision::Scheduled(placement) =
-                        schedule_one(&working, pod, &profile, &mut context)
-                    {
-                        working.add_pod(placement.node, Arc::new(pod.clone()));
-                    }
-                }
-                working.node_count()
-            },
-            BatchSize::LargeInput,
-        )
+        bencher.iter_batched(|| (*snapshot).clone(), skiff_run, BatchSize::LargeInput)
     });
+    group.bench_function("skiff_batch", |bencher| bencher.iter(batch_run));
     group.finish();
 }
 
