@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
