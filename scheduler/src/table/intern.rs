@@ -1,5 +1,6 @@
 //! String interning for label keys, label values, images and resource
-//! names, plus a small fast hasher for integer-keyed maps on hot paths.
+//! names, plus a small fast hasher for integer-keyed maps and pod-class
+//! fingerprints on hot paths.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -9,8 +10,10 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StrId(pub u32);
 
-/// A multiply-rotate hasher for small integer keys (not DoS-resistant; keys
-/// are interned ids, never attacker-chosen strings).
+/// A multiply-rotate hasher for small integer keys and pod-class
+/// fingerprints. Not DoS-resistant: map keys are interned ids, never
+/// attacker-chosen strings, and a fingerprint collision only costs one more
+/// field comparison.
 #[derive(Default, Clone, Copy)]
 pub struct FastHasher {
     hash: u64,
@@ -19,10 +22,20 @@ pub struct FastHasher {
 const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 impl Hasher for FastHasher {
+    /// Eight bytes per step (strings hash on the commit path).
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.hash = (self.hash.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(SEED);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.write_u64(u64::from_le_bytes(word));
         }
     }
     #[inline]
