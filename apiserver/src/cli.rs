@@ -45,6 +45,10 @@ pub struct Args {
     /// anti-affinity (`--bind-arbiter false` accepts them, as Kubernetes does).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub bind_arbiter: bool,
+    /// Address of `/healthz` and `/debug/pprof/profile?seconds=N` (a CPU
+    /// flamegraph) over plain HTTP; not served when absent.
+    #[arg(long)]
+    pub debug_listen: Option<SocketAddr>,
 }
 
 /// Why the apiserver could not start or stopped with an error.
@@ -89,15 +93,24 @@ impl Args {
     }
 }
 
-/// Opens the store, binds `--listen` and serves until `shutdown` resolves.
+/// Opens the store, binds `--listen` (and `--debug-listen`) and serves until
+/// `shutdown` resolves.
 pub async fn run(args: &Args, shutdown: impl Future<Output = ()> + Send) -> Result<(), CliError> {
     let config = args.config()?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|source| CliError::Bind {
-            address: args.listen,
-            source,
-        })?;
-    crate::run(listener, config, shutdown).await?;
+    let listener = bind(args.listen).await?;
+    let (stop_debug, debug_stopped) = tokio::sync::watch::channel(false);
+    if let Some(address) = args.debug_listen {
+        let debug = bind(address).await?;
+        tokio::spawn(diagnostics::serve(debug, None, debug_stopped));
+    }
+    let served = crate::run(listener, config, shutdown).await;
+    let _ = stop_debug.send(true);
+    served?;
     Ok(())
+}
+
+async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, CliError> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| CliError::Bind { address, source })
 }

@@ -86,7 +86,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub plot: Option<PathBuf>,
     /// Write a flamegraph of the scheduler (shard 0) sampled from the start
-    /// of the measured phase (the apiserver serves no profile endpoint).
+    /// of the measured phase, and one of the apiserver over the same window
+    /// beside it (`run.svg` → `run-apiserver.svg`).
     #[arg(long)]
     pub profile: Option<PathBuf>,
     /// Length of the `--profile` sample.

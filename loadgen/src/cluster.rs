@@ -104,6 +104,8 @@ pub struct Cluster {
     pub address: SocketAddr,
     /// Metrics (and profile) endpoints of the scheduler processes.
     pub scheduler_metrics: Vec<SocketAddr>,
+    /// The apiserver's `/debug/pprof/profile` endpoint.
+    pub apiserver_debug: SocketAddr,
     components: Vec<Component>,
     work_dir: tempfile::TempDir,
 }
@@ -125,9 +127,11 @@ impl Cluster {
             })?;
         }
         let address = free_address()?;
+        let apiserver_debug = free_address()?;
         let mut cluster = Cluster {
             address,
             scheduler_metrics: Vec::new(),
+            apiserver_debug,
             components: Vec::new(),
             work_dir,
         };
@@ -146,6 +150,8 @@ impl Cluster {
             data_dir.display().to_string(),
             "--listen".to_string(),
             address.to_string(),
+            "--debug-listen".to_string(),
+            apiserver_debug.to_string(),
         ];
         cluster.spawn(spec, "apiserver", "apiserver", &args)?;
         cluster.wait_apiserver().await?;

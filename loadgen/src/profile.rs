@@ -3,9 +3,52 @@
 //! HTTP/1.0 GET over loopback; no HTTP client dependency.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Samples the scheduler (when there is one) into `path` and the apiserver
+/// into its sibling [`apiserver_path`], both over the same `seconds`.
+pub async fn record(
+    scheduler: Option<SocketAddr>,
+    apiserver: SocketAddr,
+    path: PathBuf,
+    seconds: u64,
+) -> Result<(), String> {
+    let scheduler = async {
+        match scheduler {
+            Some(address) => write(&path, fetch_flamegraph(address, seconds).await),
+            None => Err("no scheduler process to profile".to_string()),
+        }
+    };
+    let apiserver_path = apiserver_path(&path);
+    let apiserver = async { write(&apiserver_path, fetch_flamegraph(apiserver, seconds).await) };
+    let (scheduler, apiserver) = tokio::join!(scheduler, apiserver);
+    match (scheduler, apiserver) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(error), Ok(())) => Err(format!("scheduler: {error}")),
+        (Ok(()), Err(error)) => Err(format!("apiserver: {error}")),
+        (Err(first), Err(second)) => Err(format!("scheduler: {first}; apiserver: {second}")),
+    }
+}
+
+/// Where the apiserver's flamegraph goes: `run.svg` → `run-apiserver.svg`.
+pub fn apiserver_path(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let extension = path
+        .extension()
+        .map(|extension| format!(".{}", extension.to_string_lossy()))
+        .unwrap_or_default();
+    path.with_file_name(format!("{stem}-apiserver{extension}"))
+}
+
+fn write(path: &Path, svg: Result<Vec<u8>, String>) -> Result<(), String> {
+    std::fs::write(path, svg?).map_err(|error| format!("{}: {error}", path.display()))
+}
 
 /// Asks `address` for a `seconds`-long CPU profile and returns the SVG body.
 pub async fn fetch_flamegraph(address: SocketAddr, seconds: u64) -> Result<Vec<u8>, String> {
@@ -65,5 +108,14 @@ mod tests {
         assert_eq!(fetch_flamegraph(address, 1).await.unwrap(), b"<svg/>");
         let error = fetch_flamegraph(address, 1).await.unwrap_err();
         assert!(error.ends_with("HTTP/1.0 404 Not Found"), "{error}");
+    }
+
+    #[test]
+    fn the_apiserver_flamegraph_goes_beside_the_scheduler_one() {
+        assert_eq!(
+            apiserver_path(Path::new("/tmp/run.svg")),
+            Path::new("/tmp/run-apiserver.svg")
+        );
+        assert_eq!(apiserver_path(Path::new("run")), Path::new("run-apiserver"));
     }
 }

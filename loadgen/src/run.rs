@@ -213,19 +213,13 @@ async fn drive(
         }
         if phase.measured && measure_start.is_none() {
             measure_start = Some(observer.lock().start.elapsed());
-            if let (Some(path), Some(address)) = (
-                &args.profile,
-                cluster
-                    .as_deref()
-                    .and_then(|c| c.scheduler_metrics.first().copied()),
-            ) {
-                let seconds = args.profile_seconds;
-                let path = path.clone();
-                profile_task = Some(tokio::spawn(async move {
-                    let svg = profile::fetch_flamegraph(address, seconds).await?;
-                    std::fs::write(&path, svg)
-                        .map_err(|error| format!("{}: {error}", path.display()))
-                }));
+            if let (Some(path), Some(cluster)) = (&args.profile, cluster.as_deref()) {
+                profile_task = Some(tokio::spawn(profile::record(
+                    cluster.scheduler_metrics.first().copied(),
+                    cluster.apiserver_debug,
+                    path.clone(),
+                    args.profile_seconds,
+                )));
             }
             if let Some(churn_plan) = plan.churn {
                 churn_task = Some(tokio::spawn(churn(

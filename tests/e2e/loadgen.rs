@@ -229,3 +229,30 @@ fn e2e_loadgen_verify_catches_planted_overcommit_and_double_bind() {
         text(&caught)
     );
 }
+
+#[test]
+fn e2e_loadgen_profile_writes_scheduler_and_apiserver_flamegraphs() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("run.svg");
+    let output = loadgen(&[
+        "--pods",
+        "300",
+        "--nodes",
+        "30",
+        "--quiet",
+        "--profile",
+        svg.to_str().unwrap(),
+        "--profile-seconds",
+        "1",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("--profile:"),
+        "{}",
+        text(&output)
+    );
+    for path in [svg.clone(), dir.path().join("run-apiserver.svg")] {
+        let body = std::fs::read_to_string(&path).unwrap();
+        assert!(body.contains("<svg"), "{}: {body:.200}", path.display());
+    }
+}

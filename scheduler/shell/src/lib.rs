@@ -10,7 +10,7 @@
 //! events and the PodScheduled condition), preemptions to the preemptor
 //! (`preemptor`). A membership task (`membership`) holds the leader or shard
 //! lease and tells the loop when it may schedule and which shards are live.
-//! `http` serves `/metrics`, `/healthz` and `/debug/pprof/profile`.
+//! `diagnostics` serves `/metrics`, `/healthz` and `/debug/pprof/profile`.
 //!
 //! **Invariant:** the hot path has no per-pod task or RPC: events arrive in
 //! the apiserver's batches, pods are scheduled in batches, bindings leave in
@@ -21,7 +21,6 @@ mod binder;
 pub mod config;
 pub mod duration;
 mod event;
-mod http;
 mod informer;
 mod membership;
 mod metrics;
@@ -191,9 +190,11 @@ impl Scheduler {
             }));
         }
         if let Some(listener) = listener {
-            tasks.push(tokio::spawn(http::serve(
+            let render = metrics.clone();
+            let render: diagnostics::RenderMetrics = Arc::new(move || render.render());
+            tasks.push(tokio::spawn(diagnostics::serve(
                 listener,
-                metrics.clone(),
+                Some(render),
                 stop_rx.clone(),
             )));
         }

@@ -1,6 +1,8 @@
-//! The HTTP endpoint (hyper, HTTP/1.1): `/metrics` (Prometheus text),
-//! `/healthz`, and `/debug/pprof/profile?seconds=N`, which samples the
-//! process for N seconds and answers a flamegraph SVG.
+//! The HTTP side door of Skiff's servers (hyper, HTTP/1.1): `/metrics`
+//! (Prometheus text, when the server has metrics), `/healthz`, and
+//! `/debug/pprof/profile?seconds=N`, which samples the process for N seconds
+//! and answers a flamegraph SVG. The scheduler serves it on
+//! `--metrics-listen`, the apiserver on `--debug-listen`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,7 +17,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::metrics::Metrics;
+/// Renders the Prometheus text exposition of a server's metrics.
+pub type RenderMetrics = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// Default and longest profile, in seconds (Go's pprof default is 30).
 const DEFAULT_PROFILE_SECONDS: u64 = 30;
@@ -23,10 +26,10 @@ const MAX_PROFILE_SECONDS: u64 = 300;
 /// Samples per second while profiling.
 const PROFILE_FREQUENCY: i32 = 99;
 
-/// Serves until `stop` turns true.
-pub(crate) async fn serve(
+/// Serves until `stop` turns true. Without `metrics`, `/metrics` is 404.
+pub async fn serve(
     listener: TcpListener,
-    metrics: Arc<Metrics>,
+    metrics: Option<RenderMetrics>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -34,7 +37,7 @@ pub(crate) async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(error) => {
-                    tracing::warn!(%error, "metrics listener accept failed");
+                    tracing::warn!(%error, "diagnostics listener accept failed");
                     continue;
                 }
             },
@@ -45,13 +48,13 @@ pub(crate) async fn serve(
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let metrics = metrics.clone();
-                async move { Ok::<_, Infallible>(route(request, &metrics).await) }
+                async move { Ok::<_, Infallible>(route(request, metrics.as_ref()).await) }
             });
             let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 result = connection => {
                     if let Err(error) = result {
-                        tracing::debug!(%error, "metrics connection ended");
+                        tracing::debug!(%error, "diagnostics connection ended");
                     }
                 }
                 _ = connection_stop.wait_for(|stopped| *stopped) => {}
@@ -60,13 +63,16 @@ pub(crate) async fn serve(
     }
 }
 
-async fn route(request: Request<Incoming>, metrics: &Metrics) -> Response<Full<Bytes>> {
+async fn route(
+    request: Request<Incoming>,
+    metrics: Option<&RenderMetrics>,
+) -> Response<Full<Bytes>> {
     if request.method() != Method::GET {
         return text(StatusCode::METHOD_NOT_ALLOWED, "only GET is served\n");
     }
     match request.uri().path() {
-        "/metrics" => {
-            let mut response = Response::new(Full::new(Bytes::from(metrics.render())));
+        "/metrics" if let Some(render) = metrics => {
+            let mut response = Response::new(Full::new(Bytes::from(render())));
             set_type(&mut response, "text/plain; version=0.0.4; charset=utf-8");
             response
         }
