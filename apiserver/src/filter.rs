@@ -1,16 +1,16 @@
 //! Which objects a list or watch returns: namespace, label selector and
-//! field selector, evaluated on the JSON form of any kind.
+//! field selector, evaluated on an [`ObjectView`] of any kind.
 //!
 //! Parsing is `api::selector`'s (Kubernetes' string syntax); this module
-//! decides which fields each resource supports and reads them from JSON:
-//! `metadata.name` and `metadata.namespace` everywhere, and for pods
-//! `spec.nodeName`, `spec.schedulerName` and `status.phase`.
+//! decides which fields each resource supports: `metadata.name` and
+//! `metadata.namespace` everywhere, for pods `spec.nodeName`,
+//! `spec.schedulerName` and `status.phase`, and for events
+//! `involvedObject.name`, `involvedObject.kind` and `reason`.
 
 use api::selector::{FieldOperator, FieldSelector, Selector};
-use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::object;
+use crate::view::ObjectView;
 
 /// A parsed list/watch filter.
 #[derive(Clone, Debug)]
@@ -23,10 +23,37 @@ pub(crate) struct Filter {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct FieldRequirement {
-    /// JSON pointer of the field, e.g. `/spec/nodeName`.
-    pointer: &'static str,
+    field: Field,
     value: String,
     equal: bool,
+}
+
+/// A selectable field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Name,
+    Namespace,
+    NodeName,
+    Phase,
+    SchedulerName,
+    InvolvedName,
+    InvolvedKind,
+    Reason,
+}
+
+impl Field {
+    fn read(self, view: &ObjectView) -> &str {
+        match self {
+            Field::Name => &view.name,
+            Field::Namespace => &view.namespace,
+            Field::NodeName => &view.node_name,
+            Field::Phase => &view.phase,
+            Field::SchedulerName => &view.scheduler_name,
+            Field::InvolvedName => &view.involved_name,
+            Field::InvolvedKind => &view.involved_kind,
+            Field::Reason => &view.reason,
+        }
+    }
 }
 
 impl Filter {
@@ -45,7 +72,7 @@ impl Filter {
             .into_iter()
             .map(|requirement| {
                 Ok(FieldRequirement {
-                    pointer: field_pointer(plural, &requirement.field)?,
+                    field: selectable_field(plural, &requirement.field)?,
                     value: requirement.value,
                     equal: requirement.operator == FieldOperator::Equals,
                 })
@@ -58,66 +85,33 @@ impl Filter {
         })
     }
 
-    pub(crate) fn matches(&self, value: &Value) -> bool {
-        if !self.namespace.is_empty() && object::namespace(value) != self.namespace {
+    pub(crate) fn matches(&self, view: &ObjectView) -> bool {
+        if !self.namespace.is_empty() && view.namespace != self.namespace {
             return false;
         }
-        let labels = value.get("metadata").and_then(|meta| meta.get("labels"));
-        let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+        let label = |key: &str| view.labels.get(key).map(String::as_str);
         self.labels
             .requirements()
             .iter()
             .all(|requirement| requirement.matches_value(label(requirement.key())))
             && self.fields.iter().all(|requirement| {
-                (object::field_string(value, requirement.pointer) == requirement.value)
-                    == requirement.equal
+                (requirement.field.read(view) == requirement.value) == requirement.equal
             })
     }
 }
 
-/// Fields a filter may read: everything else of an object can be dropped
-/// before it is kept for filtering (the watch cache's window).
-const FILTER_FIELDS: [&str; 8] = [
-    "/metadata/name",
-    "/metadata/namespace",
-    "/spec/nodeName",
-    "/status/phase",
-    "/spec/schedulerName",
-    "/involvedObject/name",
-    "/involvedObject/kind",
-    "/reason",
-];
-
-/// The part of `value` that [`Filter::matches`] reads: the labels and the
-/// selectable fields.
-pub(crate) fn filter_view(value: &Value) -> Value {
-    let mut view = Value::Null;
-    for pointer in FILTER_FIELDS {
-        if let Some(field) = value.pointer(pointer) {
-            let mut slot = &mut view;
-            for part in pointer.split('/').skip(1) {
-                slot = object::as_map(slot).entry(part).or_insert(Value::Null);
-            }
-            *slot = field.clone();
-        }
-    }
-    if let Some(labels) = value.pointer("/metadata/labels") {
-        object::meta_mut(&mut view).insert("labels".to_string(), labels.clone());
-    }
-    view
-}
-
-/// The JSON pointer of a selectable field, or an error for an unsupported one.
-fn field_pointer(plural: &str, field: &str) -> Result<&'static str, ApiError> {
+/// The selectable field a field selector names, or an error for an
+/// unsupported one.
+fn selectable_field(plural: &str, field: &str) -> Result<Field, ApiError> {
     Ok(match (plural, field) {
-        (_, "metadata.name") => "/metadata/name",
-        (_, "metadata.namespace") => "/metadata/namespace",
-        ("pods", "spec.nodeName") => "/spec/nodeName",
-        ("pods", "status.phase") => "/status/phase",
-        ("pods", "spec.schedulerName") => "/spec/schedulerName",
-        ("events", "involvedObject.name") => "/involvedObject/name",
-        ("events", "involvedObject.kind") => "/involvedObject/kind",
-        ("events", "reason") => "/reason",
+        (_, "metadata.name") => Field::Name,
+        (_, "metadata.namespace") => Field::Namespace,
+        ("pods", "spec.nodeName") => Field::NodeName,
+        ("pods", "status.phase") => Field::Phase,
+        ("pods", "spec.schedulerName") => Field::SchedulerName,
+        ("events", "involvedObject.name") => Field::InvolvedName,
+        ("events", "involvedObject.kind") => Field::InvolvedKind,
+        ("events", "reason") => Field::Reason,
         _ => {
             return Err(ApiError::BadRequest(format!(
                 "field label not supported: {field:?} for resource {plural:?}"
@@ -129,11 +123,12 @@ fn field_pointer(plural: &str, field: &str) -> Result<&'static str, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn check(labels: &str, fields: &str, object: Value, expected: bool) {
         let filter = Filter::parse("pods", "", labels, fields).unwrap();
-        assert_eq!(filter.matches(&object), expected, "{labels:?} {fields:?}");
+        let view = ObjectView::from_value(&object);
+        assert_eq!(filter.matches(&view), expected, "{labels:?} {fields:?}");
     }
 
     #[test]
@@ -154,25 +149,6 @@ mod tests {
         );
         check("", "spec.nodeName=", pod.clone(), false);
         check("", "metadata.namespace=b", pod, false);
-    }
-
-    #[test]
-    fn filter_view_keeps_what_filters_read() {
-        let pod = json!({"metadata": {"name": "p", "namespace": "a", "labels": {"app": "web"},
-                                      "annotations": {"big": "x"}},
-                         "spec": {"nodeName": "n1", "containers": []}, "status": {"phase": "Running"}});
-        let view = filter_view(&pod);
-        assert_eq!(
-            view,
-            json!({"metadata": {"name": "p", "namespace": "a", "labels": {"app": "web"}},
-                                "spec": {"nodeName": "n1"}, "status": {"phase": "Running"}})
-        );
-        check(
-            "app=web",
-            "spec.nodeName=n1,status.phase=Running",
-            view,
-            true,
-        );
     }
 
     #[test]

@@ -30,7 +30,9 @@ mod server;
 mod service;
 mod state;
 mod update;
+mod view;
 mod watch_cache;
+mod wire;
 
 pub use config::{CidrParseError, Config, DEFAULT_MAX_REQUEST_BYTES, Ipv4Net};
 pub use error::ApiError;

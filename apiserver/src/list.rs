@@ -4,7 +4,6 @@
 //! The continue token is `<revision>:<last key>`, so every page of one list
 //! reads the same revision.
 
-use serde_json::Value;
 use store::{RangeRequest, Revision};
 
 use crate::error::ApiError;
@@ -12,6 +11,8 @@ use crate::filter::Filter;
 use crate::keys;
 use crate::object;
 use crate::state::ApiState;
+use crate::view::ObjectView;
+use crate::wire;
 
 /// What a list asks for.
 #[derive(Clone, Debug, Default)]
@@ -24,9 +25,17 @@ pub(crate) struct ListOptions {
     pub(crate) resource_version: String,
 }
 
+/// One object of a list, as sent to clients.
+pub(crate) struct ListItem {
+    /// The object's JSON with its resourceVersion.
+    pub(crate) wire: prost::bytes::Bytes,
+    /// Its resourceVersion (the key's mod revision).
+    pub(crate) revision: Revision,
+}
+
 /// One page of a list.
 pub(crate) struct ListPage {
-    pub(crate) items: Vec<Value>,
+    pub(crate) items: Vec<ListItem>,
     pub(crate) revision: Revision,
     /// "" when nothing remains.
     pub(crate) continue_token: String,
@@ -38,11 +47,11 @@ impl ApiState {
         plural: &str,
         namespace: &str,
         name: &str,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<prost::bytes::Bytes, ApiError> {
         let info = self.kinds.get(plural)?.info();
         let key = keys::object_key(info, if info.namespaced { namespace } else { "" }, name);
         match self.get_kv(&key).await? {
-            Some(kv) => object::from_store(&kv),
+            Some(kv) => wire::stored_to_wire(&kv),
             None => Err(ApiError::not_found(plural, name)),
         }
     }
@@ -89,9 +98,13 @@ impl ApiState {
             let mut last_key = None;
             for kv in &page.kvs {
                 last_key = Some(kv.key.clone());
-                let value = object::from_store(kv)?;
-                if filter.matches(&value) {
-                    items.push(value);
+                let view = ObjectView::from_json(&kv.value)
+                    .ok_or_else(|| ApiError::Internal(format!("corrupt object at {}", kv.key)))?;
+                if filter.matches(&view) {
+                    items.push(ListItem {
+                        wire: wire::stored_to_wire(kv)?,
+                        revision: kv.mod_revision,
+                    });
                     if limit != 0 && items.len() == limit {
                         break;
                     }

@@ -99,11 +99,11 @@ impl Api for ApiService {
     async fn get(&self, request: Request<proto::GetRequest>) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
         let request = request.into_inner();
-        let value = self
+        let object = self
             .state
             .get(&request.resource, &request.namespace, &request.name)
             .await?;
-        object_response(&value)
+        Ok(Response::new(proto::ObjectResponse { object }))
     }
 
     async fn list(&self, request: Request<proto::ListRequest>) -> ApiResult<proto::ListResponse> {
@@ -118,11 +118,7 @@ impl Api for ApiService {
             resource_version: request.resource_version,
         };
         let page = self.state.list(&request.resource, &options).await?;
-        let items = page
-            .items
-            .iter()
-            .map(object::to_wire)
-            .collect::<Result<Vec<_>, ApiError>>()?;
+        let items = page.items.into_iter().map(|item| item.wire).collect();
         Ok(Response::new(proto::ListResponse {
             items,
             resource_version: page.revision.to_string(),
@@ -343,15 +339,13 @@ impl ApiService {
         let page = self.state.list(info.plural, &options).await?;
         let initial = page
             .items
-            .iter()
-            .map(|item| {
-                Ok(proto::WatchEvent {
-                    r#type: proto::EventType::Added as i32,
-                    object: object::to_wire(item)?,
-                    resource_version: object::meta_str(item, "resourceVersion").to_string(),
-                })
+            .into_iter()
+            .map(|item| proto::WatchEvent {
+                r#type: proto::EventType::Added as i32,
+                object: item.wire,
+                resource_version: item.revision.to_string(),
             })
-            .collect::<Result<Vec<_>, ApiError>>()?;
+            .collect();
         let handle =
             self.state
                 .watch

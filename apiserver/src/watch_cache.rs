@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value;
 use store::{EventKind, Revision, Store, StoreError, WatchReceiver};
 use tokio::sync::mpsc;
 
@@ -22,7 +21,8 @@ use crate::Config;
 use crate::error::ApiError;
 use crate::filter::Filter;
 use crate::keys;
-use crate::object;
+use crate::view::ObjectView;
+use crate::wire;
 
 /// Type of a watch event, as on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,10 +37,11 @@ pub(crate) enum EventType {
 pub(crate) struct CachedEvent {
     pub(crate) revision: Revision,
     pub(crate) event_type: EventType,
-    /// Only the fields filters read (see `filter::filter_view`), to keep
-    /// the window small; the full object is in `wire`.
-    pub(crate) object: Value,
-    /// The object's JSON as sent to clients.
+    /// Only the fields filters read, to keep the window small; the full
+    /// object is in `wire`.
+    pub(crate) view: ObjectView,
+    /// The object's JSON as sent to clients (the stored bytes with the
+    /// resourceVersion spliced in, encoded once for every watcher).
     pub(crate) wire: prost::bytes::Bytes,
 }
 
@@ -137,7 +138,7 @@ impl WatchCaches {
         let backlog: Vec<Arc<CachedEvent>> = inner
             .ring
             .range(start..)
-            .filter(|event| filter.matches(&event.object))
+            .filter(|event| filter.matches(&event.view))
             .cloned()
             .collect();
         inner.watchers.push(Watcher {
@@ -246,18 +247,21 @@ fn decode_event(event: &store::Event) -> Option<CachedEvent> {
         (EventKind::Put, None) => EventType::Added,
         (EventKind::Put, Some(_)) => EventType::Modified,
     };
-    let object = match object::from_store(&event.kv) {
-        Ok(object) => object,
+    let Some(view) = ObjectView::from_json(&event.kv.value) else {
+        tracing::warn!(key = %event.kv.key, "skipping undecodable watch event");
+        return None;
+    };
+    let wire = match wire::stored_to_wire(&event.kv) {
+        Ok(wire) => wire,
         Err(error) => {
             tracing::warn!(%error, key = %event.kv.key, "skipping undecodable watch event");
             return None;
         }
     };
-    let wire = object::to_wire(&object).ok()?;
     Some(CachedEvent {
         revision: event.kv.mod_revision,
         event_type,
-        object: crate::filter::filter_view(&object),
+        view,
         wire,
     })
 }
@@ -270,7 +274,7 @@ impl CacheInner {
             let matching: Vec<Arc<CachedEvent>> = events
                 .iter()
                 .filter(|event| {
-                    event.revision > watcher.after && watcher.filter.matches(&event.object)
+                    event.revision > watcher.after && watcher.filter.matches(&event.view)
                 })
                 .cloned()
                 .collect();
