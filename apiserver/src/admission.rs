@@ -2,6 +2,8 @@
 //! priority from its PriorityClass, default NoExecute tolerations, and at
 //! most one globalDefault PriorityClass.
 
+use api::k8s_openapi::api::core::v1::{PodSpec, Toleration};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
@@ -51,15 +53,19 @@ impl ApiState {
     }
 
     /// The namespace exists and is not terminating.
-    async fn check_namespace_open(&self, namespace: &str) -> Result<(), ApiError> {
+    pub(crate) async fn check_namespace_open(&self, namespace: &str) -> Result<(), ApiError> {
         let key = format!("/registry/namespaces/{namespace}");
         let Some(kv) = self.get_kv(&key).await? else {
             return Err(ApiError::not_found("namespaces", namespace));
         };
-        let stored = object::from_store(&kv)?;
-        if object::is_deleting(&stored)
-            || object::field_string(&stored, "/status/phase") == "Terminating"
-        {
+        let stored: NamespaceState = decode_stored(&kv)?;
+        let deleting = stored
+            .metadata
+            .and_then(|meta| meta.deletion_timestamp)
+            .is_some_and(|time| !time.is_empty());
+        let terminating =
+            stored.status.and_then(|status| status.phase).as_deref() == Some("Terminating");
+        if deleting || terminating {
             return Err(ApiError::Forbidden(format!(
                 "unable to create new content in namespace {namespace} because it is being terminated"
             )));
@@ -71,61 +77,69 @@ impl ApiState {
     /// PriorityClass, or from the globalDefault class, else 0.
     async fn resolve_priority(&self, pod: &mut Value) -> Result<(), ApiError> {
         let class_name = object::field_string(pod, "/spec/priorityClassName");
+        let given = pod.pointer("/spec/priority").and_then(Value::as_i64);
+        let resolved = self
+            .pod_priority(object::name(pod), &class_name, given)
+            .await?;
+        let spec = object::as_map(object::as_map(pod).entry("spec").or_insert(Value::Null));
+        spec.insert("priority".to_string(), Value::from(resolved.priority));
+        if let Some((class, policy)) = resolved.class {
+            spec.insert("priorityClassName".to_string(), Value::String(class));
+            spec.insert("preemptionPolicy".to_string(), Value::String(policy));
+        }
+        Ok(())
+    }
+
+    /// The priority a pod gets from its PriorityClass (`class_name`, or the
+    /// globalDefault class when empty), checked against the priority it
+    /// was sent with (`given`).
+    pub(crate) async fn pod_priority(
+        &self,
+        pod_name: &str,
+        class_name: &str,
+        given: Option<i64>,
+    ) -> Result<ResolvedPriority, ApiError> {
         let class = if class_name.is_empty() {
             self.global_default_priority_class().await?
         } else {
             let key = format!("/registry/priorityclasses/{class_name}");
             match self.get_kv(&key).await? {
-                Some(kv) => Some(object::from_store(&kv)?),
+                Some(kv) => Some(decode_stored::<PriorityClassInfo>(&kv)?),
                 None => {
                     return Err(ApiError::Forbidden(format!(
-                        "pods {:?} is forbidden: no PriorityClass with name {class_name} was found",
-                        object::name(pod)
+                        "pods {pod_name:?} is forbidden: no PriorityClass with name {class_name} was found"
                     )));
                 }
             }
         };
-        let priority = class
-            .as_ref()
-            .and_then(|c| c.get("value"))
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        let given = pod.pointer("/spec/priority").and_then(Value::as_i64);
+        let priority = class.as_ref().and_then(|c| c.value).unwrap_or(0);
         if let Some(given) = given
             && given != priority
         {
             return Err(ApiError::Forbidden(format!(
-                "pods {:?} is forbidden: the integer value of priority ({given}) must not be provided in pod spec; priority admission controller computed {priority} from the given PriorityClass name",
-                object::name(pod)
+                "pods {pod_name:?} is forbidden: the integer value of priority ({given}) must not be provided in pod spec; priority admission controller computed {priority} from the given PriorityClass name"
             )));
         }
-        let spec = object::as_map(object::as_map(pod).entry("spec").or_insert(Value::Null));
-        spec.insert("priority".to_string(), Value::from(priority));
-        if let Some(class) = &class {
-            spec.insert(
-                "priorityClassName".to_string(),
-                Value::String(object::name(class).to_string()),
-            );
-            let policy = class
-                .get("preemptionPolicy")
-                .and_then(Value::as_str)
-                .unwrap_or("PreemptLowerPriority");
-            spec.insert(
-                "preemptionPolicy".to_string(),
-                Value::String(policy.to_string()),
-            );
-        }
-        Ok(())
+        Ok(ResolvedPriority {
+            priority,
+            class: class.map(|class| {
+                let name = class.name();
+                let policy = class
+                    .preemption_policy
+                    .unwrap_or_else(|| "PreemptLowerPriority".to_string());
+                (name, policy)
+            }),
+        })
     }
 
-    async fn global_default_priority_class(&self) -> Result<Option<Value>, ApiError> {
+    async fn global_default_priority_class(&self) -> Result<Option<PriorityClassInfo>, ApiError> {
         let classes = self.store.range(store::RangeRequest {
             prefix: "/registry/priorityclasses/".to_string(),
             ..Default::default()
         });
         for kv in classes.await?.kvs {
-            let class = object::from_store(&kv)?;
-            if class.get("globalDefault").and_then(Value::as_bool) == Some(true) {
+            let class: PriorityClassInfo = decode_stored(&kv)?;
+            if class.global_default == Some(true) {
                 return Ok(Some(class));
             }
         }
@@ -138,14 +152,94 @@ impl ApiState {
             return Ok(());
         }
         if let Some(existing) = self.global_default_priority_class().await?
-            && object::name(&existing) != object::name(class)
+            && existing.name() != object::name(class)
         {
             return Err(ApiError::Forbidden(format!(
                 "PriorityClass {} is already marked as default. Only one default can exist",
-                object::name(&existing)
+                existing.name()
             )));
         }
         Ok(())
+    }
+}
+
+/// What priority admission decided for a pod.
+pub(crate) struct ResolvedPriority {
+    pub(crate) priority: i64,
+    /// The class's name and preemption policy, if the pod has a class.
+    pub(crate) class: Option<(String, String)>,
+}
+
+/// The fields of a stored PriorityClass admission reads.
+#[derive(Deserialize)]
+struct PriorityClassInfo {
+    metadata: Option<NameOnly>,
+    value: Option<i64>,
+    #[serde(rename = "preemptionPolicy")]
+    preemption_policy: Option<String>,
+    #[serde(rename = "globalDefault")]
+    global_default: Option<bool>,
+}
+
+impl PriorityClassInfo {
+    fn name(&self) -> String {
+        self.metadata
+            .as_ref()
+            .and_then(|meta| meta.name.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize)]
+struct NameOnly {
+    name: Option<String>,
+}
+
+/// The fields of a stored Namespace admission reads.
+#[derive(Deserialize)]
+struct NamespaceState {
+    metadata: Option<DeletionOnly>,
+    status: Option<PhaseOnly>,
+}
+
+#[derive(Deserialize)]
+struct DeletionOnly {
+    #[serde(rename = "deletionTimestamp")]
+    deletion_timestamp: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PhaseOnly {
+    phase: Option<String>,
+}
+
+/// Decodes the parts `T` names of a stored object.
+fn decode_stored<T: serde::de::DeserializeOwned>(kv: &store::KeyValue) -> Result<T, ApiError> {
+    serde_json::from_slice(&kv.value)
+        .map_err(|error| ApiError::Internal(format!("corrupt object at {}: {error}", kv.key)))
+}
+
+/// Adds the not-ready/unreachable NoExecute tolerations (300 s) unless a
+/// typed pod already tolerates those taints.
+pub(crate) fn add_default_tolerations_typed(spec: &mut PodSpec) {
+    let list = spec.tolerations.get_or_insert_with(Vec::new);
+    for key in DEFAULT_TOLERATION_KEYS {
+        let tolerated = list.iter().any(|toleration| {
+            let effect = toleration.effect.as_deref().unwrap_or("");
+            let operator = toleration.operator.as_deref().unwrap_or("Equal");
+            let tol_key = toleration.key.as_deref().unwrap_or("");
+            let key_matches = tol_key == key || (tol_key.is_empty() && operator == "Exists");
+            key_matches && (effect.is_empty() || effect == "NoExecute")
+        });
+        if !tolerated {
+            list.push(Toleration {
+                key: Some(key.to_string()),
+                operator: Some("Exists".to_string()),
+                effect: Some("NoExecute".to_string()),
+                toleration_seconds: Some(DEFAULT_TOLERATION_SECONDS),
+                value: None,
+            });
+        }
     }
 }
 

@@ -4,9 +4,9 @@
 
 use api::k8s_openapi::api::core::v1::Pod;
 use serde_json::{Map, Value};
-use store::{Compare, CompareTarget, Op, Txn};
+use store::{Bytes, Compare, CompareTarget, Op, Revision, Txn};
 
-use crate::arbiter::pod_usage;
+use crate::arbiter::{PodUsage, pod_usage};
 use crate::error::ApiError;
 use crate::keys;
 use crate::object;
@@ -113,33 +113,51 @@ impl ApiState {
             .map_err(|error| ApiError::Internal(format!("cannot decode Pod: {error}")))?;
         let usage = pod_usage(&typed);
         let bytes = object::to_store(&mut value)?;
+        let revision = self
+            .put_new_bound_pod(info, &key, &name, bytes, &usage, node)
+            .await?;
+        object::set_resource_version(&mut value, revision);
+        Ok(value)
+    }
+
+    /// Writes the encoded pod `bytes` at the free `key`, counted on `node`
+    /// (see [`ApiState::store_new_bound_pod`]); returns the revision.
+    pub(crate) async fn put_new_bound_pod(
+        &self,
+        info: &api::KindInfo,
+        key: &str,
+        name: &str,
+        bytes: Bytes,
+        usage: &PodUsage,
+        node: &str,
+    ) -> Result<Revision, ApiError> {
         for _ in 0..CAS_RETRIES {
             let account = self.open_account(node).await?;
             let capacity = account.loaded().capacity.clone();
             let mut node_usage = account.loaded().usage.clone();
             let verdict = self
-                .check_pod_fits(capacity.as_ref(), &node_usage, &usage)
+                .check_pod_fits(capacity.as_ref(), &node_usage, usage)
                 .await?;
             if let Err(unfit) = verdict {
                 if account.is_fresh() || self.account_is_current(&account).await? {
                     account.close();
                     return Err(ApiError::conflict(
                         info.plural,
-                        &name,
+                        name,
                         format!("node {node}: {unfit}"),
                     ));
                 }
                 // Checked against a stale cached record: read it again.
                 continue;
             }
-            node_usage.add(&usage);
+            node_usage.add(usage);
             let mut txn = Txn {
                 compares: vec![Compare {
-                    key: key.clone(),
+                    key: key.to_string(),
                     target: CompareTarget::ModRevision(0),
                 }],
                 success: vec![Op::Put {
-                    key: key.clone(),
+                    key: key.to_string(),
                     value: bytes.clone(),
                     lease: 0,
                 }],
@@ -149,37 +167,82 @@ impl ApiState {
             let response = self.txn(txn).await?;
             account.finish(node_usage, &response);
             if response.succeeded {
-                object::set_resource_version(&mut value, response.revision);
-                return Ok(value);
+                return Ok(response.revision);
             }
-            if self.get_kv(&key).await?.is_some() {
-                return Err(ApiError::already_exists(info.plural, &name));
+            if self.get_kv(key).await?.is_some() {
+                return Err(ApiError::already_exists(info.plural, name));
             }
         }
-        Err(ApiError::modified(info.plural, &name))
+        Err(ApiError::modified(info.plural, name))
+    }
+
+    /// Writes the encoded object `bytes` at `key` if the key is free (kinds
+    /// without allocations); returns the revision.
+    pub(crate) async fn put_new(
+        &self,
+        info: &api::KindInfo,
+        key: &str,
+        name: &str,
+        bytes: Bytes,
+    ) -> Result<Revision, ApiError> {
+        for _ in 0..CAS_RETRIES {
+            let txn = Txn {
+                compares: vec![Compare {
+                    key: key.to_string(),
+                    target: CompareTarget::ModRevision(0),
+                }],
+                success: vec![Op::Put {
+                    key: key.to_string(),
+                    value: bytes.clone(),
+                    lease: 0,
+                }],
+                failure: vec![],
+            };
+            let response = self.txn(txn).await?;
+            if response.succeeded {
+                return Ok(response.revision);
+            }
+            if self.get_kv(key).await?.is_some() {
+                return Err(ApiError::already_exists(info.plural, name));
+            }
+            // The key was deleted again in between: try again.
+        }
+        Err(ApiError::modified(info.plural, name))
     }
 }
 
 /// Namespaced kinds take the request's namespace (the object's must match
 /// or be empty); cluster-scoped kinds carry none.
 fn set_namespace(value: &mut Value, info: &api::KindInfo, namespace: &str) -> Result<(), ApiError> {
-    let given = object::namespace(value).to_string();
-    if !info.namespaced {
-        object::meta_mut(value).remove("namespace");
-        return Ok(());
+    match resolve_namespace(info, namespace, object::namespace(value))? {
+        None => {
+            object::meta_mut(value).remove("namespace");
+        }
+        Some(namespace) => object::set_meta(value, "namespace", Value::String(namespace)),
     }
-    let namespace = match (namespace.is_empty(), given.is_empty()) {
+    Ok(())
+}
+
+/// The namespace a new object gets from the request's and its own: `None`
+/// for cluster-scoped kinds.
+pub(crate) fn resolve_namespace(
+    info: &api::KindInfo,
+    namespace: &str,
+    given: &str,
+) -> Result<Option<String>, ApiError> {
+    if !info.namespaced {
+        return Ok(None);
+    }
+    Ok(Some(match (namespace.is_empty(), given.is_empty()) {
         (false, false) if namespace != given => {
             return Err(ApiError::BadRequest(format!(
                 "the namespace of the provided object ({given:?}) does not match the namespace sent on the request ({namespace:?})"
             )));
         }
         (false, _) => namespace.to_string(),
-        (true, false) => given,
+        (true, false) => given.to_string(),
         (true, true) => "default".to_string(),
-    };
-    object::set_meta(value, "namespace", Value::String(namespace));
-    Ok(())
+    }))
 }
 
 /// Fills in the name from `generateName`, or rejects a missing name.
@@ -187,7 +250,14 @@ fn set_name(value: &mut Value, info: &api::KindInfo) -> Result<(), ApiError> {
     if !object::name(value).is_empty() {
         return Ok(());
     }
-    let prefix = object::meta_str(value, "generateName").to_string();
+    let name = generate_name(info, object::meta_str(value, "generateName"))?;
+    object::set_meta(value, "name", Value::String(name));
+    Ok(())
+}
+
+/// A name from `generateName` (`prefix` plus a random suffix), or the
+/// error for an object with neither name nor generateName.
+pub(crate) fn generate_name(info: &api::KindInfo, prefix: &str) -> Result<String, ApiError> {
     if prefix.is_empty() {
         let mut errors = api::FieldErrors::default();
         errors.push(api::FieldError::required(
@@ -209,8 +279,7 @@ fn set_name(value: &mut Value, info: &api::KindInfo) -> Result<(), ApiError> {
             char::from(NAME_SUFFIX_ALPHABET[usize::from(*byte) % NAME_SUFFIX_ALPHABET.len()])
         })
         .collect();
-    object::set_meta(value, "name", Value::String(format!("{prefix}{suffix}")));
-    Ok(())
+    Ok(format!("{prefix}{suffix}"))
 }
 
 /// Server-owned metadata: uid, creationTimestamp, generation; clears what

@@ -29,6 +29,7 @@ mod registry;
 mod server;
 mod service;
 mod state;
+mod typed;
 mod update;
 mod view;
 mod watch_cache;

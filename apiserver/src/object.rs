@@ -145,15 +145,23 @@ pub(crate) fn now() -> Value {
     timestamp_in(0)
 }
 
-/// The time `seconds` from now as a Kubernetes timestamp (second precision,
-/// as Kubernetes writes them).
-pub(crate) fn timestamp_in(seconds: i64) -> Value {
-    let since_epoch = std::time::SystemTime::now()
+/// The current time, typed, at second precision as [`now`].
+pub(crate) fn now_time() -> Option<Time> {
+    Timestamp::from_second(unix_seconds()).ok().map(Time)
+}
+
+fn unix_seconds() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| {
             i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        });
-    match Timestamp::from_second(since_epoch.saturating_add(seconds)) {
+        })
+}
+
+/// The time `seconds` from now as a Kubernetes timestamp (second precision,
+/// as Kubernetes writes them).
+pub(crate) fn timestamp_in(seconds: i64) -> Value {
+    match Timestamp::from_second(unix_seconds().saturating_add(seconds)) {
         Ok(timestamp) => serde_json::to_value(Time(timestamp)).unwrap_or(Value::Null),
         Err(_) => Value::Null,
     }

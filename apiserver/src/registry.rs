@@ -16,6 +16,11 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::object;
+use crate::state::ApiState;
+use crate::update::UpdateMode;
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+type Bytes = prost::bytes::Bytes;
 
 /// Typed operations on one kind, behind a trait object.
 pub(crate) trait KindOps: Send + Sync {
@@ -27,6 +32,25 @@ pub(crate) trait KindOps: Send + Sync {
 
     /// Applies defaults and validates an update against the stored object.
     fn prepare_update(&self, value: Value, old: &Value) -> Result<Value, ApiError>;
+
+    /// Creates an object from a request body (see `typed.rs`); returns it
+    /// as sent to clients.
+    fn create<'a>(
+        &'a self,
+        state: &'a ApiState,
+        namespace: &'a str,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Bytes, ApiError>>;
+
+    /// Updates an object (or its status) from a request body (see
+    /// `typed.rs`); returns it as sent to clients.
+    fn update<'a>(
+        &'a self,
+        state: &'a ApiState,
+        namespace: &'a str,
+        body: &'a [u8],
+        mode: UpdateMode,
+    ) -> BoxFuture<'a, Result<Bytes, ApiError>>;
 }
 
 struct Typed<K>(PhantomData<fn() -> K>);
@@ -49,7 +73,7 @@ fn invalid<K: ApiObject>(object: &K, errors: api::FieldErrors) -> ApiError {
     }
 }
 
-impl<K: ApiObject> KindOps for Typed<K> {
+impl<K: ApiObject + StatusPart> KindOps for Typed<K> {
     fn info(&self) -> &'static KindInfo {
         &K::INFO
     }
@@ -83,6 +107,111 @@ impl<K: ApiObject> KindOps for Typed<K> {
             .map_err(|errors| invalid(&typed, errors))?;
         encode(&typed)
     }
+
+    fn create<'a>(
+        &'a self,
+        state: &'a ApiState,
+        namespace: &'a str,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, Result<Bytes, ApiError>> {
+        Box::pin(state.create_typed::<K>(namespace, body))
+    }
+
+    fn update<'a>(
+        &'a self,
+        state: &'a ApiState,
+        namespace: &'a str,
+        body: &'a [u8],
+        mode: UpdateMode,
+    ) -> BoxFuture<'a, Result<Bytes, ApiError>> {
+        Box::pin(state.update_typed::<K>(namespace, body, mode))
+    }
+}
+
+/// Typed access to a kind's `status` (a no-op for kinds without one), so
+/// the typed paths treat status as the generic path treats the `status`
+/// member.
+pub(crate) trait StatusPart {
+    /// Whether the kind has a status (must match `KindInfo::has_status`).
+    const HAS_STATUS: bool;
+    /// Moves `from`'s status into `self` (none if `from` has none).
+    fn take_status_from(&mut self, from: &mut Self);
+    /// Copies `from`'s status into `self`.
+    fn copy_status_from(&mut self, from: &Self);
+    fn clear_status(&mut self);
+}
+
+macro_rules! with_status {
+    ($($t:ty),* $(,)?) => {$(
+        impl StatusPart for $t {
+            const HAS_STATUS: bool = true;
+            fn take_status_from(&mut self, from: &mut Self) {
+                self.status = from.status.take();
+            }
+            fn copy_status_from(&mut self, from: &Self) {
+                self.status.clone_from(&from.status);
+            }
+            fn clear_status(&mut self) {
+                self.status = None;
+            }
+        }
+    )*};
+}
+
+macro_rules! without_status {
+    ($($t:ty),* $(,)?) => {$(
+        impl StatusPart for $t {
+            const HAS_STATUS: bool = false;
+            fn take_status_from(&mut self, _from: &mut Self) {}
+            fn copy_status_from(&mut self, _from: &Self) {}
+            fn clear_status(&mut self) {}
+        }
+    )*};
+}
+
+mod status_parts {
+    use super::StatusPart;
+    use api::k8s_openapi::api::{
+        apps, autoscaling, batch, coordination, core, discovery, networking, policy, rbac,
+        scheduling,
+    };
+
+    with_status!(
+        core::v1::Namespace,
+        core::v1::Node,
+        core::v1::Pod,
+        core::v1::Service,
+        apps::v1::ReplicaSet,
+        core::v1::ReplicationController,
+        apps::v1::Deployment,
+        apps::v1::DaemonSet,
+        apps::v1::StatefulSet,
+        batch::v1::Job,
+        batch::v1::CronJob,
+        autoscaling::v2::HorizontalPodAutoscaler,
+        policy::v1::PodDisruptionBudget,
+        networking::v1::Ingress,
+        core::v1::ResourceQuota,
+        core::v1::PersistentVolume,
+        core::v1::PersistentVolumeClaim,
+    );
+    without_status!(
+        core::v1::Endpoints,
+        discovery::v1::EndpointSlice,
+        scheduling::v1::PriorityClass,
+        coordination::v1::Lease,
+        core::v1::Event,
+        core::v1::Binding,
+        networking::v1::IngressClass,
+        core::v1::Secret,
+        core::v1::ConfigMap,
+        core::v1::ServiceAccount,
+        rbac::v1::Role,
+        rbac::v1::ClusterRole,
+        rbac::v1::RoleBinding,
+        rbac::v1::ClusterRoleBinding,
+        core::v1::LimitRange,
+    );
 }
 
 /// Every served kind by plural. `bindings` is served by the bind path only.
@@ -118,4 +247,19 @@ pub(crate) fn copy_status(into: &mut Value, from: &Value) {
         Some(status) => map.insert("status".to_string(), status.clone()),
         None => map.remove("status"),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_parts_match_the_kind_table() {
+        macro_rules! check {
+            ($t:ty, $variant:ident, $plural:literal, $status:literal) => {
+                assert_eq!(<$t as StatusPart>::HAS_STATUS, $status, $plural);
+            };
+        }
+        api::for_each_kind!(check);
+    }
 }

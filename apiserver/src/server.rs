@@ -68,7 +68,7 @@ pub async fn run(
 }
 
 /// Creates the system namespaces and built-in priority classes if absent.
-async fn bootstrap(state: &ApiState) -> Result<(), ApiError> {
+pub(crate) async fn bootstrap(state: &ApiState) -> Result<(), ApiError> {
     let mut objects = Vec::new();
     for namespace in SYSTEM_NAMESPACES {
         objects.push((

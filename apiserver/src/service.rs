@@ -89,11 +89,11 @@ impl Api for ApiService {
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
         let request = request.into_inner();
-        let created = self
+        let object = self
             .state
-            .create(&request.resource, &request.namespace, &request.object)
+            .create_wire(&request.resource, &request.namespace, &request.object)
             .await?;
-        object_response(&created)
+        Ok(Response::new(proto::ObjectResponse { object }))
     }
 
     async fn get(&self, request: Request<proto::GetRequest>) -> ApiResult<proto::ObjectResponse> {
@@ -132,16 +132,16 @@ impl Api for ApiService {
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
         let request = request.into_inner();
-        let value = self
+        let object = self
             .state
-            .update(
+            .update_wire(
                 &request.resource,
                 &request.namespace,
                 &request.object,
                 UpdateMode::Main,
             )
             .await?;
-        object_response(&value)
+        Ok(Response::new(proto::ObjectResponse { object }))
     }
 
     async fn update_status(
@@ -150,16 +150,16 @@ impl Api for ApiService {
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
         let request = request.into_inner();
-        let value = self
+        let object = self
             .state
-            .update(
+            .update_wire(
                 &request.resource,
                 &request.namespace,
                 &request.object,
                 UpdateMode::Status,
             )
             .await?;
-        object_response(&value)
+        Ok(Response::new(proto::ObjectResponse { object }))
     }
 
     async fn patch(
@@ -232,20 +232,18 @@ impl Api for ApiService {
         let _permit = self.permit().await?;
         let request = request.into_inner();
         let (resource, namespace) = (Arc::new(request.resource), Arc::new(request.namespace));
-        let results: Vec<proto::ItemResult> = stream::iter(request.objects)
-            .map(|object| {
-                let (state, resource, namespace) =
-                    (self.state.clone(), resource.clone(), namespace.clone());
-                async move {
-                    item_result(
-                        state.create(&resource, &namespace, &object).await,
-                        |value| object::to_wire(&value),
-                    )
-                }
-            })
-            .buffered(BATCH_CONCURRENCY)
-            .collect()
-            .await;
+        let results: Vec<proto::ItemResult> =
+            stream::iter(request.objects)
+                .map(|object| {
+                    let (state, resource, namespace) =
+                        (self.state.clone(), resource.clone(), namespace.clone());
+                    async move {
+                        item_result(state.create_wire(&resource, &namespace, &object).await, Ok)
+                    }
+                })
+                .buffered(BATCH_CONCURRENCY)
+                .collect()
+                .await;
         Ok(Response::new(proto::BatchResponse { results }))
     }
 

@@ -2,7 +2,7 @@
 //! compare-and-swap on the stored object's mod revision.
 
 use serde_json::Value;
-use store::{CompareTarget, KeyValue, Op, Txn};
+use store::{Bytes, CompareTarget, KeyValue, Op, Revision, Txn};
 
 use crate::allocator;
 use crate::arbiter::CountChange;
@@ -22,7 +22,7 @@ pub(crate) enum UpdateMode {
 }
 
 /// Metadata fields only the server writes; an update keeps the stored ones.
-const SERVER_OWNED_META: [&str; 6] = [
+pub(crate) const SERVER_OWNED_META: [&str; 6] = [
     "uid",
     "creationTimestamp",
     "generation",
@@ -50,7 +50,7 @@ impl ApiState {
             ));
         }
         let namespace = if info.namespaced {
-            namespace_of(namespace, &value)?
+            namespace_of(namespace, object::namespace(&value))?
         } else {
             String::new()
         };
@@ -166,6 +166,37 @@ impl ApiState {
         } else {
             Some(object::to_store(&mut value)?)
         };
+        let release = if finished && plural == "services" {
+            allocator::release_ops(&old)
+        } else {
+            Vec::new()
+        };
+        let revision = self
+            .commit_replace(
+                plural,
+                current,
+                stored,
+                release,
+                count_change.as_ref(),
+                &name,
+            )
+            .await?;
+        object::set_resource_version(&mut value, revision);
+        Ok(value)
+    }
+
+    /// Writes the replacement of `current`: `stored`, or a delete (plus
+    /// `release`) when `None`; with the node record change of
+    /// `count_change` in the same transaction. Returns the revision.
+    pub(crate) async fn commit_replace(
+        &self,
+        plural: &str,
+        current: &KeyValue,
+        stored: Option<Bytes>,
+        release: Vec<Op>,
+        count_change: Option<&CountChange>,
+        name: &str,
+    ) -> Result<Revision, ApiError> {
         for _ in 0..CAS_RETRIES {
             let mut txn = Txn {
                 compares: vec![store::Compare {
@@ -180,9 +211,7 @@ impl ApiState {
                     txn.success.push(Op::Delete {
                         key: current.key.clone(),
                     });
-                    if plural == "services" {
-                        txn.success.extend(allocator::release_ops(&old));
-                    }
+                    txn.success.extend(release.iter().cloned());
                 }
                 Some(stored) => txn.success.push(Op::Put {
                     key: current.key.clone(),
@@ -190,7 +219,7 @@ impl ApiState {
                     lease: current.lease,
                 }),
             }
-            let staged = match &count_change {
+            let staged = match count_change {
                 Some(change) => Some(self.stage_count_change(change, &mut txn).await?),
                 None => None,
             };
@@ -199,8 +228,7 @@ impl ApiState {
                 staged.finish(&response);
             }
             if response.succeeded {
-                object::set_resource_version(&mut value, response.revision);
-                return Ok(value);
+                return Ok(response.revision);
             }
             // Only a lost race on the node's record is retried here; a
             // changed object is the caller's conflict.
@@ -213,7 +241,7 @@ impl ApiState {
                 break;
             }
         }
-        Err(ApiError::modified(plural, &name))
+        Err(ApiError::modified(plural, name))
     }
 }
 
@@ -226,8 +254,7 @@ fn pod_in_grace(old: &Value) -> bool {
 }
 
 /// The namespace of an update: the request's, which the object must match.
-fn namespace_of(request: &str, value: &Value) -> Result<String, ApiError> {
-    let given = object::namespace(value);
+pub(crate) fn namespace_of(request: &str, given: &str) -> Result<String, ApiError> {
     match (request.is_empty(), given.is_empty()) {
         (false, false) if request != given => Err(ApiError::BadRequest(format!(
             "the namespace of the provided object ({given:?}) does not match the namespace sent on the request ({request:?})"

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use api::k8s_openapi::api::core::v1::Pod;
 use serde::Deserialize;
 use serde_json::Value;
 use store::{Compare, CompareTarget, Op, Revision, Txn, TxnResponse};
@@ -317,6 +318,39 @@ impl CountChange {
                 _ => None,
             },
         }))
+    }
+
+    /// [`CountChange::between`] for typed pods.
+    pub(crate) fn between_pods(old: &Pod, new: Option<&Pod>) -> Option<CountChange> {
+        let node = old
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.node_name.clone())
+            .unwrap_or_default();
+        if node.is_empty() {
+            return None;
+        }
+        let counted = |pod: &Pod| {
+            !is_finished_phase(
+                pod.status
+                    .as_ref()
+                    .and_then(|status| status.phase.as_deref()),
+            )
+        };
+        let old_counted = counted(old);
+        let new_counted = new.is_some_and(counted);
+        let relabelled = new.is_some_and(|new| old.metadata.labels != new.metadata.labels);
+        if old_counted == new_counted && !(old_counted && relabelled) {
+            return None;
+        }
+        Some(CountChange {
+            node,
+            remove: old_counted.then(|| pod_usage(old)),
+            add: match new {
+                Some(new) if new_counted => Some(pod_usage(new)),
+                _ => None,
+            },
+        })
     }
 }
 
