@@ -4,6 +4,7 @@
 #
 #   scripts/figures.sh [OUT_DIR]            # every run below
 #   RUNS="basic-100k noop-100k" scripts/figures.sh
+#   LOADGEN=/path/to/loadgen scripts/figures.sh   # a prebuilt binary, no build
 #
 # Each run writes OUT_DIR/<run>.json (loadgen --json) and OUT_DIR/<run>.txt
 # (the printed report). Run it on an otherwise idle machine.
@@ -12,10 +13,10 @@ cd "$(dirname "$0")/.."
 out="${1:-target/figures}"
 mkdir -p "$out"
 
-cargo build --release --bin loadgen
-loadgen=target/release/loadgen
-if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then
-  loadgen="$CARGO_TARGET_DIR/release/loadgen"
+loadgen="${LOADGEN:-}"
+if [[ -z "$loadgen" ]]; then
+  cargo build --release --bin loadgen
+  loadgen="${CARGO_TARGET_DIR:-target}/release/loadgen"
 fi
 
 declare -A args=(
