@@ -26,7 +26,7 @@ const KUBELET_CONDITIONS: [&str; 4] = [
 ];
 
 /// What a pod's status is built from.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodShape {
     pub uid: String,
     pub containers: Vec<ContainerShape>,

@@ -8,8 +8,9 @@
 //!   renew interval;
 //! - `heartbeat::node_status`: re-posts node status every report period or
 //!   when the stored status drifts (a node controller marked it not ready);
-//! - `pods::Manager`: one watch over bound pods; decides each pod's next
-//!   status and hands the writes to
+//! - `pod_watch`: one list+watch over bound pods, read as small headers;
+//!   passes the events of these nodes on to
+//! - `pods::Manager`: decides each pod's next status and hands the writes to
 //! - `workers`: a fixed pool draining the queue of status writes and deletes.
 //!
 //! On shutdown the tasks stop; nodes and pods are left as they are, as a
@@ -17,6 +18,7 @@
 
 mod heartbeat;
 mod nodes;
+mod pod_watch;
 mod pods;
 mod register;
 mod workers;
@@ -30,7 +32,7 @@ use std::time::{Duration, SystemTime};
 use api::ApiObject;
 use api::k8s_openapi::api::core::v1::Node;
 use client::Client;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::Error;
@@ -40,6 +42,12 @@ use crate::usage::UsageTable;
 
 pub use self::nodes::node_name;
 pub use self::pods::{EXIT_CODE_ANNOTATION, RUN_SECONDS_ANNOTATION};
+
+/// Pod event batches the reader may run ahead of the manager. Events are
+/// small (a new pod is cut down to its shape); a reader blocked on a full
+/// channel stops draining its watch, which the apiserver closes when it
+/// falls behind.
+const POD_BATCHES_BUFFERED: usize = 1024;
 
 /// How a hollow kubelet runs. [`HollowConfig::new`] gives the defaults.
 #[derive(Clone, Debug)]
@@ -281,6 +289,13 @@ impl HollowKubelet {
             stopped.clone(),
             &mut tasks,
         );
+        let (batches, batches_receiver) = mpsc::channel(POD_BATCHES_BUFFERED);
+        tasks.push(tokio::spawn(pod_watch::run(
+            client,
+            node_set.clone(),
+            batches,
+            stopped.clone(),
+        )));
         let manager = pods::Manager::new(
             config.clone(),
             node_set.clone(),
@@ -288,7 +303,11 @@ impl HollowKubelet {
             stats.clone(),
             jobs,
         );
-        tasks.push(tokio::spawn(manager.run(client, results, stopped)));
+        tasks.push(tokio::spawn(manager.run(
+            batches_receiver,
+            results,
+            stopped,
+        )));
         Ok(HollowKubelet {
             nodes: node_set,
             usage,

@@ -1,6 +1,6 @@
-//! The pod manager: one watch over every bound pod (`spec.nodeName!=`),
-//! resumed and relisted by `client::watcher`; pods on nodes this process
-//! runs go through the kubelet's life cycle, one owner task, no locks:
+//! The pod manager: takes the events of the pod reader (`pod_watch`, every
+//! bound pod of this process's nodes); the pods go through the kubelet's
+//! life cycle, one owner task, no locks:
 //!
 //! - seen bound and Pending → admitted against the node's allocatable
 //!   (rejected as Failed `OutOfcpu`/`OutOfmemory`/`OutOfpods` if it does not
@@ -24,20 +24,17 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use api::k8s_openapi::api::core::v1::Pod;
-use client::{Client, ListParams, WatchEvent, WatcherEvent};
-use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::admission::{NodeUsed, Rejection};
-use crate::clock;
 use crate::hollow::nodes::NodeSet;
-use crate::hollow::workers::{Job, JobResult, Outcome, version_of};
+use crate::hollow::pod_watch::{NewPod, Phase, PodBatch, PodEvent, PodHeader};
+use crate::hollow::workers::{Job, JobResult, Outcome, StatusWrite};
 use crate::hollow::{HollowConfig, Stats, wait_stopped};
 use crate::ipam::PodIpAllocator;
 use crate::mix;
-use crate::pod_status::{self, PodAddresses, PodShape};
+use crate::pod_status::{PodAddresses, PodShape};
 use crate::usage::{ContainerUsage, PodUsage, UsageTable};
 
 /// Seconds a run-to-completion pod runs before it finishes.
@@ -80,7 +77,8 @@ struct PodRecord {
     node: usize,
     /// The newest resourceVersion seen.
     resource_version: u64,
-    shape: PodShape,
+    /// Shared with the status writes queued for it.
+    shape: Arc<PodShape>,
     stage: Stage,
     /// The pod's IP, kept for its status after it is released.
     ip: Option<Ipv4Addr>,
@@ -98,6 +96,29 @@ struct PodRecord {
     busy: bool,
     /// What to do once it completes.
     next: Option<Action>,
+}
+
+impl PodRecord {
+    /// A record in stage Finished holding nothing; the caller moves it on.
+    fn new(header: &PodHeader, shape: Arc<PodShape>) -> PodRecord {
+        PodRecord {
+            uid: header.uid.clone(),
+            node: header.node,
+            resource_version: header.resource_version,
+            shape,
+            stage: Stage::Finished,
+            ip: None,
+            holds_ip: false,
+            admitted: false,
+            started: None,
+            finished: None,
+            run_for: None,
+            exit_code: 0,
+            rejection: None,
+            busy: false,
+            next: None,
+        }
+    }
 }
 
 struct NodeState {
@@ -134,6 +155,8 @@ pub(super) struct Manager {
     node_states: Vec<NodeState>,
     /// By `namespace/name`.
     pods: HashMap<Arc<str>, PodRecord>,
+    /// Keys listed since the first page of the list under way.
+    listed: HashSet<Arc<str>>,
     timers: BinaryHeap<Reverse<Timer>>,
     timer_seq: u64,
 }
@@ -163,20 +186,19 @@ impl Manager {
             jobs,
             node_states,
             pods: HashMap::new(),
+            listed: HashSet::new(),
             timers: BinaryHeap::new(),
             timer_seq: 0,
         }
     }
 
-    /// Watches bound pods and drives them until stopped.
+    /// Drives the pods the reader reports until stopped.
     pub(super) async fn run(
         mut self,
-        client: Client,
+        mut batches: mpsc::Receiver<PodBatch>,
         mut results: mpsc::UnboundedReceiver<JobResult>,
         stopped: watch::Receiver<bool>,
     ) {
-        let params = ListParams::default().fields("spec.nodeName!=");
-        let mut pods = pin!(client::watcher::<Pod>(client, "", params));
         let mut stop = pin!(wait_stopped(stopped));
         loop {
             let next_timer = self.timers.peek().map(|Reverse(timer)| timer.at);
@@ -195,9 +217,8 @@ impl Manager {
                         self.job_done(result);
                     }
                 }
-                event = pods.next() => match event {
-                    Some(Ok(event)) => self.apply(event),
-                    Some(Err(error)) => tracing::debug!(%error, "pod watch failed; it resumes"),
+                batch = batches.recv() => match batch {
+                    Some(batch) => self.apply(batch),
                     None => return,
                 },
                 () = timer => self.fire_timers(Instant::now()),
@@ -205,68 +226,80 @@ impl Manager {
         }
     }
 
-    fn apply(&mut self, event: WatcherEvent<Pod>) {
-        match event {
-            WatcherEvent::Restarted { objects, .. } => {
-                let listed: HashSet<Arc<str>> = objects.iter().map(key_of).collect();
-                let gone: Vec<Arc<str>> = self
-                    .pods
-                    .keys()
-                    .filter(|key| !listed.contains(*key))
-                    .cloned()
-                    .collect();
-                for key in gone {
-                    self.forget(&key);
+    fn apply(&mut self, batch: PodBatch) {
+        match batch {
+            PodBatch::Listed {
+                events,
+                first,
+                last,
+            } => {
+                if first {
+                    self.listed.clear();
                 }
-                for pod in objects {
-                    self.observe(pod);
+                self.listed
+                    .extend(events.iter().map(|event| event.header.key.clone()));
+                for event in events {
+                    self.observe(event);
+                }
+                if last {
+                    let listed = std::mem::take(&mut self.listed);
+                    tracing::info!(pods = listed.len(), "listed the pods of these nodes");
+                    let gone: Vec<Arc<str>> = self
+                        .pods
+                        .keys()
+                        .filter(|key| !listed.contains(*key))
+                        .cloned()
+                        .collect();
+                    for key in gone {
+                        self.forget(&key);
+                    }
                 }
             }
-            WatcherEvent::Applied(events) => {
+            PodBatch::Changed(events) => {
                 for event in events {
-                    match event {
-                        WatchEvent::Added(pod) | WatchEvent::Modified(pod) => self.observe(pod),
-                        WatchEvent::Deleted(pod) => {
-                            let key = key_of(&pod);
-                            let same = self.pods.get(&key).is_some_and(|record| {
-                                Some(&*record.uid) == pod.metadata.uid.as_deref()
-                            });
-                            if same {
-                                self.forget(&key);
-                            }
+                    if event.deleted {
+                        let key = &event.header.key;
+                        if self
+                            .pods
+                            .get(key)
+                            .is_some_and(|record| record.uid == event.header.uid)
+                        {
+                            self.forget(key);
                         }
-                        WatchEvent::Bookmark { .. } => {}
+                    } else {
+                        self.observe(event);
                     }
                 }
             }
         }
     }
 
-    /// A pod bound somewhere was added or changed.
-    fn observe(&mut self, pod: Pod) {
-        let Some(node) = pod
-            .spec
-            .as_ref()
-            .and_then(|spec| spec.node_name.as_deref())
-            .and_then(|name| self.nodes.index_of(name))
-        else {
-            return;
-        };
-        let key = key_of(&pod);
-        let uid: Arc<str> = Arc::from(pod.metadata.uid.as_deref().unwrap_or(""));
-        let resource_version = version_of(&pod).unwrap_or(0);
-        let deleting = pod.metadata.deletion_timestamp.is_some();
+    /// A pod on one of these nodes was added or changed.
+    fn observe(&mut self, event: PodEvent) {
+        let PodEvent { header, pod, .. } = event;
+        let key = header.key.clone();
         if let Some(record) = self.pods.get_mut(&key) {
-            if record.uid == uid {
-                record.resource_version = record.resource_version.max(resource_version);
-                if deleting && record.stage != Stage::Stopping {
+            if record.uid == header.uid {
+                record.resource_version = record.resource_version.max(header.resource_version);
+                if header.deleting && record.stage != Stage::Stopping {
                     self.request(&key, Action::Stop);
                 }
                 return;
             }
             self.forget(&key);
         }
-        let record = self.new_record(&pod, node, uid, resource_version, deleting);
+        let deleting = header.deleting;
+        let node = header.node;
+        let record = match pod {
+            Some(pod) => self.new_record(&header, *pod),
+            // The reader passes every new pod in full; a header alone of a
+            // pod being deleted still leaves the delete to do.
+            None if deleting => PodRecord::new(&header, Arc::default()),
+            None => {
+                tracing::debug!(pod = %key, "ignoring a pod event without the pod");
+                return;
+            }
+        };
         let rejected = record.rejection.is_some();
         let waiting = record.stage == Stage::WaitingForIp;
         let start = record.stage == Stage::Starting && !deleting;
@@ -297,65 +330,32 @@ impl Manager {
         }
     }
 
-    /// The record of a pod first seen on node `node`: admitted and given an
-    /// IP if Pending, adopted if already Running.
-    fn new_record(
-        &mut self,
-        pod: &Pod,
-        node: usize,
-        uid: Arc<str>,
-        resource_version: u64,
-        deleting: bool,
-    ) -> PodRecord {
-        let shape = PodShape::of(pod);
-        let (run_for, exit_code) = run_to_completion(pod, &shape);
-        let status = pod.status.as_ref();
-        let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
-        let mut record = PodRecord {
-            uid,
-            node,
-            resource_version,
-            shape,
-            stage: Stage::Finished,
-            ip: None,
-            holds_ip: false,
-            admitted: false,
-            started: None,
-            finished: None,
-            run_for,
-            exit_code,
-            rejection: None,
-            busy: false,
-            next: None,
-        };
+    /// The record of a pod first seen: admitted and given an IP if
+    /// Pending, adopted if already Running.
+    fn new_record(&mut self, header: &PodHeader, pod: NewPod) -> PodRecord {
+        let node = header.node;
+        let deleting = header.deleting;
+        let mut record = PodRecord::new(header, Arc::new(pod.shape));
+        (record.run_for, record.exit_code) = (pod.run_for, pod.exit_code);
         let host_ip = self.nodes.identities[node].internal_ip;
         let state = &mut self.node_states[node];
-        match phase {
-            "Running" => {
+        match header.phase {
+            Phase::Running => {
                 // Adopted after a restart: it keeps its IP and start time.
                 state.used.force_admit(record.shape.requests);
                 record.admitted = true;
-                record.ip = status
-                    .and_then(|s| s.pod_ip.as_deref())
-                    .and_then(|ip| ip.parse().ok());
+                record.ip = pod.pod_ip;
                 if let Some(ip) = record.ip
                     && !record.shape.host_network
                 {
                     record.holds_ip = state.ips.claim(ip);
                 }
-                record.started = Some(
-                    status
-                        .and_then(|s| s.start_time.as_ref())
-                        .map_or_else(SystemTime::now, clock::system_time),
-                );
+                record.started = Some(pod.start_time.unwrap_or_else(SystemTime::now));
                 record.stage = Stage::Running;
-                self.usage.start_pod(
-                    node,
-                    key_of(pod),
-                    synthetic_usage(&record, pod, self.config.usage_fraction),
-                );
+                let usage = synthetic_usage_of(&record, &header.key, self.config.usage_fraction);
+                self.usage.start_pod(node, header.key.clone(), usage);
             }
-            "Succeeded" | "Failed" => record.stage = Stage::Finished,
+            Phase::Succeeded | Phase::Failed => record.stage = Stage::Finished,
             _ if deleting => record.stage = Stage::Starting,
             _ => match state
                 .used
@@ -375,7 +375,7 @@ impl Manager {
                     }
                 }
                 Err(rejection) => {
-                    tracing::debug!(pod = %key_of(pod), reason = %rejection.reason(), "pod rejected at admission");
+                    tracing::debug!(pod = %header.key, reason = %rejection.reason(), "pod rejected at admission");
                     record.rejection = Some(rejection);
                     record.finished = Some(SystemTime::now());
                     record.stage = Stage::Finished;
@@ -461,43 +461,52 @@ impl Manager {
                 record.stage = Stage::Running;
                 record.started = Some(now);
                 Stats::add(&self.stats.pods_started, 1);
-                Some(pod_status::running_status(&record.shape, addresses, now))
+                Some(StatusWrite::Running {
+                    shape: record.shape.clone(),
+                    addresses,
+                    started: now,
+                })
             }
             (Action::Finish, Stage::Running) => {
                 record.stage = Stage::Finished;
                 record.finished = Some(now);
                 Stats::add(&self.stats.pods_finished, 1);
-                Some(pod_status::finished_status(
-                    &record.shape,
+                Some(StatusWrite::Finished {
+                    shape: record.shape.clone(),
                     addresses,
-                    record.started,
-                    now,
-                    record.exit_code,
-                ))
+                    started: record.started,
+                    finished: now,
+                    exit_code: record.exit_code,
+                })
             }
             (Action::Stop, stage) if stage != Stage::Stopping => {
                 record.stage = Stage::Stopping;
                 delete = true;
-                (stage == Stage::Running).then(|| {
-                    pod_status::finished_status(&record.shape, addresses, record.started, now, 0)
+                (stage == Stage::Running).then(|| StatusWrite::Finished {
+                    shape: record.shape.clone(),
+                    addresses,
+                    started: record.started,
+                    finished: now,
+                    exit_code: 0,
                 })
             }
-            (Action::Resend, Stage::Running) => addresses.map(|a| {
-                pod_status::running_status(&record.shape, a, record.started.unwrap_or(now))
+            (Action::Resend, Stage::Running) => addresses.map(|addresses| StatusWrite::Running {
+                shape: record.shape.clone(),
+                addresses,
+                started: record.started.unwrap_or(now),
             }),
             (Action::Resend, Stage::Finished) => Some(match &record.rejection {
-                Some(rejection) => pod_status::rejected_status(
-                    &record.shape,
-                    &rejection.reason(),
-                    &rejection.message(),
-                ),
-                None => pod_status::finished_status(
-                    &record.shape,
+                Some(rejection) => StatusWrite::Rejected {
+                    shape: record.shape.clone(),
+                    rejection: rejection.clone(),
+                },
+                None => StatusWrite::Finished {
+                    shape: record.shape.clone(),
                     addresses,
-                    record.started,
-                    record.finished.unwrap_or(now),
-                    record.exit_code,
-                ),
+                    started: record.started,
+                    finished: record.finished.unwrap_or(now),
+                    exit_code: record.exit_code,
+                },
             }),
             (Action::Resend, Stage::Stopping) => {
                 delete = true;
@@ -530,13 +539,10 @@ impl Manager {
         if matches!(stage, Stage::Finished | Stage::Stopping) {
             self.release(key, now);
         }
-        let (namespace, name) = split_key(key);
         let job = Job {
             key: key.clone(),
-            namespace: namespace.to_string(),
-            name: name.to_string(),
             uid,
-            resource_version: (resource_version > 0).then(|| resource_version.to_string()),
+            resource_version,
             status,
             delete,
         };
@@ -629,43 +635,8 @@ impl Manager {
     }
 }
 
-/// `namespace/name` of a pod.
-fn key_of(pod: &Pod) -> Arc<str> {
-    let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
-    let name = pod.metadata.name.as_deref().unwrap_or("");
-    Arc::from(format!("{namespace}/{name}"))
-}
-
 fn split_key(key: &str) -> (&str, &str) {
     key.split_once('/').unwrap_or(("", key))
-}
-
-/// How long a run-to-completion pod runs and the exit code it finishes with.
-fn run_to_completion(pod: &Pod, shape: &PodShape) -> (Option<Duration>, i32) {
-    if shape.restart_policy == "Always" {
-        return (None, 0);
-    }
-    let annotation = |name: &str| {
-        pod.metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(name))
-            .map(String::as_str)
-    };
-    let run_for = annotation(RUN_SECONDS_ANNOTATION).and_then(|text| {
-        let seconds = text.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0);
-        if seconds.is_none() {
-            tracing::warn!(pod = %key_of(pod), value = text, "ignoring invalid {RUN_SECONDS_ANNOTATION}");
-        }
-        seconds.map(Duration::from_secs_f64)
-    });
-    // A failed container of an OnFailure pod would be restarted; only
-    // Never pods end Failed.
-    let exit_code = annotation(EXIT_CODE_ANNOTATION)
-        .and_then(|text| text.trim().parse::<i32>().ok())
-        .filter(|_| shape.restart_policy == "Never")
-        .unwrap_or(0);
-    (run_for, exit_code)
 }
 
 /// Synthetic usage of a pod's running containers: a share of each
@@ -704,6 +675,98 @@ fn synthetic_usage_of(record: &PodRecord, key: &str, fraction: f64) -> PodUsage 
     }
 }
 
-fn synthetic_usage(record: &PodRecord, pod: &Pod, fraction: f64) -> PodUsage {
-    synthetic_usage_of(record, &key_of(pod), fraction)
+#[cfg(test)]
+mod tests {
+    use api::k8s_openapi::api::core::v1::Pod;
+    use serde_json::json;
+
+    use super::*;
+    use crate::NodeTemplate;
+    use crate::hollow::pod_watch::Phase;
+
+    fn manager() -> (Manager, mpsc::UnboundedReceiver<Job>) {
+        let mut config = HollowConfig::new(2, NodeTemplate::built_in().unwrap());
+        config.pod_start_delay = Duration::ZERO;
+        config.pod_start_jitter = Duration::ZERO;
+        let nodes = Arc::new(NodeSet::new(&config));
+        let usage = Arc::new(UsageTable::new(
+            nodes.identities.iter().map(|i| i.name.clone()),
+            SystemTime::now(),
+        ));
+        let (jobs, queue) = mpsc::unbounded_channel();
+        let manager = Manager::new(
+            Arc::new(config),
+            nodes,
+            usage,
+            Arc::new(Stats::default()),
+            jobs,
+        );
+        (manager, queue)
+    }
+
+    /// An event of pod `name` on node 0, decoded in full when `new`.
+    fn event(name: &str, phase: Phase, new: bool) -> PodEvent {
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": "ns", "uid": format!("uid-{name}")},
+            "spec": {"containers": [{"name": "c", "image": "x",
+                     "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]}
+        }))
+        .unwrap();
+        PodEvent {
+            deleted: false,
+            header: PodHeader {
+                key: Arc::from(format!("ns/{name}")),
+                uid: Arc::from(format!("uid-{name}")),
+                resource_version: 5,
+                node: 0,
+                phase,
+                deleting: false,
+            },
+            pod: new.then(|| Box::new(NewPod::of(&pod))),
+        }
+    }
+
+    #[test]
+    fn a_list_in_pages_forgets_only_pods_it_did_not_list() {
+        let (mut manager, mut jobs) = manager();
+        let listed = |events, first, last| PodBatch::Listed {
+            events,
+            first,
+            last,
+        };
+        manager.apply(listed(vec![event("a", Phase::Pending, true)], true, false));
+        manager.apply(listed(vec![event("b", Phase::Pending, true)], false, true));
+        assert_eq!(manager.pods.len(), 2, "a page does not end the list");
+        assert_eq!(manager.node_states[0].used.milli_cpu, 2000);
+        manager.fire_timers(Instant::now() + Duration::from_secs(1));
+        let started: Vec<_> = std::iter::from_fn(|| jobs.try_recv().ok()).collect();
+        assert_eq!(started.len(), 2);
+        assert!(
+            started
+                .iter()
+                .all(|job| matches!(job.status, Some(StatusWrite::Running { .. })) && !job.delete)
+        );
+        for job in started {
+            manager.job_done(JobResult {
+                key: job.key,
+                uid: job.uid,
+                outcome: Outcome::Done {
+                    resource_version: Some(9),
+                },
+            });
+        }
+        assert!(manager.usage.pod("ns", "b").is_some());
+
+        // A relist (two pages, the second empty) without b: b is gone and
+        // gives back what it held; a keeps running, untouched.
+        manager.apply(listed(vec![event("a", Phase::Running, false)], true, false));
+        assert_eq!(manager.pods.len(), 2);
+        manager.apply(listed(Vec::new(), false, true));
+        assert_eq!(manager.pods.len(), 1);
+        assert!(manager.pods.contains_key("ns/a"));
+        assert_eq!(manager.pods["ns/a"].resource_version, 9);
+        assert_eq!(manager.node_states[0].used.milli_cpu, 1000);
+        assert!(manager.usage.pod("ns", "b").is_none());
+        assert!(jobs.try_recv().is_err(), "nothing to write for a");
+    }
 }

@@ -3,22 +3,30 @@
 //! writes run concurrently without a task per pod, and report each outcome
 //! back to the pod manager.
 //!
+//! A job says which status to write ([`StatusWrite`], a few words and a
+//! shared [`PodShape`]); the worker builds and encodes it, so the manager's
+//! single task does none of that and a backlog of queued jobs stays small.
+//!
 //! A status write is guarded by the pod's resourceVersion; on a conflict the
 //! worker re-reads the pod and writes again if it is still the same pod
 //! (same uid). A delete is the kubelet's final one: grace period 0 with a
 //! uid precondition, so a new pod of the same name is never touched.
 
+use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use api::k8s_openapi::api::core::v1::{Pod, PodStatus};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use client::{Client, DeleteParams};
+use client::{Client, DeleteParams, proto};
+use serde::Deserialize;
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::admission::Rejection;
 use crate::hollow::register::is_transient;
 use crate::hollow::{Stats, wait_stopped};
+use crate::pod_status::{self, PodAddresses, PodShape};
 
 /// Attempts of one job before it is reported failed.
 const ATTEMPTS: u32 = 6;
@@ -28,15 +36,62 @@ const ATTEMPTS: u32 = 6;
 pub(super) struct Job {
     /// `namespace/name`.
     pub(super) key: Arc<str>,
-    pub(super) namespace: String,
-    pub(super) name: String,
     pub(super) uid: Arc<str>,
-    /// The version the status is written against.
-    pub(super) resource_version: Option<String>,
+    /// The version the status is written against (0: none known).
+    pub(super) resource_version: u64,
     /// Written first, if any.
-    pub(super) status: Option<PodStatus>,
+    pub(super) status: Option<StatusWrite>,
     /// Then delete the pod (grace 0, uid precondition).
     pub(super) delete: bool,
+}
+
+/// A pod status to write, as the [`pod_status`] builders take it.
+#[derive(Clone, Debug)]
+pub(super) enum StatusWrite {
+    Running {
+        shape: Arc<PodShape>,
+        addresses: PodAddresses,
+        started: SystemTime,
+    },
+    Finished {
+        shape: Arc<PodShape>,
+        addresses: Option<PodAddresses>,
+        started: Option<SystemTime>,
+        finished: SystemTime,
+        exit_code: i32,
+    },
+    Rejected {
+        shape: Arc<PodShape>,
+        rejection: Rejection,
+    },
+}
+
+impl StatusWrite {
+    pub(super) fn build(&self) -> PodStatus {
+        match self {
+            StatusWrite::Running {
+                shape,
+                addresses,
+                started,
+            } => pod_status::running_status(shape, *addresses, *started),
+            StatusWrite::Finished {
+                shape,
+                addresses,
+                started,
+                finished,
+                exit_code,
+            } => pod_status::finished_status(shape, *addresses, *started, *finished, *exit_code),
+            StatusWrite::Rejected { shape, rejection } => {
+                pod_status::rejected_status(shape, &rejection.reason(), &rejection.message())
+            }
+        }
+    }
+}
+
+impl Job {
+    fn namespace_and_name(&self) -> (&str, &str) {
+        self.key.split_once('/').unwrap_or(("", &self.key))
+    }
 }
 
 /// What became of a job.
@@ -142,39 +197,34 @@ async fn execute(client: &Client, job: &Job, stats: &Stats) -> Outcome {
     outcome
 }
 
-async fn write_status(client: &Client, job: &Job, status: &PodStatus) -> Outcome {
+async fn write_status(client: &Client, job: &Job, status: &StatusWrite) -> Outcome {
+    let (namespace, name) = job.namespace_and_name();
     let mut pod = Pod {
         metadata: ObjectMeta {
-            name: Some(job.name.clone()),
-            namespace: Some(job.namespace.clone()),
-            resource_version: job.resource_version.clone(),
+            name: Some(name.to_string()),
+            namespace: Some(namespace.to_string()),
+            resource_version: (job.resource_version > 0).then(|| job.resource_version.to_string()),
             ..Default::default()
         },
         spec: None,
-        status: Some(status.clone()),
+        status: Some(status.build()),
     };
     let mut pause = Duration::from_millis(50);
     for _ in 0..ATTEMPTS {
-        match client.update_status(&pod).await {
-            Ok(written) => {
-                return Outcome::Done {
-                    resource_version: version_of(&written),
-                };
-            }
+        match update_status(client, &pod).await {
+            Ok(resource_version) => return Outcome::Done { resource_version },
             Err(error) if error.is_not_found() => return Outcome::Gone,
-            Err(error) if error.is_conflict() => {
-                match client.get::<Pod>(&job.namespace, &job.name).await {
-                    Ok(fresh) if fresh.metadata.uid.as_deref() == Some(&*job.uid) => {
-                        pod.metadata.resource_version = fresh.metadata.resource_version;
-                    }
-                    Ok(_) => return Outcome::Gone,
-                    Err(error) if error.is_not_found() => return Outcome::Gone,
-                    Err(error) => {
-                        tracing::debug!(%error, pod = %job.key, "re-reading pod after conflict");
-                        tokio::time::sleep(pause).await;
-                    }
+            Err(error) if error.is_conflict() => match client.get::<Pod>(namespace, name).await {
+                Ok(fresh) if fresh.metadata.uid.as_deref() == Some(&*job.uid) => {
+                    pod.metadata.resource_version = fresh.metadata.resource_version;
                 }
-            }
+                Ok(_) => return Outcome::Gone,
+                Err(error) if error.is_not_found() => return Outcome::Gone,
+                Err(error) => {
+                    tracing::debug!(%error, pod = %job.key, "re-reading pod after conflict");
+                    tokio::time::sleep(pause).await;
+                }
+            },
             Err(error) if is_transient(&error) => {
                 tracing::debug!(%error, pod = %job.key, "status write failed; retrying");
                 tokio::time::sleep(pause).await;
@@ -190,6 +240,7 @@ async fn write_status(client: &Client, job: &Job, status: &PodStatus) -> Outcome
 }
 
 async fn delete(client: &Client, job: &Job) -> Outcome {
+    let (namespace, name) = job.namespace_and_name();
     let params = DeleteParams {
         grace_period_seconds: Some(0),
         precondition_uid: Some(job.uid.to_string()),
@@ -197,10 +248,7 @@ async fn delete(client: &Client, job: &Job) -> Outcome {
     };
     let mut pause = Duration::from_millis(50);
     for _ in 0..ATTEMPTS {
-        match client
-            .delete::<Pod>(&job.namespace, &job.name, &params)
-            .await
-        {
+        match client.delete::<Pod>(namespace, name, &params).await {
             Ok(_) => {
                 return Outcome::Done {
                     resource_version: None,
@@ -221,7 +269,48 @@ async fn delete(client: &Client, job: &Job) -> Outcome {
     Outcome::Failed
 }
 
-/// A resourceVersion as a number (the apiserver's are store revisions).
-pub(super) fn version_of(pod: &Pod) -> Option<u64> {
-    pod.metadata.resource_version.as_deref()?.parse().ok()
+/// Writes a pod's status and returns the new resourceVersion. The reply is
+/// read only for that (a full decode of the pod would cost more than the
+/// write itself).
+async fn update_status(client: &Client, pod: &Pod) -> client::Result<Option<u64>> {
+    let request = proto::UpdateRequest {
+        resource: "pods".to_string(),
+        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+        object: serde_json::to_vec(pod)?.into(),
+    };
+    let reply = client
+        .raw()
+        .update_status(request)
+        .await
+        .map_err(client::Error::from)?
+        .into_inner();
+    Ok(resource_version_of(&reply.object))
+}
+
+/// `metadata.resourceVersion` of an object's JSON, as a number.
+fn resource_version_of(json: &[u8]) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Object<'a> {
+        #[serde(borrow)]
+        metadata: Metadata<'a>,
+    }
+    #[derive(Deserialize)]
+    struct Metadata<'a> {
+        #[serde(borrow, rename = "resourceVersion")]
+        resource_version: Cow<'a, str>,
+    }
+    let object: Object<'_> = serde_json::from_slice(json).ok()?;
+    object.metadata.resource_version.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_resource_version_only() {
+        let json = br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","resourceVersion":"42","labels":{"a":"b"}},"spec":{"containers":[]}}"#;
+        assert_eq!(resource_version_of(json), Some(42));
+        assert_eq!(resource_version_of(b"{}"), None);
+    }
 }
