@@ -21,11 +21,10 @@ pub struct Config {
     /// Events expire this long after their last update.
     pub event_ttl: Duration,
     /// Events kept per resource in the watch cache's window; a watch may start
-    /// from any resourceVersion inside it without touching the store.
+    /// from any resourceVersion inside it without touching the store, and a
+    /// watcher that falls further behind is closed with a "too old, relist"
+    /// error.
     pub watch_window_events: usize,
-    /// Batches buffered per watcher; a watcher further behind is closed with
-    /// a "too old, relist" error.
-    pub watch_buffer_batches: usize,
     /// How often watchers that asked for bookmarks get one.
     pub bookmark_interval: Duration,
     /// Largest request accepted, in bytes.
@@ -51,7 +50,6 @@ impl Config {
             service_node_port_range: (30000, 32767),
             event_ttl: Duration::from_secs(3600),
             watch_window_events: 50_000,
-            watch_buffer_batches: 1024,
             bookmark_interval: Duration::from_secs(60),
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             max_in_flight_requests: 1024,
@@ -67,7 +65,6 @@ impl std::fmt::Debug for Config {
             .field("service_node_port_range", &self.service_node_port_range)
             .field("event_ttl", &self.event_ttl)
             .field("watch_window_events", &self.watch_window_events)
-            .field("watch_buffer_batches", &self.watch_buffer_batches)
             .field("bookmark_interval", &self.bookmark_interval)
             .field("max_request_bytes", &self.max_request_bytes)
             .field("max_in_flight_requests", &self.max_in_flight_requests)

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use client::proto::{self, api_server::Api};
 use futures::{Stream, StreamExt, stream};
@@ -21,14 +20,11 @@ use crate::list::ListOptions;
 use crate::object;
 use crate::state::ApiState;
 use crate::update::UpdateMode;
-use crate::watch_cache::{CachedEvent, EventType, WatchHandle, WatchMessage};
+use crate::watch_cache::{CachedEvent, EVENTS_PER_MESSAGE, EventType, WatchHandle, WatchMessage};
 
 /// Items of one batch request processed concurrently (their store writes
 /// share commits).
 const BATCH_CONCURRENCY: usize = 512;
-
-/// Events per wire message; larger fan-out batches are split.
-const EVENTS_PER_MESSAGE: usize = 1000;
 
 /// The service. Cheap to clone.
 #[derive(Clone)]
@@ -376,43 +372,29 @@ fn chunks(events: Vec<proto::WatchEvent>) -> Vec<proto::WatchBatch> {
     batches
 }
 
-/// The stream of one watch: initial objects, the window backlog, then live
-/// messages; ends with "too old" if the watcher was dropped for lagging.
+/// The stream of one watch: the initial objects, then what the watcher
+/// reads from the cache; ends with "too old" if the watcher fell out of the
+/// window (or the cache restarted).
 fn watch_stream(initial: Vec<proto::WatchEvent>, handle: WatchHandle) -> WatchStream {
-    let WatchHandle {
-        backlog,
-        receiver,
-        overflowed,
-    } = handle;
-    let mut first = initial;
-    first.extend(backlog.iter().map(|event| wire_event(event)));
-    let head = stream::iter(chunks(first).into_iter().map(Ok));
-    let live = futures::stream::unfold(receiver, |mut receiver| async move {
-        let message = receiver.recv().await?;
-        let batches = match message {
-            WatchMessage::Events(events) => {
-                chunks(events.iter().map(|event| wire_event(event)).collect())
-            }
-            WatchMessage::Bookmark(revision) => vec![proto::WatchBatch {
+    let head = stream::iter(chunks(initial).into_iter().map(Ok));
+    let live = stream::unfold(Some(handle), |handle| async move {
+        let mut handle = handle?;
+        let item = match handle.next().await {
+            WatchMessage::Events(events) => Ok(proto::WatchBatch {
+                events: events.iter().map(|event| wire_event(event)).collect(),
+            }),
+            WatchMessage::Bookmark(revision) => Ok(proto::WatchBatch {
                 events: vec![proto::WatchEvent {
                     r#type: proto::EventType::Bookmark as i32,
                     object: Default::default(),
                     resource_version: revision.to_string(),
                 }],
-            }],
+            }),
+            WatchMessage::TooOld(message) => {
+                return Some((Err(Status::from(ApiError::TooOld(message))), None));
+            }
         };
-        Some((stream::iter(batches.into_iter().map(Ok)), receiver))
-    })
-    .flatten();
-    let tail = stream::once(async move {
-        if overflowed.load(Ordering::Acquire) {
-            Some(Err(Status::from(ApiError::TooOld(
-                "the watcher fell behind".to_string(),
-            ))))
-        } else {
-            None
-        }
-    })
-    .filter_map(|item| async move { item });
-    Box::pin(head.chain(live).chain(tail))
+        Some((item, Some(handle)))
+    });
+    Box::pin(head.chain(live))
 }

@@ -1,21 +1,22 @@
-//! The watch cache: one store watch per resource, fanned out to every
-//! watcher of that resource.
+//! The watch cache: one store watch per resource, shared by every watcher
+//! of that resource.
 //!
 //! Each [`ResourceCache`] keeps a ring of the most recent events (the
-//! window), so a watch from any resourceVersion inside it starts without
-//! touching the store; an older one fails with "too old" and the client
-//! relists. Each watcher has a bounded channel of batches: a watcher that
-//! falls behind is closed with the same "too old" error rather than
-//! buffered without bound. Bookmarks go through the same channel, so they
-//! never overtake events.
+//! window). A watcher is only a cursor into that ring (the last revision it
+//! was sent) and its filter: it reads the events after its cursor when the
+//! cache signals new ones, so a slow watcher costs no memory and receives
+//! whatever piled up in one message. A watch from a resourceVersion older
+//! than the window, or a watcher whose cursor the window has moved past,
+//! fails with "too old" and the client relists. Bookmarks are sent by the
+//! watcher itself after it has read every event up to the bookmark's
+//! revision, so they never overtake events.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use store::{EventKind, Revision, Store, StoreError, WatchReceiver};
-use tokio::sync::mpsc;
+use tokio::sync::watch;
 
 use crate::Config;
 use crate::error::ApiError;
@@ -23,6 +24,9 @@ use crate::filter::Filter;
 use crate::keys;
 use crate::view::ObjectView;
 use crate::wire;
+
+/// Events per message to a watcher; more wait for the next message.
+pub(crate) const EVENTS_PER_MESSAGE: usize = 1000;
 
 /// Type of a watch event, as on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,27 +49,35 @@ pub(crate) struct CachedEvent {
     pub(crate) wire: prost::bytes::Bytes,
 }
 
-/// What a watcher's channel carries.
+/// What a watcher sends next.
 #[derive(Debug)]
 pub(crate) enum WatchMessage {
     Events(Vec<Arc<CachedEvent>>),
     Bookmark(Revision),
+    /// The watch ends: the client must relist.
+    TooOld(String),
 }
 
-/// A registered watch: what was already in the window, then the channel.
+/// A registered watch: a cursor into one resource's window.
 pub(crate) struct WatchHandle {
-    pub(crate) backlog: Vec<Arc<CachedEvent>>,
-    pub(crate) receiver: mpsc::Receiver<WatchMessage>,
-    /// Set when the watcher was dropped for falling behind (or the cache
-    /// stopped): the stream must end with a "too old" error.
-    pub(crate) overflowed: Arc<AtomicBool>,
+    cache: Arc<ResourceCache>,
+    filter: Filter,
+    /// Every event up to this revision was sent (or filtered out).
+    after: Revision,
+    /// The revision the watch started from: bookmarks only once the
+    /// resource moved past it.
+    start: Revision,
+    bookmarks: bool,
+    /// The cache's bookmark tick this watcher answered last.
+    bookmark_tick: u64,
+    signal: watch::Receiver<u64>,
+    ended: bool,
 }
 
 /// All resource caches, created on first watch of each resource.
 pub(crate) struct WatchCaches {
     store: Arc<dyn Store>,
     window_events: usize,
-    buffer_batches: usize,
     bookmark_interval: Duration,
     /// Plural → cache. std mutex: held only to look up or insert.
     caches: Mutex<HashMap<String, Arc<ResourceCache>>>,
@@ -73,9 +85,12 @@ pub(crate) struct WatchCaches {
 
 /// The cache of one resource.
 pub(crate) struct ResourceCache {
-    /// std mutex: fan-out uses `try_send`, nothing awaits under it.
+    /// std mutex: held to append a batch or to copy out a watcher's next
+    /// events, never across an await.
     inner: Mutex<CacheInner>,
-    next_watcher_id: AtomicU64,
+    /// Bumped after every change of `inner` (events, bookmark tick, stop);
+    /// watchers wait on it.
+    signal: watch::Sender<u64>,
 }
 
 struct CacheInner {
@@ -86,19 +101,10 @@ struct CacheInner {
     window_start: Revision,
     /// Highest revision received from the store.
     latest: Revision,
-    watchers: Vec<Watcher>,
+    /// Counts bookmark intervals.
+    bookmark_tick: u64,
     /// The store watch ended; the cache is replaced on next use.
     stopped: bool,
-}
-
-struct Watcher {
-    id: u64,
-    filter: Filter,
-    /// Only events above this revision.
-    after: Revision,
-    bookmarks: bool,
-    sender: mpsc::Sender<WatchMessage>,
-    overflowed: Arc<AtomicBool>,
 }
 
 impl WatchCaches {
@@ -106,7 +112,6 @@ impl WatchCaches {
         WatchCaches {
             store,
             window_events: config.watch_window_events.max(1),
-            buffer_batches: config.watch_buffer_batches.max(1),
             bookmark_interval: config.bookmark_interval,
             caches: Mutex::new(HashMap::new()),
         }
@@ -121,10 +126,9 @@ impl WatchCaches {
         bookmarks: bool,
     ) -> Result<WatchHandle, ApiError> {
         let cache = self.cache(plural)?;
-        let (sender, receiver) = mpsc::channel(self.buffer_batches);
-        let overflowed = Arc::new(AtomicBool::new(false));
-        let id = cache.next_watcher_id.fetch_add(1, Ordering::Relaxed);
-        let mut inner = cache.lock();
+        let mut signal = cache.signal.subscribe();
+        signal.borrow_and_update();
+        let inner = cache.lock();
         if inner.stopped {
             return Err(ApiError::TooOld("the watch cache restarted".to_string()));
         }
@@ -134,25 +138,17 @@ impl WatchCaches {
                 inner.window_start
             )));
         }
-        let start = inner.ring.partition_point(|event| event.revision <= after);
-        let backlog: Vec<Arc<CachedEvent>> = inner
-            .ring
-            .range(start..)
-            .filter(|event| filter.matches(&event.view))
-            .cloned()
-            .collect();
-        inner.watchers.push(Watcher {
-            id,
+        let bookmark_tick = inner.bookmark_tick;
+        drop(inner);
+        Ok(WatchHandle {
+            cache,
             filter,
             after,
+            start: after,
             bookmarks,
-            sender,
-            overflowed: overflowed.clone(),
-        });
-        Ok(WatchHandle {
-            backlog,
-            receiver,
-            overflowed,
+            bookmark_tick,
+            signal,
+            ended: false,
         })
     }
 
@@ -182,10 +178,10 @@ impl WatchCaches {
                 window_events: self.window_events,
                 window_start: from - 1,
                 latest: from - 1,
-                watchers: Vec::new(),
+                bookmark_tick: 0,
                 stopped: false,
             }),
-            next_watcher_id: AtomicU64::new(0),
+            signal: watch::Sender::new(0),
         });
         tokio::spawn(run_cache(cache.clone(), receiver, self.bookmark_interval));
         caches.insert(plural.to_string(), cache.clone());
@@ -200,6 +196,72 @@ impl ResourceCache {
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Wakes every watcher of this cache.
+    fn wake(&self) {
+        self.signal
+            .send_modify(|sequence| *sequence = sequence.wrapping_add(1));
+    }
+}
+
+impl WatchHandle {
+    /// The next message for this watcher, waiting until there is one. After
+    /// [`WatchMessage::TooOld`] the watch is over and this never returns.
+    pub(crate) async fn next(&mut self) -> WatchMessage {
+        while !self.ended {
+            // Mark the signal seen before reading, so a change made while
+            // reading wakes the wait below.
+            self.signal.borrow_and_update();
+            if let Some(message) = self.poll() {
+                return message;
+            }
+            if self.signal.changed().await.is_err() {
+                // The cache is gone without stopping: treat as stopped.
+                self.ended = true;
+                return WatchMessage::TooOld("the watch cache restarted".to_string());
+            }
+        }
+        std::future::pending().await
+    }
+
+    /// What can be sent now, if anything.
+    fn poll(&mut self) -> Option<WatchMessage> {
+        let inner = self.cache.lock();
+        if self.after < inner.window_start {
+            self.ended = true;
+            return Some(WatchMessage::TooOld("the watcher fell behind".to_string()));
+        }
+        let start = inner
+            .ring
+            .partition_point(|event| event.revision <= self.after);
+        let mut events = Vec::new();
+        for event in inner.ring.range(start..) {
+            if events.len() == EVENTS_PER_MESSAGE && event.revision > self.after {
+                break;
+            }
+            self.after = event.revision;
+            if self.filter.matches(&event.view) {
+                events.push(event.clone());
+            }
+        }
+        if !events.is_empty() {
+            return Some(WatchMessage::Events(events));
+        }
+        if inner.stopped {
+            self.ended = true;
+            return Some(WatchMessage::TooOld(
+                "the watch cache restarted".to_string(),
+            ));
+        }
+        if self.bookmark_tick != inner.bookmark_tick {
+            self.bookmark_tick = inner.bookmark_tick;
+            if self.bookmarks && inner.latest > self.start {
+                self.after = self.after.max(inner.latest);
+                return Some(WatchMessage::Bookmark(inner.latest));
+            }
+        }
+        None
     }
 }
 
@@ -217,6 +279,7 @@ async fn run_cache(
                 Some(Ok(events)) => {
                     let decoded: Vec<Arc<CachedEvent>> = events.iter().filter_map(decode_event).map(Arc::new).collect();
                     cache.lock().apply(decoded);
+                    cache.wake();
                 }
                 Some(Err(error)) => {
                     stop(&cache, &error);
@@ -227,18 +290,18 @@ async fn run_cache(
                     return;
                 }
             },
-            _ = bookmarks.tick() => cache.lock().send_bookmarks(),
+            _ = bookmarks.tick() => {
+                cache.lock().bookmark_tick += 1;
+                cache.wake();
+            }
         }
     }
 }
 
 fn stop(cache: &ResourceCache, error: &StoreError) {
     tracing::info!(%error, "watch cache stopped; watchers must relist");
-    let mut inner = cache.lock();
-    inner.stopped = true;
-    for watcher in inner.watchers.drain(..) {
-        watcher.overflowed.store(true, Ordering::Release);
-    }
+    cache.lock().stopped = true;
+    cache.wake();
 }
 
 fn decode_event(event: &store::Event) -> Option<CachedEvent> {
@@ -270,16 +333,6 @@ impl CacheInner {
     fn apply(&mut self, events: Vec<Arc<CachedEvent>>) {
         let Some(last) = events.last() else { return };
         self.latest = self.latest.max(last.revision);
-        self.watchers.retain(|watcher| {
-            let matching: Vec<Arc<CachedEvent>> = events
-                .iter()
-                .filter(|event| {
-                    event.revision > watcher.after && watcher.filter.matches(&event.view)
-                })
-                .cloned()
-                .collect();
-            matching.is_empty() || deliver(watcher, WatchMessage::Events(matching))
-        });
         for event in events {
             if self.ring.len() == self.window_events
                 && let Some(evicted) = self.ring.pop_front()
@@ -288,27 +341,5 @@ impl CacheInner {
             }
             self.ring.push_back(event);
         }
-    }
-
-    fn send_bookmarks(&mut self) {
-        let latest = self.latest;
-        self.watchers.retain(|watcher| {
-            !watcher.bookmarks
-                || latest <= watcher.after
-                || deliver(watcher, WatchMessage::Bookmark(latest))
-        });
-    }
-}
-
-/// Sends without waiting; false (drop the watcher) if it is full or gone.
-fn deliver(watcher: &Watcher, message: WatchMessage) -> bool {
-    match watcher.sender.try_send(message) {
-        Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            tracing::debug!(watcher = watcher.id, "watcher fell behind; closing it");
-            watcher.overflowed.store(true, Ordering::Release);
-            false
-        }
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
     }
 }

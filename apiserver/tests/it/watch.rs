@@ -162,7 +162,7 @@ async fn too_old_version_is_a_distinct_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_watcher_is_closed_not_buffered() {
     let mut config = Config::new(memory_store());
-    config.watch_buffer_batches = 4;
+    config.watch_window_events = 64;
     let server = start_with(config).await;
     let client = &server.client;
     let list = client
@@ -201,6 +201,33 @@ async fn slow_watcher_is_closed_not_buffered() {
         received < 600,
         "the slow watcher was cut off ({received} events)"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watcher_behind_inside_the_window_catches_up() {
+    let mut config = Config::new(memory_store());
+    config.watch_window_events = 1000;
+    let server = start_with(config).await;
+    let client = &server.client;
+    let list = client
+        .list::<Pod>("", &ListParams::default())
+        .await
+        .unwrap();
+    let mut slow = client
+        .watch::<Pod>("", &WatchParams::from_version(list.resource_version))
+        .await
+        .unwrap();
+    // Many more writes than the old per-watcher buffers held, unread.
+    let mut big = pod("big");
+    big.metadata.annotations = Some([("pad".to_string(), "x".repeat(4 * 1024))].into());
+    for index in 0..600 {
+        let mut p = big.clone();
+        p.metadata.name = Some(format!("big{index}"));
+        client.create("default", &p).await.unwrap();
+    }
+    let events = collect(&mut slow, 600).await;
+    let revisions: Vec<i64> = events.iter().map(rv_of).collect();
+    assert!(revisions.windows(2).all(|pair| pair[0] < pair[1]));
 }
 
 #[tokio::test]
@@ -243,7 +270,7 @@ async fn bookmarks_arrive_when_asked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watcher_lists_watches_and_relists_when_behind() {
     let mut config = Config::new(memory_store());
-    config.watch_buffer_batches = 2;
+    config.watch_window_events = 64;
     let server = start_with(config).await;
     let client = &server.client;
     client.create("default", &pod("existing")).await.unwrap();
