@@ -328,6 +328,10 @@ pub struct StoreConfig {
     /// redb backend: start a new write-ahead log segment once the current
     /// one holds this many bytes. Segments are deleted once checkpointed.
     pub wal_segment_bytes: u64,
+    /// redb backend: memory redb may use to cache its pages. Reads are
+    /// served from the in-memory index, so redb only needs pages for the
+    /// checkpoints' writes; a large cache mostly holds history nobody reads.
+    pub redb_cache_bytes: usize,
 }
 
 impl Default for StoreConfig {
@@ -344,6 +348,7 @@ impl Default for StoreConfig {
             lease_clock: LeaseClock::default(),
             checkpoint_interval: Duration::from_millis(200),
             wal_segment_bytes: 64 * 1024 * 1024,
+            redb_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }

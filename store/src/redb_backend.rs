@@ -63,6 +63,7 @@ pub(crate) fn open(
 ) -> Result<Arc<dyn Store>, StoreError> {
     std::fs::create_dir_all(data_dir).map_err(io_err!("creating data directory"))?;
     let db = Database::builder()
+        .set_cache_size(config.redb_cache_bytes)
         .create(data_dir.join(DB_FILE))
         .map_err(io_err!("opening database"))?;
     let wal_dir = data_dir.join(WAL_DIR);
