@@ -49,6 +49,46 @@ pub struct Args {
     /// flamegraph) over plain HTTP; not served when absent.
     #[arg(long)]
     pub debug_listen: Option<SocketAddr>,
+    /// Revisions of history the store keeps; older ones are compacted away
+    /// (a list or watch from before them fails with "too old" and the
+    /// client relists). History is held in memory, so this bounds the
+    /// apiserver's memory under a steady write load; keep it well above
+    /// the watch window.
+    #[arg(long, default_value_t = DEFAULT_RETAINED_REVISIONS)]
+    pub retained_revisions: i64,
+    /// How often the store's history is compacted, e.g. `10s`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub compaction_interval: Duration,
+}
+
+/// Default of `--retained-revisions`: four times the watch window, so a
+/// new watch cache always starts inside the history; at about 1.5 KiB of
+/// memory per revision, some 300 MiB.
+pub const DEFAULT_RETAINED_REVISIONS: i64 = 200_000;
+
+/// Parses `500ms`, `10s`, `5m`, `1h` or a bare number of seconds (`2.5`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?}: expected e.g. 500ms, 10s, 5m"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        other => {
+            return Err(format!(
+                "invalid duration unit {other:?} in {text:?}: use ms, s, m or h"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|error| format!("invalid duration {text:?}: {error}"))
 }
 
 /// Why the apiserver could not start or stopped with an error.
@@ -79,11 +119,14 @@ impl Args {
                 data_dir: self.data_dir.clone(),
             },
         };
-        let store = store::open(&backend, store::StoreConfig::default()).map_err(|source| {
-            CliError::OpenStore {
-                store: self.store,
-                source,
-            }
+        let store_config = store::StoreConfig {
+            auto_compact_retain_revisions: self.retained_revisions.max(1),
+            auto_compact_interval: self.compaction_interval,
+            ..Default::default()
+        };
+        let store = store::open(&backend, store_config).map_err(|source| CliError::OpenStore {
+            store: self.store,
+            source,
         })?;
         let mut config = Config::new(store);
         config.service_cluster_ip_range = self.service_cluster_ip_range;
@@ -113,4 +156,27 @@ async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, CliError> 
     tokio::net::TcpListener::bind(address)
         .await
         .map_err(|source| CliError::Bind { address, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_flags_reach_the_store_config() {
+        let args = Args::parse_from([
+            "apiserver",
+            "--retained-revisions",
+            "5000",
+            "--compaction-interval",
+            "500ms",
+        ]);
+        assert_eq!(args.retained_revisions, 5000);
+        assert_eq!(args.compaction_interval, Duration::from_millis(500));
+        let defaults = Args::parse_from(["apiserver"]);
+        assert_eq!(defaults.retained_revisions, DEFAULT_RETAINED_REVISIONS);
+        assert_eq!(defaults.compaction_interval, Duration::from_secs(10));
+        assert!(parse_duration("5x").is_err());
+        assert!(Args::try_parse_from(["apiserver", "--compaction-interval", "soon"]).is_err());
+    }
 }
