@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use api::k8s_openapi::api::coordination::v1::Lease;
-use api::k8s_openapi::api::core::v1::{Node, NodeStatus};
+use api::k8s_openapi::api::core::v1::{Node, NodeCondition, NodeStatus};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use client::{Client, ListParams, WatchEvent, WatcherEvent};
 use futures::StreamExt;
@@ -26,8 +26,41 @@ const RENEWALS_IN_FLIGHT: usize = 32;
 /// Node status posts in flight at once.
 const POSTS_IN_FLIGHT: usize = 8;
 
-/// Renews the lease of every node until stopped. `nodes` and `leases` are
-/// by node index.
+/// What the lease task keeps of a registered node: its name and uid (the
+/// lease's holder and owner), not the whole object.
+pub(super) fn lease_owner(node: &Node) -> Node {
+    Node {
+        metadata: ObjectMeta {
+            name: node.metadata.name.clone(),
+            uid: node.metadata.uid.clone(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// What the status task keeps of a posted node status: the type, status
+/// and transition time of each condition, all that the next post reads
+/// ([`node_status::desired_status`]).
+pub(super) fn conditions_only(status: Option<NodeStatus>) -> Option<NodeStatus> {
+    let conditions = status?
+        .conditions?
+        .into_iter()
+        .map(|condition| NodeCondition {
+            type_: condition.type_,
+            status: condition.status,
+            last_transition_time: condition.last_transition_time,
+            ..Default::default()
+        })
+        .collect();
+    Some(NodeStatus {
+        conditions: Some(conditions),
+        ..Default::default()
+    })
+}
+
+/// Renews the lease of every node until stopped. `nodes` (see
+/// [`lease_owner`]) and `leases` are by node index.
 pub(super) async fn leases(
     client: Client,
     config: Arc<HollowConfig>,
@@ -77,16 +110,17 @@ pub(super) async fn leases(
     }
 }
 
-/// Posts node status every report period, or at once on drift, until stopped.
+/// Posts node status every report period, or at once on drift, until
+/// stopped. `posted` is each node's last posted status, by index (see
+/// [`conditions_only`]).
 pub(super) async fn node_status(
     client: Client,
     config: Arc<HollowConfig>,
     node_set: Arc<NodeSet>,
-    nodes: Vec<Node>,
+    mut posted: Vec<Option<NodeStatus>>,
     stats: Arc<Stats>,
     stopped: watch::Receiver<bool>,
 ) {
-    let mut posted: Vec<Option<NodeStatus>> = nodes.into_iter().map(|n| n.status).collect();
     let mut spread = Spread::new(
         Instant::now() + config.node_status_report_frequency / 2,
         config.node_status_report_frequency,
@@ -136,7 +170,7 @@ pub(super) async fn node_status(
         for (i, result) in results {
             match result {
                 Ok(node) => {
-                    posted[i] = node.status;
+                    posted[i] = conditions_only(node.status);
                     Stats::add(&stats.node_status_posts, 1);
                 }
                 Err(error) => tracing::warn!(
@@ -206,4 +240,35 @@ fn drifted(
     due.sort_unstable();
     due.dedup();
     due
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NodeTemplate;
+    use crate::hollow::nodes::NodeSet;
+
+    #[test]
+    fn slim_state_keeps_what_heartbeats_read() {
+        let config = HollowConfig::new(1, NodeTemplate::built_in().unwrap());
+        let identity = &NodeSet::new(&config).identities[0];
+        let registered =
+            node_status::registration_node(&config.template, identity, SystemTime::now());
+        let owner = lease_owner(&registered);
+        assert_eq!(owner.metadata.name, registered.metadata.name);
+        assert_eq!(owner.metadata.uid, registered.metadata.uid);
+        assert!(owner.status.is_none() && owner.metadata.labels.is_none());
+
+        let full = registered.status.clone();
+        assert!(full.as_ref().unwrap().conditions.as_ref().unwrap().len() >= 4);
+        let slim = conditions_only(full.clone());
+        let later = SystemTime::now() + std::time::Duration::from_secs(60);
+        // The next post is the same whether it starts from the whole
+        // status or from the slim one.
+        assert_eq!(
+            node_status::desired_status(&config.template, identity, slim.as_ref(), later),
+            node_status::desired_status(&config.template, identity, full.as_ref(), later),
+        );
+        assert!(slim.unwrap().capacity.is_none());
+    }
 }

@@ -269,7 +269,7 @@ impl HollowKubelet {
         tasks.push(tokio::spawn(heartbeat::leases(
             client.clone(),
             config.clone(),
-            registered.clone(),
+            registered.iter().map(heartbeat::lease_owner).collect(),
             leases,
             stats.clone(),
             stopped.clone(),
@@ -278,7 +278,10 @@ impl HollowKubelet {
             client.clone(),
             config.clone(),
             node_set.clone(),
-            registered,
+            registered
+                .into_iter()
+                .map(|node| heartbeat::conditions_only(node.status))
+                .collect(),
             stats.clone(),
             stopped.clone(),
         )));
