@@ -9,6 +9,7 @@
 pub use k8s_openapi;
 
 pub mod defaults;
+pub mod duration;
 pub mod field;
 pub mod kinds;
 pub mod manifest;

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use api::duration::parse_duration;
 use clap::{Parser, ValueEnum};
 
 use crate::{Config, Ipv4Net, RunError};
@@ -65,31 +66,6 @@ pub struct Args {
 /// new watch cache always starts inside the history; at about 1.5 KiB of
 /// memory per revision, some 300 MiB.
 pub const DEFAULT_RETAINED_REVISIONS: i64 = 200_000;
-
-/// Parses `500ms`, `10s`, `5m`, `1h` or a bare number of seconds (`2.5`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {text:?}: expected e.g. 500ms, 10s, 5m"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        other => {
-            return Err(format!(
-                "invalid duration unit {other:?} in {text:?}: use ms, s, m or h"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(seconds)
-        .map_err(|error| format!("invalid duration {text:?}: {error}"))
-}
 
 /// Why the apiserver could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +152,6 @@ mod tests {
         let defaults = Args::parse_from(["apiserver"]);
         assert_eq!(defaults.retained_revisions, DEFAULT_RETAINED_REVISIONS);
         assert_eq!(defaults.compaction_interval, Duration::from_secs(10));
-        assert!(parse_duration("5x").is_err());
         assert!(Args::try_parse_from(["apiserver", "--compaction-interval", "soon"]).is_err());
     }
 }

@@ -34,6 +34,6 @@ mod template;
 pub mod usage;
 
 pub use admission::{NodeUsed, Rejection};
-pub use args::{Args, parse_duration, run};
+pub use args::{Args, run};
 pub use error::{Error, TemplateError};
 pub use template::{BUILT_IN_TEMPLATE, NodeResources, NodeTemplate};

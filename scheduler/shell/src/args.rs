@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::config::{Algorithm, Config, ConfigError, ProfileConfig, invalid, load_file};
-use crate::duration::parse_duration;
+use api::duration::parse_duration;
 
 /// Skiff's scheduler: binds pending pods to nodes with kube-scheduler's semantics.
 #[derive(Clone, Debug, Parser)]

@@ -19,7 +19,6 @@
 mod args;
 mod binder;
 pub mod config;
-pub mod duration;
 mod event;
 mod informer;
 mod membership;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::plugins::{PluginState, Point, RawPluginSet, apply_plugin_args};
 use super::{Algorithm, Config, ConfigError, ProfileConfig, invalid};
-use crate::duration::parse_duration;
+use api::duration::parse_duration;
 
 /// Reads `path` and applies it over `Config::default()`.
 pub fn load_file(path: &Path) -> Result<Config, ConfigError> {

@@ -1,5 +1,6 @@
-//! Durations as Kubernetes writes them (`15s`, `500ms`, `1m30s`, `2h`), for
-//! flags and the config file.
+//! Durations as Kubernetes writes them (`15s`, `500ms`, `1m30s`, `2h`: Go's
+//! `time.Duration` text, as in `metav1.Duration`), for flags and config files
+//! of every component.
 
 use std::time::Duration;
 
