@@ -94,7 +94,9 @@ impl ApiState {
                 ..Default::default()
             };
             let page = self.store.range(request).await?;
-            revision = Some(page.revision);
+            // The store reports its current revision, not the one it read
+            // at: every page of one list reads the revision of its first.
+            let read_at = *revision.get_or_insert(page.revision);
             let mut last_key = None;
             for kv in &page.kvs {
                 last_key = Some(kv.key.clone());
@@ -111,7 +113,7 @@ impl ApiState {
                 }
             }
             let exhausted = !page.more && last_key.as_ref() == page.kvs.last().map(|kv| &kv.key);
-            let revision = page.revision;
+            let revision = read_at;
             if exhausted || last_key.is_none() {
                 return Ok(ListPage {
                     items,

@@ -292,32 +292,59 @@ async fn drive(
     } else {
         None
     };
-    let mut observed = observer.lock();
-    let mut recording = observed.recording.take();
-    if let (Some(recording), Some(listed)) = (recording.as_mut(), final_pods.as_ref()) {
-        recording.set_final_pods(&listed.items, &listed.resource_version);
-    }
-    if observed.relists > 0 {
-        warnings.push(format!(
-            "the watch fell behind and relisted {} time(s): pods bound or running during a gap are timed when the relist saw them",
-            observed.relists
-        ));
-    }
-    warnings.extend(observed.watch_errors.iter().take(10).cloned());
-    let report = build_report(
-        args,
-        plan,
-        &observed,
-        measure_start.unwrap_or_default(),
-        &created,
-        &failed_scheduling,
-        timed_out,
-        until_running,
-        warnings,
-        recording.as_ref(),
-    );
-    drop(observed);
+    let (mut report, recording) = {
+        let mut observed = observer.lock();
+        let mut recording = observed.recording.take();
+        if let (Some(recording), Some(listed)) = (recording.as_mut(), final_pods.as_ref()) {
+            recording.set_final_pods(&listed.items, &listed.resource_version);
+        }
+        if observed.relists > 0 {
+            warnings.push(format!(
+                "the watch fell behind and relisted {} time(s): pods bound or running during a gap are timed when the relist saw them",
+                observed.relists
+            ));
+        }
+        warnings.extend(observed.watch_errors.iter().take(10).cloned());
+        let report = build_report(
+            args,
+            plan,
+            &observed,
+            measure_start.unwrap_or_default(),
+            &created,
+            &failed_scheduling,
+            timed_out,
+            until_running,
+            warnings,
+            recording.as_ref(),
+        );
+        (report, recording)
+    };
+    add_server_view(client, namespace, &mut report.pending).await;
     Ok(RunOutcome { report, recording })
+}
+
+/// Adds to each pod listed as not done what the apiserver says of it now,
+/// so a pod the cluster finished but the run's watch never reported (a
+/// lost event) reads differently from one the cluster never finished.
+async fn add_server_view(client: &Client, namespace: &str, pending: &mut [PendingPod]) {
+    for pod in pending {
+        let view = match client.get::<Pod>(namespace, &pod.name).await {
+            Ok(server) => {
+                let node = server.spec.as_ref().and_then(|s| s.node_name.as_deref());
+                let phase = server.status.as_ref().and_then(|s| s.phase.as_deref());
+                let version = server.metadata.resource_version.as_deref();
+                format!(
+                    "server: node {}, phase {}, resourceVersion {}",
+                    node.unwrap_or("none"),
+                    phase.unwrap_or("none"),
+                    version.unwrap_or("none")
+                )
+            }
+            Err(error) if error.is_not_found() => "server: not found".to_string(),
+            Err(error) => format!("server: {error}"),
+        };
+        pod.state = format!("{} ({view})", pod.state);
+    }
 }
 
 /// Waits (at most [`WATCH_CATCH_UP`]) until the recording holds every pod

@@ -2,7 +2,10 @@
 
 use api::k8s_openapi::api::apps::v1::Deployment;
 use api::k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod};
-use client::{DeleteOutcome, DeleteParams, ListParams};
+use std::time::Duration;
+
+use client::{DeleteOutcome, DeleteParams, ListParams, WatchParams};
+use futures::StreamExt;
 use serde_json::json;
 
 use crate::common::{node, pod, rv, start};
@@ -212,6 +215,57 @@ async fn list_selectors_and_paging() {
         .await
         .unwrap();
     assert_eq!(all.items.len(), 25);
+}
+
+/// Every page of a list reads, and reports, the revision of its first page,
+/// even after later writes: a client that watches from the list's
+/// resourceVersion then misses nothing and sees nothing twice.
+#[tokio::test]
+async fn continued_pages_keep_the_first_pages_revision() {
+    let server = start().await;
+    let client = &server.client;
+    client.create("", &node("n1")).await.unwrap();
+    for index in 0..6 {
+        client
+            .create("default", &pod(&format!("p{index}")))
+            .await
+            .unwrap();
+    }
+    for name in ["p0", "p1", "p2"] {
+        client.bind("default", name, "n1").await.unwrap();
+    }
+    let mut params = ListParams::default().fields("spec.nodeName!=").limit(2);
+    let first = client.list::<Pod>("default", &params).await.unwrap();
+    assert_eq!(first.items.len(), 2);
+    let revision = first.resource_version.clone();
+    assert!(!revision.is_empty());
+
+    // Bound after the list started: not in it, but seen by a watch from it.
+    client.bind("default", "p4", "n1").await.unwrap();
+    let mut names = Vec::new();
+    let mut token = first.continue_token;
+    while let Some(next) = token {
+        params.continue_token = next;
+        let page = client.list::<Pod>("default", &params).await.unwrap();
+        assert_eq!(page.resource_version, revision);
+        names.extend(page.items.into_iter().filter_map(|p| p.metadata.name));
+        token = page.continue_token;
+    }
+    assert_eq!(names, ["p2"], "the list shows only what its first page saw");
+
+    let version = revision;
+    let params = WatchParams::from_version(version).fields("spec.nodeName!=");
+    let mut watch = client.watch::<Pod>("default", &params).await.unwrap();
+    let batch = tokio::time::timeout(Duration::from_secs(20), watch.next())
+        .await
+        .expect("the watch delivers the bind")
+        .unwrap()
+        .unwrap();
+    let names: Vec<_> = batch
+        .iter()
+        .filter_map(|event| event.object()?.metadata.name.clone())
+        .collect();
+    assert_eq!(names, ["p4"]);
 }
 
 #[tokio::test]

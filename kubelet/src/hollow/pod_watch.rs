@@ -227,6 +227,7 @@ impl Reader {
                 return None;
             }
         };
+        tracing::trace!(name = %raw.metadata.name, rv = %raw.metadata.resource_version, deleted, "pod event read");
         let node = self
             .nodes
             .index_of(raw.spec.as_ref()?.node_name.as_deref()?)?;
@@ -364,6 +365,7 @@ async fn list(
             };
             out.send(batch).await.ok()?;
             if last {
+                tracing::debug!(resource_version = %page.resource_version, "listed bound pods");
                 reader.list_finished();
                 return Some(page.resource_version);
             }

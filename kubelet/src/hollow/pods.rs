@@ -314,6 +314,7 @@ impl Manager {
             });
         let uid = record.uid.clone();
         let running = record.stage == Stage::Running;
+        tracing::trace!(pod = %key, stage = ?record.stage, deleting, "pod observed");
         self.pods.insert(key.clone(), record);
         if deleting {
             self.request(&key, Action::Stop);
@@ -539,6 +540,7 @@ impl Manager {
         if matches!(stage, Stage::Finished | Stage::Stopping) {
             self.release(key, now);
         }
+        tracing::trace!(pod = %key, ?action, ?stage, delete, "pod write queued");
         let job = Job {
             key: key.clone(),
             uid,
@@ -559,6 +561,7 @@ impl Manager {
             return;
         }
         record.busy = false;
+        tracing::trace!(pod = %result.key, outcome = ?result.outcome, "pod write done");
         match result.outcome {
             Outcome::Done { resource_version } => {
                 if let Some(version) = resource_version {
