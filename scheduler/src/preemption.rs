@@ -18,7 +18,7 @@ use crate::profile::Profile;
 use crate::rng::SplitMix64;
 use crate::schedule::{PreparedPod, filter_node, prepare};
 use crate::status::{FitError, format_fit_message};
-use crate::table::snapshot::{RESOURCE_PODS, Snapshot};
+use crate::table::snapshot::{RESOURCE_PODS, ResourceIdx, Snapshot};
 
 /// How many candidates to evaluate before choosing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,18 +135,18 @@ fn importance_key(pod: &PodInfo) -> (Reverse<i32>, i64) {
     )
 }
 
-/// Splits victims into PDB-violating and not, in order.
-pub fn split_by_pdb_violation(
-    victims: Vec<Arc<PodInfo>>,
+/// Splits `victims` (by index, in order) into PDB-violating and not.
+fn split_by_pdb_violation(
+    victims: &[Arc<PodInfo>],
     pdbs: &[PodDisruptionBudgetInfo],
-) -> (Vec<Arc<PodInfo>>, Vec<Arc<PodInfo>>) {
+) -> (Vec<usize>, Vec<usize>) {
     let mut allowed: Vec<i64> = pdbs.iter().map(|pdb| pdb.disruptions_allowed).collect();
     let mut violating = Vec::new();
     let mut clean = Vec::new();
-    for victim in victims {
+    for (index, victim) in victims.iter().enumerate() {
         let mut violated = false;
         if !victim.labels.is_empty() {
-            for (index, pdb) in pdbs.iter().enumerate() {
+            for (pdb_index, pdb) in pdbs.iter().enumerate() {
                 if pdb.namespace != victim.namespace
                     || pdb.selector.requirements.is_empty()
                     || !selector_matches(&pdb.selector, &victim.labels)
@@ -154,74 +154,166 @@ pub fn split_by_pdb_violation(
                 {
                     continue;
                 }
-                allowed[index] -= 1;
-                if allowed[index] < 0 {
+                allowed[pdb_index] -= 1;
+                if allowed[pdb_index] < 0 {
                     violated = true;
                 }
             }
         }
         if violated {
-            violating.push(victim);
+            violating.push(index);
         } else {
-            clean.push(victim);
+            clean.push(index);
         }
     }
     (violating, clean)
 }
 
-/// Whether the pod fits `node` once `removed` pods are gone, checking only
-/// node-local filters (resources and ports); valid when the pod has no
-/// inter-pod or hard spread state.
-fn fits_without(
-    snapshot: &Snapshot,
-    prepared: &PreparedPod<'_>,
+/// Node-local fit of the preemptor on one node while some of its
+/// lower-priority pods are removed: resources and host ports only, valid
+/// when the pod has no inter-pod or hard spread state. Each victim's
+/// requests are read once; removing or returning one is O(resources).
+struct NodeLocalFit<'a> {
+    snapshot: &'a Snapshot,
+    prepared: &'a PreparedPod<'a>,
     node: NodeIdx,
-    removed: &[Arc<PodInfo>],
-) -> bool {
-    if !prepared.fit.unknown_resources.is_empty() {
-        return false;
-    }
-    let pods_left = snapshot.requested(RESOURCE_PODS, node) - removed.len() as i64;
-    if pods_left + 1 > snapshot.allocatable(RESOURCE_PODS, node) {
-        return false;
-    }
-    for (resource, amount) in &prepared.fit.requests {
-        let freed: i64 = removed
+    /// Per victim, what it frees of each resource the preemptor requests
+    /// (in `prepared.fit.requests` order).
+    frees: Vec<Vec<i64>>,
+    /// Whether each victim is currently removed.
+    removed: Vec<bool>,
+    removed_count: i64,
+    /// Sum of `frees` over the removed victims.
+    freed: Vec<i64>,
+    /// What pods nominated to the node with at least the preemptor's
+    /// priority reserve there (as the filter counts them), per requested
+    /// resource, and their number.
+    reserved: Vec<i64>,
+    reserved_pods: i64,
+}
+
+impl<'a> NodeLocalFit<'a> {
+    /// Starts with every victim removed.
+    fn all_removed(
+        snapshot: &'a Snapshot,
+        prepared: &'a PreparedPod<'a>,
+        node: NodeIdx,
+        victims: &[Arc<PodInfo>],
+    ) -> NodeLocalFit<'a> {
+        let requests = &prepared.fit.requests;
+        let frees: Vec<Vec<i64>> = victims
             .iter()
             .map(|victim| {
                 let (vector, _) = snapshot.pod_request_vector(victim);
-                vector
+                requests
                     .iter()
-                    .filter(|(column, _)| column == resource)
-                    .map(|(_, value)| *value)
-                    .sum::<i64>()
+                    .map(|(resource, _)| {
+                        vector
+                            .iter()
+                            .filter(|(column, _)| column == resource)
+                            .map(|(_, value)| *value)
+                            .sum()
+                    })
+                    .collect()
             })
-            .sum();
-        let free =
-            snapshot.allocatable(*resource, node) - snapshot.requested(*resource, node) + freed;
-        if *amount > free {
-            return false;
+            .collect();
+        let mut freed = vec![0; requests.len()];
+        for amounts in &frees {
+            for (total, amount) in freed.iter_mut().zip(amounts) {
+                *total += amount;
+            }
+        }
+        let pod = prepared.pod;
+        let nominated: Vec<_> = snapshot
+            .nominated_pods(node)
+            .iter()
+            .filter(|other| other.priority >= pod.priority && other.uid != pod.uid)
+            .collect();
+        let reserved_of = |resource: ResourceIdx| -> i64 {
+            nominated
+                .iter()
+                .flat_map(|other| other.requests.iter())
+                .filter(|(column, _)| *column == resource)
+                .map(|(_, amount)| *amount)
+                .sum()
+        };
+        NodeLocalFit {
+            snapshot,
+            prepared,
+            node,
+            reserved: requests
+                .iter()
+                .map(|(resource, _)| reserved_of(*resource))
+                .collect(),
+            reserved_pods: reserved_of(RESOURCE_PODS),
+            removed: vec![true; victims.len()],
+            removed_count: i64::try_from(victims.len()).unwrap_or(i64::MAX),
+            frees,
+            freed,
         }
     }
-    if !prepared.pod.host_ports.is_empty()
-        && let Some(record) = snapshot.record(node)
-    {
-        for existing in &record.pods {
-            if removed.iter().any(|victim| victim.uid == existing.uid) {
-                continue;
+
+    /// Puts victim `index` back (or removes it again).
+    fn set_removed(&mut self, index: usize, removed: bool) {
+        if self.removed[index] == removed {
+            return;
+        }
+        self.removed[index] = removed;
+        let sign = if removed { 1 } else { -1 };
+        self.removed_count += sign;
+        for (total, amount) in self.freed.iter_mut().zip(&self.frees[index]) {
+            *total += sign * amount;
+        }
+    }
+
+    /// Whether the preemptor fits with the currently removed victims gone.
+    fn fits(&self, victims: &[Arc<PodInfo>]) -> bool {
+        let (snapshot, prepared, node) = (self.snapshot, self.prepared, self.node);
+        if !prepared.fit.unknown_resources.is_empty() {
+            return false;
+        }
+        let pods_left =
+            snapshot.requested(RESOURCE_PODS, node) + self.reserved_pods - self.removed_count;
+        if pods_left + 1 > snapshot.allocatable(RESOURCE_PODS, node) {
+            return false;
+        }
+        let requests = prepared.fit.requests.iter();
+        for (((resource, amount), freed), reserved) in requests.zip(&self.freed).zip(&self.reserved)
+        {
+            let free = snapshot.allocatable(*resource, node)
+                - snapshot.requested(*resource, node)
+                - reserved
+                + freed;
+            if *amount > free {
+                return false;
             }
-            for wanted in &prepared.pod.host_ports {
-                if existing
-                    .host_ports
-                    .iter()
-                    .any(|used| wanted.conflicts_with(used))
-                {
-                    return false;
+        }
+        if !prepared.pod.host_ports.is_empty()
+            && let Some(record) = snapshot.record(node)
+        {
+            let removed_uids: Vec<&str> = victims
+                .iter()
+                .zip(&self.removed)
+                .filter(|(_, removed)| **removed)
+                .map(|(victim, _)| victim.uid.as_str())
+                .collect();
+            for existing in &record.pods {
+                if removed_uids.contains(&existing.uid.as_str()) {
+                    continue;
+                }
+                for wanted in &prepared.pod.host_ports {
+                    if existing
+                        .host_ports
+                        .iter()
+                        .any(|used| wanted.conflicts_with(used))
+                    {
+                        return false;
+                    }
                 }
             }
         }
+        true
     }
-    true
 }
 
 /// Dry run on one node; `None` when preemption cannot make the pod fit.
@@ -243,26 +335,26 @@ pub fn select_victims_on_node(
     }
     potential.sort_by_key(|victim| importance_key(victim));
     let node_local = prepared.inter_pod.is_none() && prepared.spread.is_none();
-    let mut victims: Vec<Arc<PodInfo>>;
-    let mut pdb_violations = 0;
-    let (violating, clean) = split_by_pdb_violation(potential.clone(), snapshot.pdbs());
+    let (violating, clean) = split_by_pdb_violation(&potential, snapshot.pdbs());
     let mixed = !violating.is_empty() && !clean.is_empty();
+    // Reprieve order: PDB-violating victims first, each group by importance.
+    let order = violating
+        .iter()
+        .map(|&index| (true, index))
+        .chain(clean.iter().map(|&index| (false, index)));
+    let mut victims: Vec<Arc<PodInfo>> = Vec::new();
+    let mut pdb_violations = 0;
     if node_local {
-        if !fits_without(snapshot, prepared, node, &potential) {
+        // Start from "everything removed" and give pods back one by one.
+        let mut fit = NodeLocalFit::all_removed(snapshot, prepared, node, &potential);
+        if !fit.fits(&potential) {
             return None;
         }
-        // Start from "everything removed" and give pods back one by one.
-        let mut removed = potential.clone();
-        victims = Vec::new();
-        for (is_violating, victim) in violating
-            .into_iter()
-            .map(|v| (true, v))
-            .chain(clean.into_iter().map(|v| (false, v)))
-        {
-            removed.retain(|other| other.uid != victim.uid);
-            if !fits_without(snapshot, prepared, node, &removed) {
-                removed.push(victim.clone());
-                victims.push(victim);
+        for (is_violating, index) in order {
+            fit.set_removed(index, false);
+            if !fit.fits(&potential) {
+                fit.set_removed(index, true);
+                victims.push(potential[index].clone());
                 pdb_violations += usize::from(is_violating);
             }
         }
@@ -278,16 +370,12 @@ pub fn select_victims_on_node(
         if !fits(&working) {
             return None;
         }
-        victims = Vec::new();
-        for (is_violating, victim) in violating
-            .into_iter()
-            .map(|v| (true, v))
-            .chain(clean.into_iter().map(|v| (false, v)))
-        {
+        for (is_violating, index) in order {
+            let victim = &potential[index];
             working.add_pod(node, victim.clone());
             if !fits(&working) {
                 working.remove_pod(node, &victim.uid);
-                victims.push(victim);
+                victims.push(victim.clone());
                 pdb_violations += usize::from(is_violating);
             }
         }

@@ -58,6 +58,10 @@ pub(crate) enum LoopEvent {
     /// Results of a `batch_bind` request.
     Bound(Vec<BindOutcome>),
     Membership(Membership),
+    /// The preemption of the pod with this uid was carried out (nominated,
+    /// victims deleted or gone): it may preempt again if it still fits
+    /// nowhere.
+    Preempted(String),
     /// Finish: the loop returns.
     Stop,
 }

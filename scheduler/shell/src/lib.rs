@@ -161,7 +161,11 @@ impl Scheduler {
                 config.failed_scheduling_report_interval,
                 stop_rx.clone(),
             )),
-            tokio::spawn(preemptor::run(client.clone(), preemptor_rx)),
+            tokio::spawn(preemptor::run(
+                client.clone(),
+                preemptor_rx,
+                loop_tx.clone(),
+            )),
         ];
         tasks.extend(informer::spawn_all(&client, &loop_tx, &stop_rx));
         if config.uses_leases() {

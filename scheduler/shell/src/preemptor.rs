@@ -1,4 +1,5 @@
-//! Carries out the loop's preemption decisions: the preemptor's
+//! Carries out the loop's preemption decisions (several at once, each
+//! reported back to the loop when done): the preemptor's
 //! `status.nominatedNodeName` is set; then each victim gets the
 //! `DisruptionTarget` condition and a `Preempted` event and is deleted with
 //! its own grace period (guarded by its uid). Deletions free room only when their
@@ -10,32 +11,57 @@ use client::{Client, DeleteParams};
 use futures::StreamExt;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::event::{PodRef, Preemption};
+use std::sync::mpsc::Sender;
+
+use crate::event::{LoopEvent, PodRef, Preemption};
 use crate::reporter::pod_event;
 
-/// Victims handled at once.
+/// Victims handled at once, per preemption.
 const VICTIM_CONCURRENCY: usize = 16;
+/// Preemptions carried out at once.
+const PREEMPTION_CONCURRENCY: usize = 32;
 /// Attempts of an optimistic status update before giving up.
 const STATUS_RETRIES: usize = 3;
 
-/// Runs until the loop drops its sender.
-pub(crate) async fn run(client: Client, mut preemptions: UnboundedReceiver<Preemption>) {
-    while let Some(preemption) = preemptions.recv().await {
-        let message = format!(
-            "Preempted by pod {} on node {}",
-            preemption.preemptor.uid, preemption.node
-        );
-        let (client, component, message) = (&client, &preemption.scheduler_name, &message);
-        // Nominate first: once the victims are gone the preemptor may be
-        // bound at once, and the nomination tells other schedulers the room
-        // is taken.
-        nominate(client, &preemption.preemptor, &preemption.node).await;
-        futures::stream::iter(preemption.victims.clone())
-            .map(|victim| async move { evict(client, &victim, component, message).await })
-            .buffer_unordered(VICTIM_CONCURRENCY)
-            .collect::<Vec<()>>()
-            .await;
-    }
+/// Runs until the loop drops its sender; tells the loop when each
+/// preemption is done.
+pub(crate) async fn run(
+    client: Client,
+    preemptions: UnboundedReceiver<Preemption>,
+    done: Sender<LoopEvent>,
+) {
+    let client = &client;
+    futures::stream::unfold(preemptions, |mut receiver| async move {
+        let preemption = receiver.recv().await?;
+        Some((preemption, receiver))
+    })
+    .map(|preemption| async move {
+        carry_out(client, &preemption).await;
+        preemption.preemptor.uid
+    })
+    .buffer_unordered(PREEMPTION_CONCURRENCY)
+    .for_each(|uid| {
+        let _ = done.send(LoopEvent::Preempted(uid));
+        std::future::ready(())
+    })
+    .await;
+}
+
+async fn carry_out(client: &Client, preemption: &Preemption) {
+    let message = format!(
+        "Preempted by pod {} on node {}",
+        preemption.preemptor.uid, preemption.node
+    );
+    let (component, message) = (&preemption.scheduler_name, &message);
+    // Nominate first: once the victims are gone the preemptor may be
+    // bound at once, and the nomination tells other schedulers the room
+    // is taken.
+    nominate(client, &preemption.preemptor, &preemption.node).await;
+    futures::stream::iter(preemption.victims.clone())
+        .map(|victim| async move { evict(client, &victim, component, message).await })
+        .buffer_unordered(VICTIM_CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
 }
 
 async fn evict(client: &Client, victim: &PodRef, component: &str, message: &str) {

@@ -23,6 +23,8 @@ pub struct Scenario {
     pub incoming: Vec<PodInfo>,
     pub namespaces: Vec<(String, BTreeMap<String, String>)>,
     pub pdbs: Vec<PodDisruptionBudgetInfo>,
+    /// Unbound pods nominated to a node by an earlier preemption.
+    pub nominated: Vec<PodInfo>,
 }
 
 struct Gen(SplitMix64);
@@ -417,10 +419,28 @@ pub fn random_scenario(seed: u64, incoming_count: usize) -> Scenario {
         incoming,
         namespaces,
         pdbs,
+        nominated: Vec::new(),
     }
 }
 
 impl Scenario {
+    /// Turns about a third of the existing pods into pods nominated to the
+    /// node they were on (unbound, reserving room there), with their
+    /// priorities kept.
+    pub fn nominate_some(&mut self, seed: u64) {
+        let mut g = Gen(SplitMix64::new(seed ^ 0x6e6f_6d69));
+        let mut kept = Vec::new();
+        for mut pod in std::mem::take(&mut self.existing) {
+            if g.chance(33) {
+                pod.nominated_node_name = pod.node_name.take();
+                self.nominated.push(pod);
+            } else {
+                kept.push(pod);
+            }
+        }
+        self.existing = kept;
+    }
+
     pub fn cluster_state(&self) -> ClusterState {
         let mut state = ClusterState::new();
         for (name, labels) in &self.namespaces {
@@ -438,6 +458,9 @@ impl Scenario {
         for pdb in &self.pdbs {
             state.apply(ClusterEvent::PdbUpserted(pdb.clone()));
         }
+        for pod in &self.nominated {
+            state.apply(ClusterEvent::PodUpserted(Arc::new(pod.clone())));
+        }
         state
     }
 
@@ -445,7 +468,7 @@ impl Scenario {
         NaiveCluster {
             nodes: self.nodes.clone(),
             pods: self.existing.clone(),
-            nominated: Vec::new(),
+            nominated: self.nominated.clone(),
             namespace_labels: self.namespaces.iter().cloned().collect(),
             pdbs: self.pdbs.clone(),
         }

@@ -100,6 +100,7 @@ impl SchedulingLoop {
         let mut message = fit_error.message();
         if let Some(config) = self.preemption.get(&pod.scheduler_name)
             && let Some(profile) = self.profiles.get(&pod.scheduler_name)
+            && !self.preempting.contains(&pod.uid)
         {
             let outcome = preempt(view, pod, profile, fit_error, config, &mut self.context.rng);
             match outcome {
@@ -116,6 +117,7 @@ impl SchedulingLoop {
                         .record(|recorder| recorder.preemption(Some(victims)));
                     let node = view.node_name(candidate.node).to_string();
                     tracing::debug!(pod = %pod.name, %node, victims, "preempting");
+                    self.preempting.insert(pod.uid.clone());
                     let _ = self.outputs.preemptor.send(Preemption {
                         preemptor: PodRef::of(pod),
                         node: node.clone(),

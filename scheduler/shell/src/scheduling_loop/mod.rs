@@ -129,6 +129,10 @@ struct SchedulingLoop {
     binding: HashMap<String, Binding>,
     /// Pods with a FailedScheduling report, to cancel when they are bound.
     reported: HashSet<String>,
+    /// Pods whose preemption the preemptor is still carrying out; they do
+    /// not preempt again until it is done (their victims may not even be
+    /// terminating yet).
+    preempting: HashSet<String>,
     pdbs: HashSet<String>,
     namespaces: HashMap<String, BTreeMap<String, String>>,
     synced: Synced,
@@ -177,6 +181,7 @@ impl SchedulingLoop {
             pods: HashMap::new(),
             binding: HashMap::new(),
             reported: HashSet::new(),
+            preempting: HashSet::new(),
             pdbs: HashSet::new(),
             namespaces: HashMap::new(),
             synced: Synced::default(),
@@ -255,6 +260,9 @@ impl SchedulingLoop {
             LoopEvent::Namespaces(changes) => self.apply_namespaces(changes),
             LoopEvent::Bound(outcomes) => self.bound(outcomes),
             LoopEvent::Membership(membership) => self.set_membership(membership),
+            LoopEvent::Preempted(uid) => {
+                self.preempting.remove(&uid);
+            }
             LoopEvent::Stop => return false,
         }
         true
