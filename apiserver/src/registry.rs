@@ -55,6 +55,23 @@ pub(crate) trait KindOps: Send + Sync {
 
 struct Typed<K>(PhantomData<fn() -> K>);
 
+/// The status a new object starts with, whatever the request said: a pod
+/// is Pending with the QoS class of its (defaulted) spec; other kinds keep
+/// what they were given.
+pub(crate) fn set_initial_status<K: 'static>(object: &mut K) {
+    if let Some(pod) = (object as &mut dyn Any).downcast_mut::<Pod>() {
+        let qos_class = pod
+            .spec
+            .as_ref()
+            .map_or("BestEffort", api::defaults::qos_class);
+        pod.status = Some(PodStatus {
+            phase: Some("Pending".to_string()),
+            qos_class: Some(qos_class.to_string()),
+            ..Default::default()
+        });
+    }
+}
+
 fn decode<K: ApiObject>(value: Value) -> Result<K, ApiError> {
     serde_json::from_value(value)
         .map_err(|error| ApiError::BadRequest(format!("cannot decode {}: {error}", K::INFO.kind)))
@@ -81,17 +98,7 @@ impl<K: ApiObject + StatusPart> KindOps for Typed<K> {
     fn prepare_create(&self, value: Value) -> Result<Value, ApiError> {
         let mut typed: K = decode(value)?;
         typed.apply_defaults();
-        if let Some(pod) = (&mut typed as &mut dyn Any).downcast_mut::<Pod>() {
-            let qos_class = pod
-                .spec
-                .as_ref()
-                .map_or("BestEffort", api::defaults::qos_class);
-            pod.status = Some(PodStatus {
-                phase: Some("Pending".to_string()),
-                qos_class: Some(qos_class.to_string()),
-                ..Default::default()
-            });
-        }
+        set_initial_status(&mut typed);
         typed
             .validate_create()
             .map_err(|errors| invalid(&typed, errors))?;

@@ -12,7 +12,7 @@
 use std::any::Any;
 
 use api::ApiObject;
-use api::k8s_openapi::api::core::v1::{Pod, PodStatus};
+use api::k8s_openapi::api::core::v1::Pod;
 use prost::bytes::Bytes;
 use store::Revision;
 
@@ -22,7 +22,7 @@ use crate::create::{generate_name, resolve_namespace};
 use crate::error::ApiError;
 use crate::keys;
 use crate::object;
-use crate::registry::StatusPart;
+use crate::registry::{StatusPart, set_initial_status};
 use crate::state::ApiState;
 use crate::update::{UpdateMode, namespace_of};
 use crate::wire;
@@ -117,17 +117,7 @@ impl ApiState {
             self.admit_pod(pod).await?;
         }
         typed.apply_defaults();
-        if let Some(pod) = (&mut typed as &mut dyn Any).downcast_mut::<Pod>() {
-            let qos_class = pod
-                .spec
-                .as_ref()
-                .map_or("BestEffort", api::defaults::qos_class);
-            pod.status = Some(PodStatus {
-                phase: Some("Pending".to_string()),
-                qos_class: Some(qos_class.to_string()),
-                ..Default::default()
-            });
-        }
+        set_initial_status(&mut typed);
         typed
             .validate_create()
             .map_err(|errors| invalid(info, &name, errors))?;
