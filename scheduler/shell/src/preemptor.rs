@@ -5,13 +5,13 @@
 //! its own grace period (guarded by its uid). Deletions free room only when their
 //! watch events reach the loop, which then wakes the preemptor.
 
+use std::sync::mpsc::Sender;
+
 use api::k8s_openapi::api::core::v1::{Pod, PodCondition};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use client::{Client, DeleteParams};
 use futures::StreamExt;
 use tokio::sync::mpsc::UnboundedReceiver;
-
-use std::sync::mpsc::Sender;
 
 use crate::event::{LoopEvent, PodRef, Preemption};
 use crate::reporter::pod_event;
