@@ -18,7 +18,7 @@ use crate::profile::Profile;
 use crate::rng::SplitMix64;
 use crate::schedule::{PreparedPod, filter_node, prepare};
 use crate::status::{FitError, format_fit_message};
-use crate::table::snapshot::{RESOURCE_PODS, ResourceIdx, Snapshot};
+use crate::table::snapshot::{RESOURCE_PODS, ResourceIdx, Snapshot, nominated_reservation};
 
 /// How many candidates to evaluate before choosing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,19 +223,9 @@ impl<'a> NodeLocalFit<'a> {
                 *total += amount;
             }
         }
-        let pod = prepared.pod;
-        let nominated: Vec<_> = snapshot
-            .nominated_pods(node)
-            .iter()
-            .filter(|other| other.priority >= pod.priority && other.uid != pod.uid)
-            .collect();
+        let (pod, nominated) = (prepared.pod, snapshot.nominated_pods(node));
         let reserved_of = |resource: ResourceIdx| -> i64 {
-            nominated
-                .iter()
-                .flat_map(|other| other.requests.iter())
-                .filter(|(column, _)| *column == resource)
-                .map(|(_, amount)| *amount)
-                .sum()
+            nominated_reservation(nominated, pod.priority, &pod.uid, resource)
         };
         NodeLocalFit {
             snapshot,

@@ -10,7 +10,7 @@ use client::WatcherEvent::{self, Applied, Restarted};
 use client::{Client, Error, ListParams, WatchEvent, WatchParams, WatchStream};
 use futures::StreamExt;
 
-use crate::common::{memory_store, pod, rv, start, start_with};
+use crate::common::{TestServer, memory_store, pod, rv, start, start_with};
 
 /// Reads events until `count` object events arrived (panics after 30 s).
 async fn collect(stream: &mut WatchStream<Pod>, count: usize) -> Vec<WatchEvent<Pod>> {
@@ -159,29 +159,37 @@ async fn too_old_version_is_a_distinct_error() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_watcher_is_closed_not_buffered() {
+/// A server whose watch cache keeps `window` events per resource, a pod
+/// watch from the start that nobody reads, and 600 pods created meanwhile,
+/// each padded with `pad_bytes` of annotation.
+async fn unread_watch(window: usize, pad_bytes: usize) -> (TestServer, WatchStream<Pod>) {
     let mut config = Config::new(memory_store());
-    config.watch_window_events = 64;
+    config.watch_window_events = window;
     let server = start_with(config).await;
     let client = &server.client;
     let list = client
         .list::<Pod>("", &ListParams::default())
         .await
         .unwrap();
-    let mut slow = client
+    let slow = client
         .watch::<Pod>("", &WatchParams::from_version(list.resource_version))
         .await
         .unwrap();
-    // Never read while writing: transport buffers fill, then the watcher's
-    // channel, and the server drops it.
     let mut big = pod("big");
-    big.metadata.annotations = Some([("pad".to_string(), "x".repeat(16 * 1024))].into());
+    big.metadata.annotations = Some([("pad".to_string(), "x".repeat(pad_bytes))].into());
     for index in 0..600 {
         let mut p = big.clone();
         p.metadata.name = Some(format!("big{index}"));
         client.create("default", &p).await.unwrap();
     }
+    (server, slow)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_watcher_is_closed_not_buffered() {
+    // Never read while writing: transport buffers fill, the window moves
+    // past the watcher's cursor, and the server ends its watch.
+    let (_server, mut slow) = unread_watch(64, 16 * 1024).await;
     let mut received = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -205,26 +213,9 @@ async fn slow_watcher_is_closed_not_buffered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watcher_behind_inside_the_window_catches_up() {
-    let mut config = Config::new(memory_store());
-    config.watch_window_events = 1000;
-    let server = start_with(config).await;
-    let client = &server.client;
-    let list = client
-        .list::<Pod>("", &ListParams::default())
-        .await
-        .unwrap();
-    let mut slow = client
-        .watch::<Pod>("", &WatchParams::from_version(list.resource_version))
-        .await
-        .unwrap();
-    // Many more writes than the old per-watcher buffers held, unread.
-    let mut big = pod("big");
-    big.metadata.annotations = Some([("pad".to_string(), "x".repeat(4 * 1024))].into());
-    for index in 0..600 {
-        let mut p = big.clone();
-        p.metadata.name = Some(format!("big{index}"));
-        client.create("default", &p).await.unwrap();
-    }
+    // Far more unread writes than fit in transport buffers, all inside the
+    // window: the watcher gets every one, in order.
+    let (_server, mut slow) = unread_watch(1000, 4 * 1024).await;
     let events = collect(&mut slow, 600).await;
     let revisions: Vec<i64> = events.iter().map(rv_of).collect();
     assert!(revisions.windows(2).all(|pair| pair[0] < pair[1]));

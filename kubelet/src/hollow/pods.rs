@@ -638,7 +638,8 @@ impl Manager {
     }
 }
 
-fn split_key(key: &str) -> (&str, &str) {
+/// `namespace` and `name` of a `namespace/name` key.
+pub(super) fn split_key(key: &str) -> (&str, &str) {
     key.split_once('/').unwrap_or(("", key))
 }
 

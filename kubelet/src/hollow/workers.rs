@@ -24,6 +24,7 @@ use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::admission::Rejection;
+use crate::hollow::pods::split_key;
 use crate::hollow::register::is_transient;
 use crate::hollow::{Stats, wait_stopped};
 use crate::pod_status::{self, PodAddresses, PodShape};
@@ -85,12 +86,6 @@ impl StatusWrite {
                 pod_status::rejected_status(shape, &rejection.reason(), &rejection.message())
             }
         }
-    }
-}
-
-impl Job {
-    fn namespace_and_name(&self) -> (&str, &str) {
-        self.key.split_once('/').unwrap_or(("", &self.key))
     }
 }
 
@@ -198,7 +193,7 @@ async fn execute(client: &Client, job: &Job, stats: &Stats) -> Outcome {
 }
 
 async fn write_status(client: &Client, job: &Job, status: &StatusWrite) -> Outcome {
-    let (namespace, name) = job.namespace_and_name();
+    let (namespace, name) = split_key(&job.key);
     let mut pod = Pod {
         metadata: ObjectMeta {
             name: Some(name.to_string()),
@@ -240,7 +235,7 @@ async fn write_status(client: &Client, job: &Job, status: &StatusWrite) -> Outco
 }
 
 async fn delete(client: &Client, job: &Job) -> Outcome {
-    let (namespace, name) = job.namespace_and_name();
+    let (namespace, name) = split_key(&job.key);
     let params = DeleteParams {
         grace_period_seconds: Some(0),
         precondition_uid: Some(job.uid.to_string()),

@@ -6,7 +6,9 @@
 use crate::model::{NodeIdx, PodInfo};
 use crate::profile::{Profile, ScoringStrategy, ShapePoint};
 use crate::status::{Rejection, UNKNOWN_RESOURCE_BIT};
-use crate::table::snapshot::{RESOURCE_CPU, RESOURCE_MEMORY, RESOURCE_PODS, ResourceIdx, Snapshot};
+use crate::table::snapshot::{
+    RESOURCE_CPU, RESOURCE_MEMORY, RESOURCE_PODS, ResourceIdx, Snapshot, nominated_reservation,
+};
 
 /// A pod's requests resolved to columns.
 #[derive(Clone, Debug, Default)]
@@ -82,13 +84,7 @@ pub fn filter(
         &[]
     };
     let nominated_amount = |resource: ResourceIdx| -> i64 {
-        nominated
-            .iter()
-            .filter(|pod| pod.priority >= state.priority && pod.uid != uid)
-            .flat_map(|pod| pod.requests.iter())
-            .filter(|(column, _)| *column == resource)
-            .map(|(_, amount)| *amount)
-            .sum()
+        nominated_reservation(nominated, state.priority, uid, resource)
     };
     let pods_requested = snapshot.requested(RESOURCE_PODS, node) + nominated_amount(RESOURCE_PODS);
     if pods_requested + 1 > snapshot.allocatable(RESOURCE_PODS, node) {

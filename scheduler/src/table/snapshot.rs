@@ -134,6 +134,24 @@ pub struct NominatedPod {
     pub requests: Vec<(ResourceIdx, i64)>,
 }
 
+/// What the pods of `nominated` (pods nominated to one node) reserve of
+/// `resource` against a pod of `priority` with `uid`: those of at least its
+/// priority, other than itself, as kube-scheduler counts them.
+pub fn nominated_reservation(
+    nominated: &[NominatedPod],
+    priority: i32,
+    uid: &str,
+    resource: ResourceIdx,
+) -> i64 {
+    nominated
+        .iter()
+        .filter(|pod| pod.priority >= priority && pod.uid != uid)
+        .flat_map(|pod| pod.requests.iter())
+        .filter(|(column, _)| *column == resource)
+        .map(|(_, amount)| *amount)
+        .sum()
+}
+
 /// An immutable, generation-numbered view of the cluster for scheduling.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
