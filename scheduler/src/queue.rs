@@ -5,7 +5,10 @@
 //!   earliest enqueue time.
 //! - **backoffQ**: failed pods waiting out `initial × 2^(attempts−1)`, capped.
 //! - **unschedulable pool**: pods no node fits, woken by cluster events that
-//!   can resolve what rejected them (or after `max_unschedulable_duration`).
+//!   can resolve what rejected them (or after `max_unschedulable_duration`);
+//!   a *gated* pod waits there for `ungate` alone (a preemptor while its
+//!   preemption's API calls are in flight, as kube-scheduler's asynchronous
+//!   preemption holds it).
 //!
 //! Heaps use lazy deletion: each entry carries the pod's generation, and
 //! stale entries are skipped when popped.
@@ -149,6 +152,11 @@ struct Tracked {
     rejected_by: PluginMask,
     /// Events seen while the pod was in flight.
     events_in_flight: PluginMask,
+    /// `activate` was called while the pod was in flight: if it comes
+    /// back, it goes straight to activeQ.
+    activate_on_requeue: bool,
+    /// Not scheduled until `ungate`.
+    gated: bool,
 }
 
 #[derive(PartialEq, Eq)]
@@ -235,7 +243,7 @@ impl SchedulingQueue {
         let uid: Arc<str> = Arc::from(pod.uid.as_str());
         if let Some(tracked) = self.pods.get_mut(&uid) {
             tracked.queued.pod = pod;
-            if tracked.location == Location::Unschedulable {
+            if tracked.location == Location::Unschedulable && !tracked.gated {
                 // An update may make the pod schedulable: retry it.
                 self.move_to_active_or_backoff(&uid, now);
             } else if tracked.location == Location::Active {
@@ -256,6 +264,8 @@ impl SchedulingQueue {
                 generation: 0,
                 rejected_by: PluginMask::default(),
                 events_in_flight: PluginMask::default(),
+                activate_on_requeue: false,
+                gated: false,
             },
         );
         self.push_active(&uid);
@@ -297,6 +307,7 @@ impl SchedulingQueue {
             .iter()
             .filter(|(_, tracked)| {
                 tracked.location == Location::Unschedulable
+                    && !tracked.gated
                     && now.saturating_sub(tracked.queued.timestamp)
                         >= self.config.max_unschedulable_duration
             })
@@ -320,6 +331,7 @@ impl SchedulingQueue {
             tracked.location = Location::InFlight;
             tracked.queued.attempts += 1;
             tracked.events_in_flight = PluginMask::default();
+            tracked.activate_on_requeue = false;
             return Some(tracked.queued.clone());
         }
         None
@@ -354,8 +366,14 @@ impl SchedulingQueue {
         tracked.rejected_by = rejected_by;
         let woken = rejected_by == PluginMask::default()
             || tracked.events_in_flight.intersects(rejected_by);
+        let activate = std::mem::take(&mut tracked.activate_on_requeue);
         let uid: Arc<str> = Arc::from(uid);
-        if woken {
+        if tracked.gated {
+            tracked.location = Location::Unschedulable;
+            tracked.generation += 1;
+        } else if activate {
+            self.set_active(&uid);
+        } else if woken {
             self.set_backoff(&uid);
         } else {
             tracked.location = Location::Unschedulable;
@@ -369,8 +387,62 @@ impl SchedulingQueue {
             return;
         };
         tracked.queued.timestamp = now;
+        let activate = std::mem::take(&mut tracked.activate_on_requeue);
         let uid: Arc<str> = Arc::from(uid);
-        self.set_backoff(&uid);
+        if tracked.gated {
+            tracked.location = Location::Unschedulable;
+            tracked.generation += 1;
+        } else if activate {
+            self.set_active(&uid);
+        } else {
+            self.set_backoff(&uid);
+        }
+    }
+
+    /// Moves a pod to activeQ now, skipping the rest of its backoff or its
+    /// wait for an event: the caller knows the cluster changed for it (the
+    /// victims of its preemption are gone). A pod in flight goes to activeQ
+    /// when it is requeued; one already active or not queued is left as is.
+    pub fn activate(&mut self, uid: &str) {
+        let Some(tracked) = self.pods.get_mut(uid) else {
+            return;
+        };
+        if tracked.gated {
+            // `ungate` activates it.
+            return;
+        }
+        match tracked.location {
+            Location::Unschedulable | Location::Backoff => {
+                let uid: Arc<str> = Arc::from(uid);
+                self.set_active(&uid);
+            }
+            Location::InFlight => tracked.activate_on_requeue = true,
+            Location::Active => {}
+        }
+    }
+
+    /// Holds a pod back from scheduling until `ungate`: it waits in the
+    /// unschedulable pool, deaf to cluster events.
+    pub fn gate(&mut self, uid: &str) {
+        let Some(tracked) = self.pods.get_mut(uid) else {
+            return;
+        };
+        tracked.gated = true;
+        if matches!(tracked.location, Location::Active | Location::Backoff) {
+            // Invalidates its heap entry.
+            tracked.location = Location::Unschedulable;
+            tracked.generation += 1;
+        }
+    }
+
+    /// Lets a gated pod be scheduled again, at once.
+    pub fn ungate(&mut self, uid: &str) {
+        let Some(tracked) = self.pods.get_mut(uid) else {
+            return;
+        };
+        if std::mem::take(&mut tracked.gated) {
+            self.activate(uid);
+        }
     }
 
     /// A cluster event: wakes unschedulable pods it may help.
@@ -378,6 +450,9 @@ impl SchedulingQueue {
         let resolves = event.resolves();
         let mut woken = Vec::new();
         for (uid, tracked) in self.pods.iter_mut() {
+            if tracked.gated {
+                continue;
+            }
             match tracked.location {
                 Location::InFlight => {
                     tracked.events_in_flight = tracked.events_in_flight.union(resolves);
@@ -543,6 +618,65 @@ mod tests {
         queue.on_event(QueueEvent::AssignedPodDeleted, secs(5));
         assert_eq!(queue.lengths().active, 1);
         assert!(queue.pop(secs(5)).is_some());
+    }
+
+    #[test]
+    fn activate_skips_backoff_and_the_wait_for_an_event() {
+        let mut queue = SchedulingQueue::new(QueueConfig::default());
+        for uid in ["waiting", "backing-off"] {
+            queue.add(pod(uid, 0), secs(0));
+        }
+        queue.pop_batch(secs(0), 2);
+        queue.requeue_unschedulable("waiting", PluginMask::NODE_RESOURCES_FIT, secs(0));
+        // One failed attempt: a one-second backoff.
+        queue.requeue_error("backing-off", secs(0));
+        let half_second = Duration::from_millis(500);
+        assert!(queue.pop(half_second).is_none());
+        assert_eq!(queue.lengths().unschedulable, 1);
+        assert_eq!(queue.lengths().backoff, 1);
+        queue.activate("waiting");
+        queue.activate("backing-off");
+        queue.activate("unknown");
+        assert_eq!(queue.lengths().active, 2);
+        assert_eq!(queue.pop_batch(half_second, 3).len(), 2);
+    }
+
+    #[test]
+    fn activate_in_flight_applies_when_the_pod_comes_back() {
+        let mut queue = SchedulingQueue::new(QueueConfig::default());
+        queue.add(pod("a", 0), secs(0));
+        queue.pop(secs(0));
+        queue.activate("a");
+        queue.requeue_unschedulable("a", PluginMask::NODE_RESOURCES_FIT, secs(0));
+        assert!(queue.pop(secs(0)).is_some(), "activated while in flight");
+        // Only once: the next failure waits as usual.
+        queue.requeue_unschedulable("a", PluginMask::NODE_RESOURCES_FIT, secs(0));
+        assert!(queue.pop(secs(0)).is_none());
+        assert_eq!(queue.lengths().unschedulable, 1);
+    }
+
+    #[test]
+    fn a_gated_pod_waits_for_ungate_alone() {
+        let mut queue = SchedulingQueue::new(QueueConfig::default());
+        queue.add(pod("a", 0), secs(0));
+        queue.pop(secs(0));
+        queue.gate("a");
+        queue.requeue_unschedulable("a", PluginMask::NODE_RESOURCES_FIT, secs(0));
+        queue.on_event(QueueEvent::AssignedPodDeleted, secs(100));
+        queue.activate("a");
+        queue.add(pod("a", 0), secs(100));
+        queue.flush(secs(1000));
+        assert!(queue.pop(secs(1000)).is_none());
+        assert_eq!(queue.lengths().unschedulable, 1);
+        queue.ungate("a");
+        assert!(queue.pop(secs(1000)).is_some());
+        // Gating an active pod takes it out of activeQ too.
+        queue.requeue_error("a", secs(1000));
+        queue.flush(secs(2000));
+        queue.gate("a");
+        assert!(queue.pop(secs(2000)).is_none());
+        queue.ungate("a");
+        assert!(queue.pop(secs(2000)).is_some());
     }
 
     #[test]

@@ -58,10 +58,13 @@ pub(crate) enum LoopEvent {
     /// Results of a `batch_bind` request.
     Bound(Vec<BindOutcome>),
     Membership(Membership),
-    /// The preemption of the pod with this uid was carried out (nominated,
-    /// victims deleted or gone): it may preempt again if it still fits
-    /// nowhere.
-    Preempted(String),
+    /// The preemptor task is done with the preemption of the pod with uid
+    /// `preemptor`; `not_deleted` are the uids of the victims it could not
+    /// delete.
+    Preempted {
+        preemptor: String,
+        not_deleted: Vec<String>,
+    },
     /// Finish: the loop returns.
     Stop,
 }

@@ -1,9 +1,10 @@
 //! Carries out the loop's preemption decisions (several at once, each
 //! reported back to the loop when done): the preemptor's
-//! `status.nominatedNodeName` is set; then each victim gets the
-//! `DisruptionTarget` condition and a `Preempted` event and is deleted with
-//! its own grace period (guarded by its uid). Deletions free room only when their
-//! watch events reach the loop, which then wakes the preemptor.
+//! `status.nominatedNodeName` is set, and only if it is, each victim gets
+//! the `DisruptionTarget` condition and a `Preempted` event and is deleted
+//! with its own grace period (guarded by its uid). Deletions free room only
+//! when their watch events reach the loop, which then retries the preemptor
+//! at once.
 
 use std::sync::mpsc::Sender;
 
@@ -19,9 +20,12 @@ use crate::reporter::pod_event;
 /// Victims handled at once, per preemption.
 const VICTIM_CONCURRENCY: usize = 16;
 /// Preemptions carried out at once.
-const PREEMPTION_CONCURRENCY: usize = 32;
+const PREEMPTION_CONCURRENCY: usize = 256;
 /// Attempts of an optimistic status update before giving up.
 const STATUS_RETRIES: usize = 3;
+/// Attempts to nominate the preemptor: more, since the reporter writes its
+/// status too, and no victim goes until it is nominated.
+const NOMINATE_RETRIES: usize = 10;
 
 /// Runs until the loop drops its sender; tells the loop when each
 /// preemption is done.
@@ -36,18 +40,22 @@ pub(crate) async fn run(
         Some((preemption, receiver))
     })
     .map(|preemption| async move {
-        carry_out(client, &preemption).await;
-        preemption.preemptor.uid
+        let not_deleted = carry_out(client, &preemption).await;
+        (preemption.preemptor.uid, not_deleted)
     })
     .buffer_unordered(PREEMPTION_CONCURRENCY)
-    .for_each(|uid| {
-        let _ = done.send(LoopEvent::Preempted(uid));
+    .for_each(|(preemptor, not_deleted)| {
+        let _ = done.send(LoopEvent::Preempted {
+            preemptor,
+            not_deleted,
+        });
         std::future::ready(())
     })
     .await;
 }
 
-async fn carry_out(client: &Client, preemption: &Preemption) {
+/// Returns the uids of the victims not deleted (nor already gone).
+async fn carry_out(client: &Client, preemption: &Preemption) -> Vec<String> {
     let message = format!(
         "Preempted by pod {} on node {}",
         preemption.preemptor.uid, preemption.node
@@ -56,45 +64,63 @@ async fn carry_out(client: &Client, preemption: &Preemption) {
     // Nominate first: once the victims are gone the preemptor may be
     // bound at once, and the nomination tells other schedulers the room
     // is taken.
-    nominate(client, &preemption.preemptor, &preemption.node).await;
+    if !nominate(client, &preemption.preemptor, &preemption.node).await {
+        // No victim goes for a preemptor that is not nominated (bound,
+        // replaced or deleted meanwhile, or the write kept failing).
+        return preemption.victims.iter().map(|v| v.uid.clone()).collect();
+    }
     futures::stream::iter(preemption.victims.clone())
-        .map(|victim| async move { evict(client, &victim, component, message).await })
+        .map(|victim| async move {
+            let gone = evict(client, &victim, component, message).await;
+            (!gone).then_some(victim.uid)
+        })
         .buffer_unordered(VICTIM_CONCURRENCY)
-        .collect::<Vec<()>>()
-        .await;
+        .filter_map(std::future::ready)
+        .collect()
+        .await
 }
 
-async fn evict(client: &Client, victim: &PodRef, component: &str, message: &str) {
-    mark_disruption_target(client, victim).await;
-    match pod_event(
-        victim,
-        component,
-        "Normal",
-        "Preempted",
-        "Preempting",
-        message,
-    ) {
-        Ok(event) => {
-            if let Err(error) = client.create(&victim.namespace, &event).await {
-                tracing::debug!(%error, victim = %victim.name, "Preempted event not written");
+/// Whether the victim is gone (deleted now or before). The `Preempted`
+/// event is written alongside, off the path to the deletion.
+async fn evict(client: &Client, victim: &PodRef, component: &str, message: &str) -> bool {
+    let record = async {
+        match pod_event(
+            victim,
+            component,
+            "Normal",
+            "Preempted",
+            "Preempting",
+            message,
+        ) {
+            Ok(event) => {
+                if let Err(error) = client.create(&victim.namespace, &event).await {
+                    tracing::debug!(%error, victim = %victim.name, "Preempted event not written");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot build Preempted event"),
+        }
+    };
+    let delete = async {
+        mark_disruption_target(client, victim).await;
+        let params = DeleteParams {
+            precondition_uid: Some(victim.uid.clone()),
+            ..DeleteParams::default()
+        };
+        match client
+            .delete::<Pod>(&victim.namespace, &victim.name, &params)
+            .await
+        {
+            Ok(_) => true,
+            // Gone, or replaced by a pod with another uid.
+            Err(error) if error.is_not_found() || error.is_conflict() => true,
+            Err(error) => {
+                tracing::warn!(%error, victim = %victim.name, "cannot delete preemption victim");
+                false
             }
         }
-        Err(error) => tracing::warn!(%error, "cannot build Preempted event"),
-    }
-    let params = DeleteParams {
-        precondition_uid: Some(victim.uid.clone()),
-        ..DeleteParams::default()
     };
-    match client
-        .delete::<Pod>(&victim.namespace, &victim.name, &params)
-        .await
-    {
-        Ok(_) => {}
-        Err(error) if error.is_not_found() || error.is_conflict() => {}
-        Err(error) => {
-            tracing::warn!(%error, victim = %victim.name, "cannot delete preemption victim")
-        }
-    }
+    let ((), gone) = futures::join!(record, delete);
+    gone
 }
 
 /// Sets `DisruptionTarget=True, reason PreemptionByScheduler` on a victim.
@@ -127,15 +153,15 @@ async fn mark_disruption_target(client: &Client, victim: &PodRef) {
     }
 }
 
-/// Sets the preemptor's `status.nominatedNodeName` (unless it was bound,
-/// replaced or deleted meanwhile).
-async fn nominate(client: &Client, preemptor: &PodRef, node: &str) {
-    for _ in 0..STATUS_RETRIES {
+/// Sets the preemptor's `status.nominatedNodeName`; false if it was bound,
+/// replaced or deleted meanwhile, or the write failed.
+async fn nominate(client: &Client, preemptor: &PodRef, node: &str) -> bool {
+    for _ in 0..NOMINATE_RETRIES {
         let Ok(mut pod) = client
             .get::<Pod>(&preemptor.namespace, &preemptor.name)
             .await
         else {
-            return;
+            return false;
         };
         let bound = pod
             .spec
@@ -143,20 +169,22 @@ async fn nominate(client: &Client, preemptor: &PodRef, node: &str) {
             .and_then(|spec| spec.node_name.as_deref())
             .is_some_and(|name| !name.is_empty());
         if bound || pod.metadata.uid.as_deref() != Some(preemptor.uid.as_str()) {
-            return;
+            return false;
         }
         let status = pod.status.get_or_insert_with(Default::default);
         if status.nominated_node_name.as_deref() == Some(node) {
-            return;
+            return true;
         }
         status.nominated_node_name = Some(node.to_string());
         match client.update_status(&pod).await {
-            Ok(_) => return,
+            Ok(_) => return true,
             Err(error) if error.is_conflict() => continue,
             Err(error) => {
                 tracing::debug!(%error, pod = %preemptor.name, "cannot set nominatedNodeName");
-                return;
+                return false;
             }
         }
     }
+    tracing::debug!(pod = %preemptor.name, "nominatedNodeName kept conflicting");
+    false
 }

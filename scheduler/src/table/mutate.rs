@@ -166,7 +166,7 @@ impl Snapshot {
         Arc::make_mut(&mut self.node_by_name).remove(name);
         Arc::make_mut(&mut self.node_order).retain(|existing| *existing != node);
         Arc::make_mut(&mut self.live).remove(slot);
-        Arc::make_mut(&mut self.nominated).remove(&node.0);
+        self.set_nominated(node, None);
         self.free_slots.push(node.0);
         Some(node)
     }
@@ -390,27 +390,43 @@ impl Snapshot {
             let resource = self.resource_column(name);
             requests.push((resource, *amount));
         }
-        let nominated = Arc::make_mut(&mut self.nominated);
-        let list = nominated.entry(node.0).or_default();
-        list.retain(|existing| existing.uid != pod.uid);
+        let mut list: Vec<NominatedPod> = self
+            .nominated_pods(node)
+            .iter()
+            .filter(|existing| existing.uid != pod.uid)
+            .cloned()
+            .collect();
         list.push(NominatedPod {
             uid: pod.uid.clone(),
             priority: pod.priority,
             requests,
         });
+        self.set_nominated(node, Some(list));
         self.bump_version(node);
     }
 
     /// Removes the nomination of the pod with `uid` from `node`.
     pub fn remove_nominated_pod(&mut self, node: NodeIdx, uid: &str) {
-        let nominated = Arc::make_mut(&mut self.nominated);
-        if let Some(list) = nominated.get_mut(&node.0) {
-            list.retain(|existing| existing.uid != uid);
-            if list.is_empty() {
-                nominated.remove(&node.0);
-            }
-        }
+        let list: Vec<NominatedPod> = self
+            .nominated_pods(node)
+            .iter()
+            .filter(|existing| existing.uid != uid)
+            .cloned()
+            .collect();
+        self.set_nominated(node, Some(list));
         self.bump_version(node);
+    }
+
+    /// Replaces the list of pods nominated to `node` (empty is none).
+    fn set_nominated(&mut self, node: NodeIdx, list: Option<Vec<NominatedPod>>) {
+        let list = list.filter(|list| !list.is_empty()).map(Arc::new);
+        let was = self.nominated.get(node.get()).is_some();
+        match (was, list.is_some()) {
+            (false, true) => self.nominated_nodes += 1,
+            (true, false) => self.nominated_nodes -= 1,
+            _ => {}
+        }
+        self.nominated.set(node.get(), list);
     }
 }
 

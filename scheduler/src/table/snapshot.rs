@@ -181,7 +181,11 @@ pub struct Snapshot {
     pub(crate) class_by_fingerprint: Arc<FastMap<u64, Vec<u32>>>,
     pub(crate) namespace_labels: Arc<HashMap<String, BTreeMap<String, String>>>,
     pub(crate) pdbs: Arc<Vec<PodDisruptionBudgetInfo>>,
-    pub(crate) nominated: Arc<FastMap<u32, Vec<NominatedPod>>>,
+    /// Per node: the pods nominated to it (a column, so publishing after
+    /// each nomination copies one chunk, not every node's list).
+    pub(crate) nominated: Column<Option<Arc<Vec<NominatedPod>>>>,
+    /// Nodes with a nominated pod.
+    pub(crate) nominated_nodes: usize,
 }
 
 impl Default for Snapshot {
@@ -224,7 +228,8 @@ impl Snapshot {
             class_by_fingerprint: Arc::default(),
             namespace_labels: Arc::default(),
             pdbs: Arc::default(),
-            nominated: Arc::default(),
+            nominated: Column::new(None),
+            nominated_nodes: 0,
         }
     }
 
@@ -378,14 +383,15 @@ impl Snapshot {
     /// Pods nominated to `node`.
     pub fn nominated_pods(&self, node: NodeIdx) -> &[NominatedPod] {
         self.nominated
-            .get(&node.0)
-            .map(|pods| pods.as_slice())
+            .get(node.get())
+            .as_deref()
+            .map(Vec::as_slice)
             .unwrap_or(&[])
     }
 
     /// Whether any pod is nominated anywhere.
     pub fn has_nominated_pods(&self) -> bool {
-        !self.nominated.is_empty()
+        self.nominated_nodes > 0
     }
 
     /// A pod's requests as resource columns; extended resources no node has

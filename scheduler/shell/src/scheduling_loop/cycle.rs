@@ -44,6 +44,10 @@ impl SchedulingLoop {
         let decided_seconds = started.elapsed().as_secs_f64();
         let mut bindings = Vec::new();
         let mut unschedulable: Vec<String> = Vec::new();
+        // A nomination made for one pod of the batch must be seen by the
+        // next one's preemption, or two preemptors pick the same victim.
+        let mut latest: Option<Arc<Snapshot>> = None;
+        let mut nominated_since = false;
         for ((queued, pod), decision) in batch.iter().zip(&pods).zip(decisions) {
             match decision {
                 None => self.queue.delete(&pod.uid),
@@ -58,7 +62,11 @@ impl SchedulingLoop {
                     });
                 }
                 Some(Decision::Unschedulable(fit_error)) => {
-                    self.unschedulable(pod, &fit_error, view);
+                    if std::mem::take(&mut nominated_since) {
+                        latest = Some(self.snapshot());
+                    }
+                    let current = latest.as_deref().unwrap_or(view);
+                    nominated_since = self.unschedulable(pod, &fit_error, current);
                     unschedulable.push(pod.scheduler_name.clone());
                 }
             }
@@ -95,12 +103,14 @@ impl SchedulingLoop {
     }
 
     /// No node fits: try preemption, requeue until a helpful event, report.
-    fn unschedulable(&mut self, pod: &Arc<PodInfo>, fit_error: &FitError, view: &Snapshot) {
+    /// Returns whether the pod was nominated to a node.
+    fn unschedulable(&mut self, pod: &Arc<PodInfo>, fit_error: &FitError, view: &Snapshot) -> bool {
         let now = self.now();
+        let mut nominated_now = false;
         let mut message = fit_error.message();
         if let Some(config) = self.preemption.get(&pod.scheduler_name)
             && let Some(profile) = self.profiles.get(&pod.scheduler_name)
-            && !self.preempting.contains(&pod.uid)
+            && self.preemptions.may_preempt(&pod.uid)
         {
             let outcome = preempt(view, pod, profile, fit_error, config, &mut self.context.rng);
             match outcome {
@@ -116,8 +126,16 @@ impl SchedulingLoop {
                     self.metrics
                         .record(|recorder| recorder.preemption(Some(victims)));
                     let node = view.node_name(candidate.node).to_string();
-                    tracing::debug!(pod = %pod.name, %node, victims, "preempting");
-                    self.preempting.insert(pod.uid.clone());
+                    tracing::debug!(pod = %pod.name, %node, victims = ?candidate.victims.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), "preempting");
+                    // Not scheduled until the preemptor task is done: it
+                    // must not be bound elsewhere while victims are deleted
+                    // for it here.
+                    self.queue.gate(&pod.uid);
+                    self.preemptions.start(
+                        &pod.uid,
+                        &node,
+                        candidate.victims.iter().map(|victim| victim.uid.clone()),
+                    );
                     let _ = self.outputs.preemptor.send(Preemption {
                         preemptor: PodRef::of(pod),
                         node: node.clone(),
@@ -135,6 +153,7 @@ impl SchedulingLoop {
                     self.pods.insert(pod.uid.clone(), nominated.clone());
                     // In flight, so this only updates the queued view.
                     self.queue.add(nominated, now);
+                    nominated_now = true;
                 }
             }
         }
@@ -151,6 +170,7 @@ impl SchedulingLoop {
                 scheduler_name: pod.scheduler_name.clone(),
                 message,
             }));
+        nominated_now
     }
 
     /// The noop algorithm: the next node in order, no check at all.

@@ -11,6 +11,7 @@
 
 mod cycle;
 mod pods;
+mod preemptions;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use crate::event::{
     BindRequest, Change, Changes, LoopEvent, Membership, NamespaceInfo, Preemption, Report,
 };
 use crate::metrics::Metrics;
+use preemptions::Preemptions;
 
 /// Events handled before the loop looks at the queue again.
 const MAX_EVENTS_PER_ROUND: usize = 4096;
@@ -129,10 +131,8 @@ struct SchedulingLoop {
     binding: HashMap<String, Binding>,
     /// Pods with a FailedScheduling report, to cancel when they are bound.
     reported: HashSet<String>,
-    /// Pods whose preemption the preemptor is still carrying out; they do
-    /// not preempt again until it is done (their victims may not even be
-    /// terminating yet).
-    preempting: HashSet<String>,
+    /// Preemptions decided and not yet seen through.
+    preemptions: Preemptions,
     pdbs: HashSet<String>,
     namespaces: HashMap<String, BTreeMap<String, String>>,
     synced: Synced,
@@ -181,7 +181,7 @@ impl SchedulingLoop {
             pods: HashMap::new(),
             binding: HashMap::new(),
             reported: HashSet::new(),
-            preempting: HashSet::new(),
+            preemptions: Preemptions::default(),
             pdbs: HashSet::new(),
             namespaces: HashMap::new(),
             synced: Synced::default(),
@@ -260,8 +260,12 @@ impl SchedulingLoop {
             LoopEvent::Namespaces(changes) => self.apply_namespaces(changes),
             LoopEvent::Bound(outcomes) => self.bound(outcomes),
             LoopEvent::Membership(membership) => self.set_membership(membership),
-            LoopEvent::Preempted(uid) => {
-                self.preempting.remove(&uid);
+            LoopEvent::Preempted {
+                preemptor,
+                not_deleted,
+            } => {
+                self.preemptions.not_going(&not_deleted);
+                self.queue.ungate(&preemptor);
             }
             LoopEvent::Stop => return false,
         }

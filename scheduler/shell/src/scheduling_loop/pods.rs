@@ -48,11 +48,22 @@ impl SchedulingLoop {
         }
     }
 
-    fn upsert_pod(&mut self, pod: Arc<PodInfo>) {
+    fn upsert_pod(&mut self, mut pod: Arc<PodInfo>) {
         let uid = pod.uid.clone();
+        if pod.node_name.is_none()
+            && pod.nominated_node_name.is_none()
+            && let Some(node) = self.preemptions.nominated_node(&uid)
+        {
+            // Written before the nomination reached the store: keep
+            // holding the room.
+            let mut nominated = PodInfo::clone(&pod);
+            nominated.nominated_node_name = Some(node.to_string());
+            pod = Arc::new(nominated);
+        }
         let previous = self.pods.insert(uid.clone(), pod.clone());
         if pod.node_name.is_some() {
             self.queue.delete(&uid);
+            self.preemptions.forget(&uid);
             if self.reported.remove(&uid) {
                 let _ = self
                     .outputs
@@ -109,6 +120,10 @@ impl SchedulingLoop {
             return;
         };
         self.queue.delete(uid);
+        for preemptor in self.preemptions.pod_gone(uid) {
+            // Room on the node it is nominated to is free.
+            self.queue.activate(&preemptor);
+        }
         if self.reported.remove(uid) {
             let _ = self.outputs.reporter.send(Report::Forget {
                 uid: uid.to_string(),

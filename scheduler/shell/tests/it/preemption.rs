@@ -97,3 +97,56 @@ async fn preemption_policy_never_waits_instead() {
     assert_eq!(node_of(&low), Some("n1"));
     scheduler.stop().await.unwrap();
 }
+
+/// The value of an unlabelled metric line `name value`.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preemptors_scheduled_together_pick_different_victims() {
+    let apiserver = start_apiserver().await;
+    let client = &apiserver.client;
+    priority_class(client, "low", 10).await;
+    priority_class(client, "high", 1000).await;
+    let nodes: Vec<_> = (0..16)
+        .map(|i| node(&format!("n{i}"), "1", "4Gi", 110))
+        .collect();
+    create_nodes(client, &nodes).await;
+    let scheduler = start_scheduler(config(&apiserver)).await;
+    let low: Vec<Pod> = (0..16)
+        .map(|i| pod_with_priority(&format!("low-{i}"), "1", "low"))
+        .collect();
+    create_pods(client, &low).await;
+    wait_until(Duration::from_secs(20), || async {
+        bound_count(client).await == 16
+    })
+    .await;
+
+    // They arrive in one batch; each needs a whole node, so each needs a
+    // victim of its own.
+    let high: Vec<Pod> = (0..8)
+        .map(|i| pod_with_priority(&format!("high-{i}"), "1", "high"))
+        .collect();
+    create_pods(client, &high).await;
+    for pod in &high {
+        wait_bound(client, name_of(pod), Duration::from_secs(20)).await;
+    }
+    let (_, body) = http_get(scheduler.metrics_address().unwrap(), "/metrics").await;
+    let text = String::from_utf8(body).unwrap();
+    assert_eq!(
+        metric(&text, "scheduler_preemption_victims_sum"),
+        8.0,
+        "one victim each, none chosen twice"
+    );
+    let survivors = pods(client)
+        .await
+        .iter()
+        .filter(|pod| name_of(pod).starts_with("low-"))
+        .count();
+    assert_eq!(survivors, 8);
+    scheduler.stop().await.unwrap();
+}
