@@ -4,12 +4,14 @@
 //!
 //! Tables: `log` (the events of every revision since the compaction point,
 //! so reads at old revisions and watches from old revisions work after a
-//! restart), `kv_ref` (metadata of each key whose latest value is in `log`
-//! at its mod revision), `kv` (latest value and metadata of each key whose
-//! last write was compacted out of `log`: compaction moves it there),
-//! `leases` (id → TTL) and
-//! `meta` (revision, compacted revision, next lease id, and the sequence
-//! number of the last log record applied).
+//! restart), `kv` (every key's value as of the compaction point: compaction
+//! folds the log entries it drops into it), `leases` (id → TTL) and `meta`
+//! (revision, compacted revision, next lease id, and the sequence number of
+//! the last log record applied).
+//!
+//! A write costs one `log` insert per revision. Events are stored without
+//! their previous values: reading back replays the log over `kv`, which
+//! gives each event its previous value and each key its latest.
 //!
 //! The checkpointer runs on its own thread, off the ack path. It collects
 //! batches for up to `checkpoint_interval` (or until enough are pending),
@@ -18,6 +20,7 @@
 //! transaction covers. A failed checkpoint keeps its batches and is retried:
 //! the log still holds them, so nothing is lost meanwhile.
 
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,11 +33,11 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinitio
 use crate::codec;
 use crate::mvcc::{Change, LogEntry, Recovered};
 use crate::wal;
-use crate::{EventKind, StoreError};
+use crate::{EventKind, KeyValue, StoreError};
 
 const KV: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
-/// Key → metadata; the value is in `LOG` at the key's mod revision, so each
-/// value is stored once.
+/// Key → metadata of values in `LOG`: kept by earlier versions, dropped at
+/// open (replaying the log finds the same values).
 const KV_REF: TableDefinition<&str, &[u8]> = TableDefinition::new("kv_ref");
 const LOG: TableDefinition<i64, &[u8]> = TableDefinition::new("log");
 /// Lease id → TTL in microseconds.
@@ -71,7 +74,8 @@ pub(crate) struct Batch {
 pub(crate) fn init(db: &Database) -> Result<u64, StoreError> {
     let txn = db.begin_write().map_err(io_err!("begin write"))?;
     txn.open_table(KV).map_err(io_err!("creating table"))?;
-    txn.open_table(KV_REF).map_err(io_err!("creating table"))?;
+    txn.delete_table(KV_REF)
+        .map_err(io_err!("dropping old table"))?;
     txn.open_table(LOG).map_err(io_err!("creating table"))?;
     txn.open_table(LEASES).map_err(io_err!("creating table"))?;
     let applied = {
@@ -100,45 +104,32 @@ pub(crate) fn read_state(db: &Database) -> Result<Recovered, StoreError> {
         next_lease_id: meta_value(META_NEXT_LEASE_ID)?,
         ..Recovered::default()
     };
+    // Each key's value as of the compaction point, then the log replayed
+    // over it in order: each event gets its previous value, and the map
+    // ends with each key's latest.
+    let mut latest: HashMap<String, KeyValue> = HashMap::new();
     let kv = txn.open_table(KV).map_err(io_err!("open kv"))?;
     for item in kv.iter().map_err(io_err!("read kv"))? {
         let (key, value) = item.map_err(io_err!("read kv"))?;
-        state
-            .latest
-            .push(codec::decode_kv(key.value(), value.value())?);
+        let kv = codec::decode_kv(key.value(), value.value())?;
+        latest.insert(kv.key.clone(), kv);
     }
     let log = txn.open_table(LOG).map_err(io_err!("open log"))?;
     for item in log.iter().map_err(io_err!("read log"))? {
         let (revision, events) = item.map_err(io_err!("read log"))?;
-        let events = codec::decode_events(events.value())?;
+        let mut events = codec::decode_events(events.value())?;
+        for event in &mut events {
+            event.prev = match event.kind {
+                EventKind::Put => latest.insert(event.kv.key.clone(), event.kv.clone()),
+                EventKind::Delete => latest.remove(&event.kv.key),
+            };
+        }
         state.log.push(LogEntry {
             revision: revision.value(),
             events: events.into(),
         });
     }
-    let kv_ref = txn.open_table(KV_REF).map_err(io_err!("open kv_ref"))?;
-    for item in kv_ref.iter().map_err(io_err!("read kv_ref"))? {
-        let (key, meta) = item.map_err(io_err!("read kv_ref"))?;
-        let mut kv = codec::decode_kv(key.value(), meta.value())?;
-        let at = state
-            .log
-            .binary_search_by_key(&kv.mod_revision, |e| e.revision)
-            .ok()
-            .and_then(|i| {
-                state.log[i]
-                    .events
-                    .iter()
-                    .find(|e| e.kind == EventKind::Put && e.kv.key == kv.key)
-            })
-            .ok_or_else(|| {
-                StoreError::Io(format!(
-                    "corrupt store: value of {} at revision {} missing from the log",
-                    kv.key, kv.mod_revision
-                ))
-            })?;
-        kv.value = at.kv.value.clone();
-        state.latest.push(kv);
-    }
+    state.latest = latest.into_values().collect();
     let leases = txn.open_table(LEASES).map_err(io_err!("open leases"))?;
     for item in leases.iter().map_err(io_err!("read leases"))? {
         let (id, ttl_micros) = item.map_err(io_err!("read leases"))?;
@@ -160,31 +151,12 @@ pub(crate) fn apply(db: &Database, batches: &[Batch]) -> Result<(), StoreError> 
         .map_err(io_err!("set durability"))?;
     {
         let mut kv = txn.open_table(KV).map_err(io_err!("open kv"))?;
-        let mut kv_ref = txn.open_table(KV_REF).map_err(io_err!("open kv_ref"))?;
         let mut log = txn.open_table(LOG).map_err(io_err!("open log"))?;
         let mut leases = txn.open_table(LEASES).map_err(io_err!("open leases"))?;
         let mut meta = txn.open_table(META).map_err(io_err!("open meta"))?;
         for change in batches.iter().flat_map(|b| &b.changes) {
             match change {
                 Change::Write(entry) => {
-                    for event in entry.events.iter() {
-                        let key = event.kv.key.as_str();
-                        match event.kind {
-                            EventKind::Put => {
-                                kv_ref
-                                    .insert(key, codec::encode_kv_meta(&event.kv).as_slice())
-                                    .map_err(io_err!("write kv_ref"))?;
-                            }
-                            EventKind::Delete => {
-                                kv_ref.remove(key).map_err(io_err!("delete kv_ref"))?;
-                            }
-                        }
-                        // A value compacted out of the log is kept in `kv`
-                        // until the key is written again.
-                        if event.prev.is_some() {
-                            kv.remove(key).map_err(io_err!("delete kv"))?;
-                        }
-                    }
                     log.insert(
                         entry.revision,
                         codec::encode_events(&entry.events).as_slice(),
@@ -206,7 +178,7 @@ pub(crate) fn apply(db: &Database, batches: &[Batch]) -> Result<(), StoreError> 
                 Change::Compact { revision } => {
                     meta.insert(META_COMPACTED, *revision)
                         .map_err(io_err!("write meta"))?;
-                    keep_latest_values(&log, &mut kv, &mut kv_ref, *revision)?;
+                    fold_into_kv(&log, &mut kv, *revision)?;
                     log.retain_in(..*revision, |_, _| false)
                         .map_err(io_err!("compact log"))?;
                 }
@@ -220,31 +192,25 @@ pub(crate) fn apply(db: &Database, batches: &[Batch]) -> Result<(), StoreError> 
     txn.commit().map_err(io_err!("commit"))
 }
 
-/// Before log entries below `revision` go, move each value that is still
-/// its key's latest from the log into `kv`.
-fn keep_latest_values(
+/// Before log entries below `revision` go, apply their events in order to
+/// `kv`, so it holds every key's value as of `revision`.
+fn fold_into_kv(
     log: &redb::Table<'_, i64, &[u8]>,
     kv: &mut redb::Table<'_, &str, &[u8]>,
-    kv_ref: &mut redb::Table<'_, &str, &[u8]>,
     revision: i64,
 ) -> Result<(), StoreError> {
     for item in log.range(..revision).map_err(io_err!("read log"))? {
-        let (entry_revision, events) = item.map_err(io_err!("read log"))?;
+        let (_, events) = item.map_err(io_err!("read log"))?;
         for event in codec::decode_events(events.value())? {
-            if event.kind != EventKind::Put {
-                continue;
-            }
             let key = event.kv.key.as_str();
-            let latest_here = kv_ref
-                .get(key)
-                .map_err(io_err!("read kv_ref"))?
-                .map(|meta| codec::decode_kv(key, meta.value()))
-                .transpose()?
-                .is_some_and(|latest| latest.mod_revision == entry_revision.value());
-            if latest_here {
-                kv.insert(key, codec::encode_kv(&event.kv).as_slice())
-                    .map_err(io_err!("write kv"))?;
-                kv_ref.remove(key).map_err(io_err!("delete kv_ref"))?;
+            match event.kind {
+                EventKind::Put => {
+                    kv.insert(key, codec::encode_kv(&event.kv).as_slice())
+                        .map_err(io_err!("write kv"))?;
+                }
+                EventKind::Delete => {
+                    kv.remove(key).map_err(io_err!("delete kv"))?;
+                }
             }
         }
     }

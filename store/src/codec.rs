@@ -6,8 +6,9 @@
 //!
 //! ```text
 //! kv record:    create_revision mod_revision version lease value_bytes...
-//! kv_ref record: create_revision mod_revision version lease (value in the log)
 //! revision log: n_events:u32 { kind:u8 key:str kv_meta value:bytes has_prev:u8 [prev_meta prev_value:bytes] }*
+//!               (written with has_prev 0: previous values are replayed,
+//!               not stored; earlier versions wrote them)
 //! wal batch:    seq:u64 n_changes:u32 { change }*
 //! change:       0 revision:i64 events:bytes (a revision log record)
 //!             | 1 lease_id:i64 ttl_micros:u64   (lease granted)
@@ -54,16 +55,6 @@ pub(crate) fn encode_kv(kv: &KeyValue) -> Vec<u8> {
     out
 }
 
-/// Encode a key's metadata only (its value lives in the revision log).
-pub(crate) fn encode_kv_meta(kv: &KeyValue) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out[..8].copy_from_slice(&kv.create_revision.to_le_bytes());
-    out[8..16].copy_from_slice(&kv.mod_revision.to_le_bytes());
-    out[16..24].copy_from_slice(&kv.version.to_le_bytes());
-    out[24..].copy_from_slice(&kv.lease.to_le_bytes());
-    out
-}
-
 pub(crate) fn decode_kv(key: &str, bytes: &[u8]) -> Result<KeyValue, StoreError> {
     let mut reader = Reader { bytes };
     let mut kv = reader.meta(key.to_string())?;
@@ -75,9 +66,7 @@ pub(crate) fn decode_kv(key: &str, bytes: &[u8]) -> Result<KeyValue, StoreError>
 pub(crate) fn encode_events(events: &[Event]) -> Vec<u8> {
     let size: usize = events
         .iter()
-        .map(|e| {
-            80 + e.kv.key.len() + e.kv.value.len() + e.prev.as_ref().map_or(0, |p| p.value.len())
-        })
+        .map(|e| 80 + e.kv.key.len() + e.kv.value.len())
         .sum();
     let mut out = Vec::with_capacity(4 + size);
     encode_events_into(events, &mut out);
@@ -95,14 +84,9 @@ fn encode_events_into(events: &[Event], out: &mut Vec<u8>) {
         put_bytes(out, event.kv.key.as_bytes());
         put_meta(out, &event.kv);
         put_bytes(out, &event.kv.value);
-        match &event.prev {
-            None => out.push(0),
-            Some(prev) => {
-                out.push(1);
-                put_meta(out, prev);
-                put_bytes(out, &prev.value);
-            }
-        }
+        // Previous values are not stored (reading the log back replays
+        // them); records with them, written by earlier versions, decode.
+        out.push(0);
     }
 }
 
@@ -278,8 +262,21 @@ mod tests {
         }
     }
 
+    /// An event record as earlier versions wrote it, previous value included.
+    fn with_prev(event: &Event, prev: &KeyValue) -> Vec<u8> {
+        let mut out = 1u32.to_le_bytes().to_vec();
+        out.push(KIND_PUT);
+        put_bytes(&mut out, event.kv.key.as_bytes());
+        put_meta(&mut out, &event.kv);
+        put_bytes(&mut out, &event.kv.value);
+        out.push(1);
+        put_meta(&mut out, prev);
+        put_bytes(&mut out, &prev.value);
+        out
+    }
+
     #[test]
-    fn events_round_trip() {
+    fn events_round_trip_without_their_previous_values() {
         let events = vec![
             Event {
                 kind: EventKind::Put,
@@ -292,13 +289,21 @@ mod tests {
                 prev: None,
             },
         ];
-        assert_eq!(decode_events(&encode_events(&events)).unwrap(), events);
+        let decoded = decode_events(&encode_events(&events)).unwrap();
+        let stripped: Vec<Event> = events
+            .iter()
+            .map(|e| Event {
+                prev: None,
+                ..e.clone()
+            })
+            .collect();
+        assert_eq!(decoded, stripped);
         let one = kv("k", "value", 3);
         assert_eq!(decode_kv("k", &encode_kv(&one)).unwrap(), one);
-        let meta_only = decode_kv("k", &encode_kv_meta(&one)).unwrap();
-        assert_eq!(meta_only.mod_revision, 3);
-        assert!(meta_only.value.is_empty());
         assert!(decode_events(&encode_events(&events)[..10]).is_err());
+        // Records of earlier versions, with the previous value, still read.
+        let old = with_prev(&events[0], &kv("a", "w", 1));
+        assert_eq!(decode_events(&old).unwrap(), events[..1]);
     }
 
     #[test]
