@@ -159,6 +159,15 @@ struct Tracked {
     gated: bool,
 }
 
+impl Tracked {
+    /// Into the unschedulable pool; the new generation invalidates any heap
+    /// entry the pod had.
+    fn park(&mut self) {
+        self.location = Location::Unschedulable;
+        self.generation += 1;
+    }
+}
+
 #[derive(PartialEq, Eq)]
 struct ActiveEntry {
     priority: i32,
@@ -366,18 +375,14 @@ impl SchedulingQueue {
         tracked.rejected_by = rejected_by;
         let woken = rejected_by == PluginMask::default()
             || tracked.events_in_flight.intersects(rejected_by);
-        let activate = std::mem::take(&mut tracked.activate_on_requeue);
         let uid: Arc<str> = Arc::from(uid);
-        if tracked.gated {
-            tracked.location = Location::Unschedulable;
-            tracked.generation += 1;
-        } else if activate {
-            self.set_active(&uid);
-        } else if woken {
+        if self.requeue_overridden(&uid) {
+            return;
+        }
+        if woken {
             self.set_backoff(&uid);
-        } else {
-            tracked.location = Location::Unschedulable;
-            tracked.generation += 1;
+        } else if let Some(tracked) = self.pods.get_mut(&uid) {
+            tracked.park();
         }
     }
 
@@ -387,15 +392,28 @@ impl SchedulingQueue {
             return;
         };
         tracked.queued.timestamp = now;
-        let activate = std::mem::take(&mut tracked.activate_on_requeue);
         let uid: Arc<str> = Arc::from(uid);
-        if tracked.gated {
-            tracked.location = Location::Unschedulable;
-            tracked.generation += 1;
-        } else if activate {
-            self.set_active(&uid);
-        } else {
+        if !self.requeue_overridden(&uid) {
             self.set_backoff(&uid);
+        }
+    }
+
+    /// A pod back from an attempt goes to the unschedulable pool if gated,
+    /// or to activeQ if activated meanwhile, whatever the attempt's outcome;
+    /// returns whether either applied.
+    fn requeue_overridden(&mut self, uid: &Arc<str>) -> bool {
+        let Some(tracked) = self.pods.get_mut(uid) else {
+            return true;
+        };
+        let activate = std::mem::take(&mut tracked.activate_on_requeue);
+        if tracked.gated {
+            tracked.park();
+            true
+        } else if activate {
+            self.set_active(uid);
+            true
+        } else {
+            false
         }
     }
 
@@ -429,9 +447,7 @@ impl SchedulingQueue {
         };
         tracked.gated = true;
         if matches!(tracked.location, Location::Active | Location::Backoff) {
-            // Invalidates its heap entry.
-            tracked.location = Location::Unschedulable;
-            tracked.generation += 1;
+            tracked.park();
         }
     }
 

@@ -166,7 +166,7 @@ impl Snapshot {
         Arc::make_mut(&mut self.node_by_name).remove(name);
         Arc::make_mut(&mut self.node_order).retain(|existing| *existing != node);
         Arc::make_mut(&mut self.live).remove(slot);
-        self.set_nominated(node, None);
+        self.set_nominated(node, Vec::new());
         self.free_slots.push(node.0);
         Some(node)
     }
@@ -390,36 +390,35 @@ impl Snapshot {
             let resource = self.resource_column(name);
             requests.push((resource, *amount));
         }
-        let mut list: Vec<NominatedPod> = self
-            .nominated_pods(node)
-            .iter()
-            .filter(|existing| existing.uid != pod.uid)
-            .cloned()
-            .collect();
+        let mut list = self.nominated_except(node, &pod.uid);
         list.push(NominatedPod {
             uid: pod.uid.clone(),
             priority: pod.priority,
             requests,
         });
-        self.set_nominated(node, Some(list));
+        self.set_nominated(node, list);
         self.bump_version(node);
     }
 
     /// Removes the nomination of the pod with `uid` from `node`.
     pub fn remove_nominated_pod(&mut self, node: NodeIdx, uid: &str) {
-        let list: Vec<NominatedPod> = self
-            .nominated_pods(node)
-            .iter()
-            .filter(|existing| existing.uid != uid)
-            .cloned()
-            .collect();
-        self.set_nominated(node, Some(list));
+        let list = self.nominated_except(node, uid);
+        self.set_nominated(node, list);
         self.bump_version(node);
     }
 
+    /// The pods nominated to `node` other than the one with `uid`.
+    fn nominated_except(&self, node: NodeIdx, uid: &str) -> Vec<NominatedPod> {
+        self.nominated_pods(node)
+            .iter()
+            .filter(|existing| existing.uid != uid)
+            .cloned()
+            .collect()
+    }
+
     /// Replaces the list of pods nominated to `node` (empty is none).
-    fn set_nominated(&mut self, node: NodeIdx, list: Option<Vec<NominatedPod>>) {
-        let list = list.filter(|list| !list.is_empty()).map(Arc::new);
+    fn set_nominated(&mut self, node: NodeIdx, list: Vec<NominatedPod>) {
+        let list = (!list.is_empty()).then(|| Arc::new(list));
         let was = self.nominated.get(node.get()).is_some();
         match (was, list.is_some()) {
             (false, true) => self.nominated_nodes += 1,
