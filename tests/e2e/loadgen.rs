@@ -28,8 +28,8 @@ fn text(output: &Output) -> String {
     )
 }
 
-/// Runs one scenario with `--verify` and checks the report.
-fn check_scenario(scenario: &str) {
+/// Runs one scenario with `--verify`, checks the report and returns it.
+fn check_scenario(scenario: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let json_arg = json.to_str().unwrap();
@@ -72,6 +72,19 @@ fn check_scenario(scenario: &str) {
         components.iter().any(|c| c.starts_with("scheduler")),
         "{components:?}"
     );
+    report
+}
+
+/// Names of the scheduler processes in a report.
+fn schedulers(report: &serde_json::Value) -> Vec<String> {
+    report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .filter(|name| name.starts_with("scheduler"))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -105,6 +118,15 @@ fn e2e_loadgen_taints() {
 }
 
 #[test]
+fn e2e_loadgen_preemption() {
+    let report = check_scenario("preemption");
+    // 120 high-priority pods on nodes full of low-priority ones: each must
+    // have evicted one (verify checked every victim's priority).
+    let victims = report["verify"]["preemption_victims"].as_u64().unwrap();
+    assert!(victims >= 120, "{report}");
+}
+
+#[test]
 fn e2e_loadgen_mixed_churn() {
     check_scenario("mixed-churn");
 }
@@ -112,6 +134,12 @@ fn e2e_loadgen_mixed_churn() {
 #[test]
 fn e2e_loadgen_multi_scheduler() {
     check_scenario("multi-scheduler");
+}
+
+#[test]
+fn e2e_loadgen_sharded() {
+    let report = check_scenario("sharded");
+    assert!(schedulers(&report).len() >= 2, "{report}");
 }
 
 fn read_recording(path: &Path) -> Recording {
