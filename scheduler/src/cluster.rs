@@ -156,6 +156,15 @@ impl ClusterState {
     }
 
     fn upsert_pod(&mut self, pod: Arc<PodInfo>) {
+        // A new version of a pod already counted on its node (the bind
+        // confirming an assumption, the kubelet's status updates) usually
+        // changes nothing the table counts.
+        if let Some(&PodLocation::Bound(node)) = self.pod_locations.get(&pod.uid)
+            && pod.node_name.as_deref() == Some(self.working.node_name(node))
+            && self.working.refresh_pod(node, &pod)
+        {
+            return;
+        }
         self.remove_pod(&pod.uid);
         if let Some(node_name) = pod.node_name.as_deref() {
             match self.working.node_by_name(node_name) {
@@ -186,5 +195,114 @@ impl ClusterState {
             Some(PodLocation::Nominated(node)) => self.working.remove_nominated_pod(node, uid),
             None => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ResourceAmounts;
+    use crate::table::snapshot::RESOURCE_CPU;
+
+    fn node(name: &str) -> NodeInfo {
+        NodeInfo {
+            name: name.into(),
+            allocatable: ResourceAmounts {
+                milli_cpu: 4000,
+                ..ResourceAmounts::default()
+            },
+            allocatable_pods: 110,
+            ..NodeInfo::default()
+        }
+    }
+
+    fn pod(uid: &str, node: &str, milli_cpu: i64) -> PodInfo {
+        PodInfo {
+            uid: uid.into(),
+            name: uid.into(),
+            namespace: "default".into(),
+            requests: ResourceAmounts {
+                milli_cpu,
+                ..ResourceAmounts::default()
+            },
+            node_name: Some(node.into()),
+            ..PodInfo::default()
+        }
+    }
+
+    fn state() -> ClusterState {
+        let mut state = ClusterState::new();
+        state.apply(ClusterEvent::NodeUpserted(node("a")));
+        state.apply(ClusterEvent::NodeUpserted(node("b")));
+        state
+    }
+
+    /// (cpu requested, version, recorded start time of `uid`) on `node`.
+    fn on_node(state: &ClusterState, node: &str, uid: &str) -> (i64, u64, Option<i64>) {
+        let snapshot = state.working();
+        let idx = snapshot.node_by_name(node).unwrap();
+        let start = snapshot
+            .record(idx)
+            .unwrap()
+            .pods
+            .iter()
+            .find(|pod| pod.uid == uid)
+            .and_then(|pod| pod.start_time_unix_seconds);
+        (
+            snapshot.requested(RESOURCE_CPU, idx),
+            snapshot.node_version(idx),
+            start,
+        )
+    }
+
+    #[test]
+    fn a_new_version_that_changes_nothing_counted_keeps_the_node_as_is() {
+        let mut state = state();
+        state.assume(&pod("p", "", 500), "a");
+        let before = on_node(&state, "a", "p");
+        assert_eq!(before.0, 500);
+        // The bind's watch event confirms the assumption.
+        state.apply(ClusterEvent::PodUpserted(Arc::new(pod("p", "a", 500))));
+        assert_eq!(on_node(&state, "a", "p"), before);
+        // The kubelet's Running status sets the start time, which
+        // preemption reads from the recorded pod.
+        let mut running = pod("p", "a", 500);
+        running.start_time_unix_seconds = Some(1_700_000_000);
+        state.apply(ClusterEvent::PodUpserted(Arc::new(running)));
+        assert_eq!(
+            on_node(&state, "a", "p"),
+            (500, before.1, Some(1_700_000_000))
+        );
+        assert_eq!(
+            state
+                .working()
+                .record(state.working().node_by_name("a").unwrap())
+                .unwrap()
+                .pods
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_new_version_that_changes_what_is_counted_is_moved_or_recounted() {
+        let mut state = state();
+        state.apply(ClusterEvent::PodUpserted(Arc::new(pod("p", "a", 500))));
+        let before = on_node(&state, "a", "p");
+        state.apply(ClusterEvent::PodUpserted(Arc::new(pod("p", "a", 700))));
+        let after = on_node(&state, "a", "p");
+        assert_eq!(after.0, 700);
+        assert!(
+            after.1 > before.1,
+            "the node's version moves: {before:?} → {after:?}"
+        );
+        state.apply(ClusterEvent::PodUpserted(Arc::new(pod("p", "b", 700))));
+        assert_eq!(on_node(&state, "a", "p").0, 0);
+        assert_eq!(on_node(&state, "b", "p").0, 700);
+        let mut terminating = pod("p", "b", 700);
+        terminating.terminating = true;
+        state.apply(ClusterEvent::PodUpserted(Arc::new(terminating)));
+        let b = state.working().node_by_name("b").unwrap();
+        assert!(state.working().record(b).unwrap().pods[0].terminating);
     }
 }

@@ -240,6 +240,32 @@ impl Snapshot {
         self.bump_version(node);
     }
 
+    /// Takes `pod` as the new version of a pod already on `node` when it
+    /// differs from the recorded one in nothing the table counts (a bind
+    /// confirming an assumption, a status update setting the start time), so
+    /// neither the node's totals nor its version change. False when the pod
+    /// is not on `node` or something counted changed: remove and add it then.
+    pub fn refresh_pod(&mut self, node: NodeIdx, pod: &Arc<PodInfo>) -> bool {
+        let slot = node.get();
+        let Some(record) = self.records.get(slot).as_ref() else {
+            return false;
+        };
+        let Some(position) = record.pods.iter().position(|p| p.uid == pod.uid) else {
+            return false;
+        };
+        let recorded = &record.pods[position];
+        if **recorded == **pod {
+            return true;
+        }
+        if !same_but_start_time(recorded, pod) {
+            return false;
+        }
+        if let Some(record) = self.records.get_mut(slot).as_mut() {
+            Arc::make_mut(record).pods[position] = pod.clone();
+        }
+        true
+    }
+
     /// Removes the pod with `uid` from `node`; returns it if it was there.
     pub fn remove_pod(&mut self, node: NodeIdx, uid: &str) -> Option<Arc<PodInfo>> {
         let slot = node.get();
@@ -461,4 +487,65 @@ fn same_class(left: &PodInfo, right: &PodInfo) -> bool {
         && left.required_anti_affinity == right.required_anti_affinity
         && left.preferred_affinity == right.preferred_affinity
         && left.preferred_anti_affinity == right.preferred_anti_affinity
+}
+
+/// Whether two versions of a pod differ at most in their start time (which
+/// only preemption reads, from the pod itself). Every field is named, so a
+/// new field of [`PodInfo`] has to be placed here.
+fn same_but_start_time(a: &PodInfo, b: &PodInfo) -> bool {
+    let PodInfo {
+        uid,
+        namespace,
+        name,
+        labels,
+        priority,
+        requests,
+        nonzero_milli_cpu,
+        nonzero_memory_bytes,
+        host_ports,
+        node_selector,
+        required_node_terms,
+        preferred_node_terms,
+        tolerations,
+        required_affinity,
+        required_anti_affinity,
+        preferred_affinity,
+        preferred_anti_affinity,
+        topology_spread,
+        default_spread_selector,
+        scheduler_name,
+        node_name,
+        nominated_node_name,
+        preemption_policy,
+        images,
+        container_count,
+        start_time_unix_seconds: _,
+        terminating,
+    } = a;
+    *uid == b.uid
+        && *namespace == b.namespace
+        && *name == b.name
+        && *labels == b.labels
+        && *priority == b.priority
+        && *requests == b.requests
+        && *nonzero_milli_cpu == b.nonzero_milli_cpu
+        && *nonzero_memory_bytes == b.nonzero_memory_bytes
+        && *host_ports == b.host_ports
+        && *node_selector == b.node_selector
+        && *required_node_terms == b.required_node_terms
+        && *preferred_node_terms == b.preferred_node_terms
+        && *tolerations == b.tolerations
+        && *required_affinity == b.required_affinity
+        && *required_anti_affinity == b.required_anti_affinity
+        && *preferred_affinity == b.preferred_affinity
+        && *preferred_anti_affinity == b.preferred_anti_affinity
+        && *topology_spread == b.topology_spread
+        && *default_spread_selector == b.default_spread_selector
+        && *scheduler_name == b.scheduler_name
+        && *node_name == b.node_name
+        && *nominated_node_name == b.nominated_node_name
+        && *preemption_policy == b.preemption_policy
+        && *images == b.images
+        && *container_count == b.container_count
+        && *terminating == b.terminating
 }
