@@ -241,10 +241,10 @@ impl Snapshot {
     }
 
     /// Takes `pod` as the new version of a pod already on `node` when it
-    /// differs from the recorded one in nothing the table counts (a bind
-    /// confirming an assumption, a status update setting the start time), so
-    /// neither the node's totals nor its version change. False when the pod
-    /// is not on `node` or something counted changed: remove and add it then.
+    /// changes nothing the table counts (a bind confirming an assumption, a
+    /// status update setting the start time), so neither the node's totals
+    /// nor its version change. False when the pod is not on `node` or
+    /// something counted changed: remove and add it then.
     pub fn refresh_pod(&mut self, node: NodeIdx, pod: &Arc<PodInfo>) -> bool {
         let slot = node.get();
         let Some(record) = self.records.get(slot).as_ref() else {
@@ -257,7 +257,7 @@ impl Snapshot {
         if **recorded == **pod {
             return true;
         }
-        if !same_but_start_time(recorded, pod) {
+        if !counts_the_same(recorded, pod) {
             return false;
         }
         if let Some(record) = self.records.get_mut(slot).as_mut() {
@@ -489,63 +489,14 @@ fn same_class(left: &PodInfo, right: &PodInfo) -> bool {
         && left.preferred_anti_affinity == right.preferred_anti_affinity
 }
 
-/// Whether two versions of a pod differ at most in their start time (which
-/// only preemption reads, from the pod itself). Every field is named, so a
-/// new field of [`PodInfo`] has to be placed here.
-fn same_but_start_time(a: &PodInfo, b: &PodInfo) -> bool {
-    let PodInfo {
-        uid,
-        namespace,
-        name,
-        labels,
-        priority,
-        requests,
-        nonzero_milli_cpu,
-        nonzero_memory_bytes,
-        host_ports,
-        node_selector,
-        required_node_terms,
-        preferred_node_terms,
-        tolerations,
-        required_affinity,
-        required_anti_affinity,
-        preferred_affinity,
-        preferred_anti_affinity,
-        topology_spread,
-        default_spread_selector,
-        scheduler_name,
-        node_name,
-        nominated_node_name,
-        preemption_policy,
-        images,
-        container_count,
-        start_time_unix_seconds: _,
-        terminating,
-    } = a;
-    *uid == b.uid
-        && *namespace == b.namespace
-        && *name == b.name
-        && *labels == b.labels
-        && *priority == b.priority
-        && *requests == b.requests
-        && *nonzero_milli_cpu == b.nonzero_milli_cpu
-        && *nonzero_memory_bytes == b.nonzero_memory_bytes
-        && *host_ports == b.host_ports
-        && *node_selector == b.node_selector
-        && *required_node_terms == b.required_node_terms
-        && *preferred_node_terms == b.preferred_node_terms
-        && *tolerations == b.tolerations
-        && *required_affinity == b.required_affinity
-        && *required_anti_affinity == b.required_anti_affinity
-        && *preferred_affinity == b.preferred_affinity
-        && *preferred_anti_affinity == b.preferred_anti_affinity
-        && *topology_spread == b.topology_spread
-        && *default_spread_selector == b.default_spread_selector
-        && *scheduler_name == b.scheduler_name
-        && *node_name == b.node_name
-        && *nominated_node_name == b.nominated_node_name
-        && *preemption_policy == b.preemption_policy
-        && *images == b.images
-        && *container_count == b.container_count
-        && *terminating == b.terminating
+/// Whether two versions of a pod count the same on its node: the same
+/// requests (the node's totals), host ports and class (the pod-affinity
+/// counts). Anything else, such as the start time or the priority, is read
+/// from the recorded pod itself.
+fn counts_the_same(left: &PodInfo, right: &PodInfo) -> bool {
+    left.requests == right.requests
+        && left.nonzero_milli_cpu == right.nonzero_milli_cpu
+        && left.nonzero_memory_bytes == right.nonzero_memory_bytes
+        && left.host_ports == right.host_ports
+        && same_class(left, right)
 }
