@@ -26,6 +26,7 @@ mod keys;
 mod list;
 mod object;
 mod registry;
+pub mod request;
 mod server;
 mod service;
 mod state;
