@@ -1,9 +1,10 @@
-//! [`ApiError`]: every way a request fails, and the one place it becomes a
-//! gRPC [`tonic::Status`].
+//! [`ApiError`]: every way a request fails, with its face-neutral
+//! [`Reason`] (Kubernetes' `StatusReason` and HTTP code). Each face turns it
+//! into its wire form in one place: `grpc/status.rs` (a gRPC status) and the
+//! REST face (a Kubernetes `Status` body).
 
 use api::FieldErrors;
 use store::StoreError;
-use tonic::{Code, Status};
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum ApiError {
@@ -30,9 +31,24 @@ pub enum ApiError {
         name: String,
         detail: String,
     },
-    /// Admission refused the request.
+    /// Admission or authorization refused the request.
     #[error("{0}")]
     Forbidden(String),
+    /// The request carried credentials that are not valid.
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// The verb is not served on this resource (e.g. update on a review).
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The request body's media type is not one the server reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The server is busy; try again later.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// The server (or what it proxies to) cannot serve this now.
+    #[error("{0}")]
+    Unavailable(String),
     /// The resourceVersion is older than the watch window or the store keeps,
     /// or the watcher fell behind.
     #[error("too old resource version: {0}; relist and watch again")]
@@ -50,6 +66,68 @@ pub enum ApiError {
 /// Detail of a stale-resourceVersion conflict, as Kubernetes words it.
 pub(crate) const MODIFIED_DETAIL: &str =
     "the object has been modified; please apply your changes to the latest version and try again";
+
+/// Why a request failed, in Kubernetes' words (`metav1.StatusReason`),
+/// independent of the wire that carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    AlreadyExists,
+    Conflict,
+    /// The resourceVersion is too old (HTTP 410).
+    Expired,
+    Invalid,
+    TooManyRequests,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+    InternalError,
+    ServiceUnavailable,
+}
+
+impl Reason {
+    /// The `reason` of a Kubernetes `Status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::BadRequest => "BadRequest",
+            Reason::Unauthorized => "Unauthorized",
+            Reason::Forbidden => "Forbidden",
+            Reason::NotFound => "NotFound",
+            Reason::AlreadyExists => "AlreadyExists",
+            Reason::Conflict => "Conflict",
+            Reason::Expired => "Expired",
+            Reason::Invalid => "Invalid",
+            Reason::TooManyRequests => "TooManyRequests",
+            Reason::MethodNotAllowed => "MethodNotAllowed",
+            Reason::RequestEntityTooLarge => "RequestEntityTooLarge",
+            Reason::UnsupportedMediaType => "UnsupportedMediaType",
+            Reason::InternalError => "InternalError",
+            Reason::ServiceUnavailable => "ServiceUnavailable",
+        }
+    }
+
+    /// The HTTP status code Kubernetes answers with.
+    pub fn http_code(self) -> u16 {
+        match self {
+            Reason::BadRequest => 400,
+            Reason::Unauthorized => 401,
+            Reason::Forbidden => 403,
+            Reason::NotFound => 404,
+            Reason::MethodNotAllowed => 405,
+            Reason::AlreadyExists | Reason::Conflict => 409,
+            Reason::Expired => 410,
+            Reason::RequestEntityTooLarge => 413,
+            Reason::UnsupportedMediaType => 415,
+            Reason::Invalid => 422,
+            Reason::TooManyRequests => 429,
+            Reason::InternalError => 500,
+            Reason::ServiceUnavailable => 503,
+        }
+    }
+}
 
 impl ApiError {
     pub(crate) fn conflict(plural: &str, name: &str, detail: impl Into<String>) -> ApiError {
@@ -78,33 +156,46 @@ impl ApiError {
         }
     }
 
-    /// The gRPC code of this error.
-    pub fn code(&self) -> Code {
+    pub(crate) fn internal(detail: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(detail.to_string())
+    }
+
+    /// Why this request failed, whatever the face.
+    pub fn reason(&self) -> Reason {
         match self {
-            ApiError::Invalid { .. } | ApiError::BadRequest(_) => Code::InvalidArgument,
-            ApiError::UnknownResource(_) | ApiError::NotFound { .. } => Code::NotFound,
-            ApiError::AlreadyExists { .. } => Code::AlreadyExists,
-            ApiError::Conflict { .. } => Code::Aborted,
-            ApiError::Forbidden(_) => Code::PermissionDenied,
-            ApiError::TooOld(_) | ApiError::Store(StoreError::Compacted { .. }) => Code::OutOfRange,
-            ApiError::TooLarge { .. } | ApiError::RangeFull(_) => Code::ResourceExhausted,
-            ApiError::Store(StoreError::ValueTooLarge { .. } | StoreError::KeyTooLarge { .. }) => {
-                Code::ResourceExhausted
+            ApiError::Invalid { .. } => Reason::Invalid,
+            ApiError::BadRequest(_) | ApiError::Store(StoreError::FutureRevision { .. }) => {
+                Reason::BadRequest
             }
-            ApiError::Store(StoreError::FutureRevision { .. }) => Code::InvalidArgument,
-            ApiError::Store(StoreError::Closed) => Code::Unavailable,
-            ApiError::Store(_) | ApiError::Internal(_) => Code::Internal,
+            ApiError::UnknownResource(_) | ApiError::NotFound { .. } => Reason::NotFound,
+            ApiError::AlreadyExists { .. } => Reason::AlreadyExists,
+            ApiError::Conflict { .. } => Reason::Conflict,
+            ApiError::Forbidden(_) => Reason::Forbidden,
+            ApiError::Unauthorized => Reason::Unauthorized,
+            ApiError::MethodNotAllowed(_) => Reason::MethodNotAllowed,
+            ApiError::UnsupportedMediaType(_) => Reason::UnsupportedMediaType,
+            ApiError::TooManyRequests(_) => Reason::TooManyRequests,
+            ApiError::TooOld(_) | ApiError::Store(StoreError::Compacted { .. }) => Reason::Expired,
+            ApiError::TooLarge { .. }
+            | ApiError::Store(StoreError::ValueTooLarge { .. } | StoreError::KeyTooLarge { .. }) => {
+                Reason::RequestEntityTooLarge
+            }
+            ApiError::Unavailable(_) | ApiError::Store(StoreError::Closed) => {
+                Reason::ServiceUnavailable
+            }
+            ApiError::RangeFull(_) | ApiError::Store(_) | ApiError::Internal(_) => {
+                Reason::InternalError
+            }
         }
     }
-}
 
-impl From<ApiError> for Status {
-    fn from(error: ApiError) -> Status {
-        match &error {
-            ApiError::Store(_) | ApiError::Internal(_) => tracing::warn!(%error, "request failed"),
-            _ => tracing::debug!(%error, "request rejected"),
-        }
-        Status::new(error.code(), error.to_string())
+    /// Whether this is the server's fault (logged as a warning) rather than
+    /// a rejected request.
+    pub fn is_server_error(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Store(_) | ApiError::Internal(_) | ApiError::RangeFull(_)
+        )
     }
 }
 
@@ -119,6 +210,7 @@ mod tests {
             error.to_string(),
             "Operation cannot be fulfilled on pods \"x\": the object has been modified; please apply your changes to the latest version and try again"
         );
-        assert_eq!(error.code(), Code::Aborted);
+        assert_eq!(error.reason(), Reason::Conflict);
+        assert_eq!(error.reason().http_code(), 409);
     }
 }

@@ -1,41 +1,35 @@
-//! The apiserver: Kubernetes object semantics over the store, served as
-//! one generic gRPC service (see `client/proto/skiff.proto`).
+//! The apiserver: Kubernetes object semantics over the store, one request
+//! core served by two faces.
 //!
-//! A request names a resource plural; the kind table (`registry`) maps it to
-//! the typed defaults and validation of that kind, and everything else —
-//! metadata, optimistic concurrency, finalizers, grace periods, admission,
-//! service allocations, event dedup — works on the JSON form of objects.
+//! A request becomes face-neutral [`request::Attributes`] (who, which verb
+//! on which resource), then runs through authorization, admission
+//! (`admission/`), the kind's strategy (`kinds/`) and one implementation of
+//! each verb (`verbs/`) to the store. The gRPC face (`grpc/`) is the one
+//! Skiff's own components use (batch RPCs, byte-level watch frames).
 //! Watches are served from per-resource watch caches (`watch_cache`).
 //!
 //! **Invariant:** only this crate touches the store; nothing is stored when a
-//! request fails. **Boundary:** errors become gRPC statuses in one place
-//! (`error.rs`).
+//! request fails. **Boundary:** an [`ApiError`] carries a face-neutral
+//! [`Reason`]; each face turns it into its wire form in one place.
 
 mod admission;
-mod allocator;
 mod arbiter;
-mod bind;
 pub mod cli;
 mod config;
-mod create;
-mod delete;
 mod error;
-mod events;
 mod filter;
+mod grpc;
 mod keys;
-mod list;
+mod kinds;
 mod object;
-mod registry;
 pub mod request;
 mod server;
-mod service;
 mod state;
-mod typed;
-mod update;
+mod verbs;
 mod view;
 mod watch_cache;
 mod wire;
 
 pub use config::{CidrParseError, Config, DEFAULT_MAX_REQUEST_BYTES, Ipv4Net};
-pub use error::ApiError;
+pub use error::{ApiError, Reason};
 pub use server::{RunError, run};

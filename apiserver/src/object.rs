@@ -7,7 +7,7 @@
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use api::k8s_openapi::jiff::Timestamp;
 use serde_json::{Map, Value};
-use store::{Bytes, KeyValue, Revision};
+use store::{KeyValue, Revision};
 
 use crate::error::ApiError;
 
@@ -29,20 +29,6 @@ pub(crate) fn from_store(kv: &KeyValue) -> Result<Value, ApiError> {
         .map_err(|error| ApiError::Internal(format!("corrupt object at {}: {error}", kv.key)))?;
     set_resource_version(&mut value, kv.mod_revision);
     Ok(value)
-}
-
-/// Encodes an object for the store (without its resourceVersion, which is
-/// taken out for the encoding and put back).
-pub(crate) fn to_store(value: &mut Value) -> Result<Bytes, ApiError> {
-    let resource_version = value
-        .get_mut("metadata")
-        .and_then(Value::as_object_mut)
-        .and_then(|meta| meta.remove("resourceVersion"));
-    let encoded = serde_json::to_vec(value).map_err(|error| ApiError::Internal(error.to_string()));
-    if let Some(resource_version) = resource_version {
-        meta_mut(value).insert("resourceVersion".to_string(), resource_version);
-    }
-    Ok(Bytes::from(encoded?))
 }
 
 /// Encodes an object for a response.
@@ -87,14 +73,6 @@ pub(crate) fn meta_str<'a>(value: &'a Value, field: &str) -> &'a str {
         .unwrap_or("")
 }
 
-pub(crate) fn name(value: &Value) -> &str {
-    meta_str(value, "name")
-}
-
-pub(crate) fn namespace(value: &Value) -> &str {
-    meta_str(value, "namespace")
-}
-
 pub(crate) fn set_meta(value: &mut Value, field: &str, new: Value) {
     meta_mut(value).insert(field.to_string(), new);
 }
@@ -122,29 +100,6 @@ pub(crate) fn parse_revision(text: &str) -> Result<Option<Revision>, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("invalid resourceVersion {text:?}")))
 }
 
-/// `metadata.finalizers`.
-pub(crate) fn finalizers(value: &Value) -> Vec<String> {
-    value
-        .get("metadata")
-        .and_then(|meta| meta.get("finalizers"))
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|f| f.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub(crate) fn is_deleting(value: &Value) -> bool {
-    !meta_str(value, "deletionTimestamp").is_empty()
-}
-
-/// The current time as a Kubernetes timestamp.
-pub(crate) fn now() -> Value {
-    timestamp_in(0)
-}
-
 /// The current time, typed, at second precision as [`now`].
 pub(crate) fn now_time() -> Option<Time> {
     Timestamp::from_second(unix_seconds()).ok().map(Time)
@@ -158,13 +113,11 @@ fn unix_seconds() -> i64 {
         })
 }
 
-/// The time `seconds` from now as a Kubernetes timestamp (second precision,
-/// as Kubernetes writes them).
-pub(crate) fn timestamp_in(seconds: i64) -> Value {
-    match Timestamp::from_second(unix_seconds().saturating_add(seconds)) {
-        Ok(timestamp) => serde_json::to_value(Time(timestamp)).unwrap_or(Value::Null),
-        Err(_) => Value::Null,
-    }
+/// The time `seconds` from now, typed, at second precision.
+pub(crate) fn time_in(seconds: i64) -> Option<Time> {
+    Timestamp::from_second(unix_seconds().saturating_add(seconds))
+        .ok()
+        .map(Time)
 }
 
 /// A JSON pointer into the object as a string ("" if absent or not a scalar).

@@ -12,8 +12,10 @@ use tonic::transport::server::TcpIncoming;
 use crate::Config;
 use crate::admission::SYSTEM_NAMESPACES;
 use crate::error::ApiError;
-use crate::service::ApiService;
+use crate::grpc::ApiService;
+use crate::request::{Attributes, MASTERS_GROUP, UserInfo, Verb};
 use crate::state::ApiState;
+use crate::verbs::WriteOptions;
 
 /// Largest gRPC message accepted: batches of many objects. Single objects
 /// and patches are held to `Config::max_request_bytes` by the handlers, so
@@ -86,10 +88,18 @@ pub(crate) async fn bootstrap(state: &ApiState) -> Result<(), ApiError> {
                    "value": value, "description": "Built-in priority class for critical pods."}),
         ));
     }
+    let user = std::sync::Arc::new(UserInfo::authenticated(
+        "system:apiserver",
+        vec![MASTERS_GROUP.to_string()],
+    ));
     for (plural, object) in objects {
-        let body =
-            serde_json::to_vec(&object).map_err(|error| ApiError::Internal(error.to_string()))?;
-        match state.create(plural, "", &body).await {
+        let body = serde_json::to_vec(&object).map_err(ApiError::internal)?;
+        let kind = state.kinds.get(plural)?;
+        let attributes = Attributes::resource(user.clone(), Verb::Create, kind.info(), "", "", "");
+        match kind
+            .create(state, &attributes, &body, &WriteOptions::default())
+            .await
+        {
             Ok(_) | Err(ApiError::AlreadyExists { .. }) => {}
             Err(error) => return Err(error),
         }

@@ -1,5 +1,6 @@
-//! [`ApiState`]: what every handler shares — the store, the kind table, the
-//! watch caches and the event lease — plus small store helpers.
+//! [`ApiState`]: what every verb shares — the store, the kind table, the
+//! watch caches, the event lease and the bind arbiter's accounts — plus
+//! small store helpers.
 
 use std::sync::Arc;
 
@@ -8,12 +9,11 @@ use store::{KeyValue, Store, StoreExt, TxnResponse};
 use crate::Config;
 use crate::arbiter::NodeAccounts;
 use crate::error::ApiError;
-use crate::events::EventLeases;
-use crate::registry::KindTable;
+use crate::kinds::{EventLeases, KindTable};
 use crate::watch_cache::WatchCaches;
 
-/// Shared state of one apiserver. Handlers are `impl ApiState` blocks, one
-/// file per verb.
+/// Shared state of one apiserver, read by the verbs (`verbs/`) and the
+/// kinds' strategies (`kinds/`).
 pub(crate) struct ApiState {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) config: Config,

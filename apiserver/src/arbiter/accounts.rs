@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 
 use api::k8s_openapi::api::core::v1::Pod;
 use serde::Deserialize;
-use serde_json::Value;
 use store::{Compare, CompareTarget, Op, Revision, Txn, TxnResponse};
 use tokio::sync::OwnedMutexGuard;
 
@@ -20,7 +19,6 @@ use super::fit::{Unfit, check_fit, namespaces_to_resolve};
 use super::pod_usage::{NamespaceLabels, PodUsage, is_finished_phase, pod_usage};
 use super::usage::{NodeCapacity, NodeUsage};
 use crate::error::ApiError;
-use crate::object;
 use crate::state::ApiState;
 
 /// One lock and cached record per node this apiserver has written for.
@@ -284,44 +282,7 @@ pub(crate) struct CountChange {
 impl CountChange {
     /// The change from stored pod `old` to `new` (`None` = deleted for
     /// good), or `None` if the record stays as it is.
-    pub(crate) fn between(
-        old: &Value,
-        new: Option<&Value>,
-    ) -> Result<Option<CountChange>, ApiError> {
-        let node = object::field_string(old, "/spec/nodeName");
-        if node.is_empty() {
-            return Ok(None);
-        }
-        let counted =
-            |pod: &Value| !is_finished_phase(pod.pointer("/status/phase").and_then(Value::as_str));
-        let old_counted = counted(old);
-        let new_counted = new.is_some_and(counted);
-        let relabelled = new
-            .is_some_and(|new| old.pointer("/metadata/labels") != new.pointer("/metadata/labels"));
-        if old_counted == new_counted && !(old_counted && relabelled) {
-            return Ok(None);
-        }
-        let usage_of = |pod: &Value| -> Result<PodUsage, ApiError> {
-            let typed = serde_json::from_value(pod.clone())
-                .map_err(|error| ApiError::Internal(format!("cannot decode Pod: {error}")))?;
-            Ok(pod_usage(&typed))
-        };
-        Ok(Some(CountChange {
-            node,
-            remove: if old_counted {
-                Some(usage_of(old)?)
-            } else {
-                None
-            },
-            add: match new {
-                Some(new) if new_counted => Some(usage_of(new)?),
-                _ => None,
-            },
-        }))
-    }
-
-    /// [`CountChange::between`] for typed pods.
-    pub(crate) fn between_pods(old: &Pod, new: Option<&Pod>) -> Option<CountChange> {
+    pub(crate) fn between(old: &Pod, new: Option<&Pod>) -> Option<CountChange> {
         let node = old
             .spec
             .as_ref()
@@ -357,11 +318,12 @@ impl CountChange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn change(old: &Value, new: Option<&Value>) -> Option<(bool, bool)> {
-        CountChange::between(old, new)
-            .unwrap()
+        let decode = |pod: &Value| serde_json::from_value::<Pod>(pod.clone()).unwrap();
+        let new = new.map(decode);
+        CountChange::between(&decode(old), new.as_ref())
             .map(|change| (change.remove.is_some(), change.add.is_some()))
     }
 

@@ -1,30 +1,41 @@
-//! The gRPC face: `client::proto::api_server::Api` over [`ApiState`].
+//! The gRPC face: `client::proto::api_server::Api` over the request core.
 //!
-//! Each method decodes its request, calls one handler, and encodes the
-//! result; `ApiError` becomes a `Status` through its one `From` impl.
+//! Each method turns its request into [`Attributes`], calls one verb, and
+//! encodes the result; an `ApiError` becomes a `Status` in `status.rs`.
+//! Skiff's own components use this face: batch RPCs (create, bind) and
+//! watch frames that carry many events each.
+
+mod status;
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use client::proto::{self, api_server::Api};
 use futures::{Stream, StreamExt, stream};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
-use crate::bind::BindTarget;
-use crate::delete::DeleteOptions;
 use crate::error::ApiError;
-use crate::filter::Filter;
-use crate::list::ListOptions;
-use crate::object;
+use crate::request::{Attributes, MASTERS_GROUP, UserInfo, Verb};
 use crate::state::ApiState;
-use crate::update::UpdateMode;
+use crate::verbs::{BindTarget, DeleteOptions, ListOptions, WatchOptions, WriteOptions};
 use crate::watch_cache::{CachedEvent, EVENTS_PER_MESSAGE, EventType, WatchHandle, WatchMessage};
 
 /// Items of one batch request processed concurrently (their store writes
 /// share commits).
 const BATCH_CONCURRENCY: usize = 512;
+
+/// The identity gRPC requests run as: the face does not authenticate yet,
+/// so it serves only Skiff's own components, as Kubernetes' loopback client
+/// (`system:apiserver` in `system:masters`).
+static GRPC_USER: LazyLock<Arc<UserInfo>> = LazyLock::new(|| {
+    Arc::new(UserInfo::authenticated(
+        "system:apiserver",
+        vec![MASTERS_GROUP.to_string()],
+    ))
+});
 
 /// The service. Cheap to clone.
 #[derive(Clone)]
@@ -46,12 +57,26 @@ impl ApiService {
             .await
             .map_err(|_| Status::unavailable("apiserver is shutting down"))
     }
-}
 
-fn object_response(value: &serde_json::Value) -> ApiResult<proto::ObjectResponse> {
-    Ok(Response::new(proto::ObjectResponse {
-        object: object::to_wire(value)?,
-    }))
+    /// The attributes of a request on `resource`.
+    fn attributes(
+        &self,
+        verb: Verb,
+        resource: &str,
+        subresource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Attributes, ApiError> {
+        let info = self.state.kinds.get(resource)?.info();
+        Ok(Attributes::resource(
+            GRPC_USER.clone(),
+            verb,
+            info,
+            subresource,
+            namespace,
+            name,
+        ))
+    }
 }
 
 fn item_result<T>(
@@ -85,9 +110,18 @@ impl Api for ApiService {
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
         let request = request.into_inner();
+        let attributes =
+            self.attributes(Verb::Create, &request.resource, "", &request.namespace, "")?;
         let object = self
             .state
-            .create_wire(&request.resource, &request.namespace, &request.object)
+            .kinds
+            .get(&request.resource)?
+            .create(
+                &self.state,
+                &attributes,
+                &request.object,
+                &WriteOptions::default(),
+            )
             .await?;
         Ok(Response::new(proto::ObjectResponse { object }))
     }
@@ -127,17 +161,9 @@ impl Api for ApiService {
         request: Request<proto::UpdateRequest>,
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
-        let request = request.into_inner();
-        let object = self
-            .state
-            .update_wire(
-                &request.resource,
-                &request.namespace,
-                &request.object,
-                UpdateMode::Main,
-            )
-            .await?;
-        Ok(Response::new(proto::ObjectResponse { object }))
+        Ok(Response::new(
+            self.update_object(request.into_inner(), "").await?,
+        ))
     }
 
     async fn update_status(
@@ -145,17 +171,9 @@ impl Api for ApiService {
         request: Request<proto::UpdateRequest>,
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
-        let request = request.into_inner();
-        let object = self
-            .state
-            .update_wire(
-                &request.resource,
-                &request.namespace,
-                &request.object,
-                UpdateMode::Status,
-            )
-            .await?;
-        Ok(Response::new(proto::ObjectResponse { object }))
+        Ok(Response::new(
+            self.update_object(request.into_inner(), "status").await?,
+        ))
     }
 
     async fn patch(
@@ -164,16 +182,28 @@ impl Api for ApiService {
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
         let request = request.into_inner();
-        let value = self
+        self.state.check_size(request.patch.len())?;
+        let patch: Value = serde_json::from_slice(&request.patch)
+            .map_err(|error| ApiError::BadRequest(format!("invalid merge patch: {error}")))?;
+        let merge = move |stored: &Value| {
+            let mut patched = stored.clone();
+            json_patch::merge(&mut patched, &patch);
+            Ok(patched)
+        };
+        let attributes = self.attributes(
+            Verb::Patch,
+            &request.resource,
+            "",
+            &request.namespace,
+            &request.name,
+        )?;
+        let object = self
             .state
-            .patch(
-                &request.resource,
-                &request.namespace,
-                &request.name,
-                &request.patch,
-            )
+            .kinds
+            .get(&request.resource)?
+            .patch(&self.state, &attributes, &merge, &WriteOptions::default())
             .await?;
-        object_response(&value)
+        Ok(Response::new(proto::ObjectResponse { object }))
     }
 
     async fn delete(
@@ -188,18 +218,23 @@ impl Api for ApiService {
             precondition_uid: preconditions.uid,
             precondition_resource_version: preconditions.resource_version,
             propagation_policy: request.propagation_policy,
+            dry_run: false,
         };
+        let attributes = self.attributes(
+            Verb::Delete,
+            &request.resource,
+            "",
+            &request.namespace,
+            &request.name,
+        )?;
         let deleted = self
             .state
-            .delete(
-                &request.resource,
-                &request.namespace,
-                &request.name,
-                &options,
-            )
+            .kinds
+            .get(&request.resource)?
+            .delete(&self.state, &attributes, &options)
             .await?;
         Ok(Response::new(proto::DeleteResponse {
-            object: object::to_wire(&deleted.object)?,
+            object: deleted.object,
             deleted: deleted.gone,
         }))
     }
@@ -208,16 +243,32 @@ impl Api for ApiService {
 
     async fn watch(&self, request: Request<proto::WatchRequest>) -> ApiResult<WatchStream> {
         let request = request.into_inner();
-        let (handle, initial) = {
-            let _permit = self.permit().await?;
-            self.start_watch(&request).await?
+        let options = WatchOptions {
+            namespace: request.namespace,
+            label_selector: request.label_selector,
+            field_selector: request.field_selector,
+            resource_version: request.resource_version,
+            allow_bookmarks: request.allow_bookmarks,
         };
+        let start = {
+            let _permit = self.permit().await?;
+            self.state.watch(&request.resource, &options).await?
+        };
+        let initial = start
+            .initial
+            .into_iter()
+            .map(|item| proto::WatchEvent {
+                r#type: proto::EventType::Added as i32,
+                object: item.wire,
+                resource_version: item.revision.to_string(),
+            })
+            .collect();
         let mut shutting_down = self.shutting_down.clone();
         let stopped = async move {
             let _ = shutting_down.wait_for(|down| *down).await;
         };
         Ok(Response::new(Box::pin(
-            watch_stream(initial, handle).take_until(stopped),
+            watch_stream(initial, start.handle).take_until(stopped),
         )))
     }
 
@@ -227,19 +278,31 @@ impl Api for ApiService {
     ) -> ApiResult<proto::BatchResponse> {
         let _permit = self.permit().await?;
         let request = request.into_inner();
-        let (resource, namespace) = (Arc::new(request.resource), Arc::new(request.namespace));
-        let results: Vec<proto::ItemResult> =
-            stream::iter(request.objects)
-                .map(|object| {
-                    let (state, resource, namespace) =
-                        (self.state.clone(), resource.clone(), namespace.clone());
-                    async move {
-                        item_result(state.create_wire(&resource, &namespace, &object).await, Ok)
-                    }
-                })
-                .buffered(BATCH_CONCURRENCY)
-                .collect()
-                .await;
+        let kind = self.state.kinds.get(&request.resource)?.clone();
+        let attributes = Arc::new(self.attributes(
+            Verb::Create,
+            &request.resource,
+            "",
+            &request.namespace,
+            "",
+        )?);
+        let options = Arc::new(WriteOptions::default());
+        let results: Vec<proto::ItemResult> = stream::iter(request.objects)
+            .map(|object| {
+                let (state, kind, attributes, options) = (
+                    self.state.clone(),
+                    kind.clone(),
+                    attributes.clone(),
+                    options.clone(),
+                );
+                async move {
+                    let created = kind.create(&state, &attributes, &object, &options).await;
+                    item_result(created, Ok)
+                }
+            })
+            .buffered(BATCH_CONCURRENCY)
+            .collect()
+            .await;
         Ok(Response::new(proto::BatchResponse { results }))
     }
 
@@ -251,7 +314,7 @@ impl Api for ApiService {
             .bind(&request.namespace, &request.pod, &request.node)
             .await?;
         Ok(Response::new(proto::ObjectResponse {
-            object: object::typed_to_wire(&pod)?,
+            object: crate::object::typed_to_wire(&pod)?,
         }))
     }
 
@@ -298,53 +361,31 @@ impl Api for ApiService {
 }
 
 impl ApiService {
-    /// Registers the watch; for a watch without resourceVersion, first lists
-    /// every current object (sent as ADDED) and watches from the list.
-    async fn start_watch(
+    /// Update (`subresource` "") or update of the status ("status").
+    async fn update_object(
         &self,
-        request: &proto::WatchRequest,
-    ) -> Result<(WatchHandle, Vec<proto::WatchEvent>), ApiError> {
-        let info = self.state.kinds.get(&request.resource)?.info();
-        let namespace = if info.namespaced {
-            request.namespace.as_str()
-        } else {
-            ""
-        };
-        let filter = Filter::parse(
-            info.plural,
-            namespace,
-            &request.label_selector,
-            &request.field_selector,
+        request: proto::UpdateRequest,
+        subresource: &str,
+    ) -> Result<proto::ObjectResponse, ApiError> {
+        let attributes = self.attributes(
+            Verb::Update,
+            &request.resource,
+            subresource,
+            &request.namespace,
+            "",
         )?;
-        let from = object::parse_revision(&request.resource_version)?.unwrap_or(0);
-        if from > 0 {
-            let handle =
-                self.state
-                    .watch
-                    .watch(info.plural, filter, from, request.allow_bookmarks)?;
-            return Ok((handle, Vec::new()));
-        }
-        let options = ListOptions {
-            namespace: namespace.to_string(),
-            label_selector: request.label_selector.clone(),
-            field_selector: request.field_selector.clone(),
-            ..Default::default()
-        };
-        let page = self.state.list(info.plural, &options).await?;
-        let initial = page
-            .items
-            .into_iter()
-            .map(|item| proto::WatchEvent {
-                r#type: proto::EventType::Added as i32,
-                object: item.wire,
-                resource_version: item.revision.to_string(),
-            })
-            .collect();
-        let handle =
-            self.state
-                .watch
-                .watch(info.plural, filter, page.revision, request.allow_bookmarks)?;
-        Ok((handle, initial))
+        let object = self
+            .state
+            .kinds
+            .get(&request.resource)?
+            .update(
+                &self.state,
+                &attributes,
+                &request.object,
+                &WriteOptions::default(),
+            )
+            .await?;
+        Ok(proto::ObjectResponse { object })
     }
 }
 

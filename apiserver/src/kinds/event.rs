@@ -14,13 +14,16 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use api::k8s_openapi::api::core::v1::Event;
+use prost::bytes::Bytes;
 use store::{Compare, CompareTarget, LeaseId, Op, Store, Txn};
 
 use crate::error::ApiError;
 use crate::keys;
+use crate::kinds::Strategy;
 use crate::object;
 use crate::state::{ApiState, CAS_RETRIES};
+use crate::verbs::{decode_stored, encode_for_store, to_wire};
 
 /// The lease events are attached to, rotated as it ages.
 pub(crate) struct EventLeases {
@@ -53,31 +56,31 @@ impl EventLeases {
     }
 }
 
-impl ApiState {
-    /// Creates an event, or bumps the count of its duplicate.
-    pub(crate) async fn create_event(&self, mut event: Value) -> Result<Value, ApiError> {
-        let info = self.kinds.get("events")?.info();
-        let namespace = object::namespace(&event).to_string();
+impl Strategy for Event {
+    /// Creates the event, or bumps the count of its duplicate.
+    async fn store_new<'a>(
+        state: &'a ApiState,
+        key: &'a str,
+        event: &'a mut Event,
+    ) -> Result<Bytes, ApiError> {
+        let namespace = event.metadata.namespace.clone().unwrap_or_default();
+        let name = event.metadata.name.clone().unwrap_or_default();
         let index_key = format!(
             "/registry/eventindex/{namespace}/{:016x}",
-            fingerprint(&event)
+            fingerprint(event)
         );
         for _ in 0..CAS_RETRIES {
-            let lease = self.events.lease(&self.store).await?;
-            if let Some(index) = self.get_kv(&index_key).await? {
+            let lease = state.events.lease(&state.store).await?;
+            if let Some(index) = state.get_kv(&index_key).await? {
                 let existing_name = String::from_utf8_lossy(&index.value).to_string();
-                let existing_key = keys::object_key(info, &namespace, &existing_name);
-                if let Some(current) = self.get_kv(&existing_key).await? {
-                    let mut existing = object::from_store(&current)?;
-                    let count = existing.get("count").and_then(Value::as_i64).unwrap_or(1);
-                    let last = event
-                        .get("lastTimestamp")
-                        .cloned()
-                        .filter(|t| !t.is_null())
-                        .unwrap_or_else(object::now);
-                    let map = object::as_map(&mut existing);
-                    map.insert("count".to_string(), Value::from(count + 1));
-                    map.insert("lastTimestamp".to_string(), last);
+                let existing_key =
+                    keys::object_key(&<Event as api::ApiObject>::INFO, &namespace, &existing_name);
+                if let Some(current) = state.get_kv(&existing_key).await? {
+                    let mut existing: Event = decode_stored(&current)?;
+                    existing.count = Some(existing.count.unwrap_or(1) + 1);
+                    existing.last_timestamp =
+                        event.last_timestamp.clone().or_else(object::now_time);
+                    let bytes = encode_for_store(&mut existing)?;
                     let txn = Txn {
                         compares: vec![
                             Compare {
@@ -92,7 +95,7 @@ impl ApiState {
                         success: vec![
                             Op::Put {
                                 key: existing_key,
-                                value: object::to_store(&mut existing)?,
+                                value: bytes.clone(),
                                 lease,
                             },
                             Op::Put {
@@ -103,36 +106,29 @@ impl ApiState {
                         ],
                         failure: vec![],
                     };
-                    let response = self.txn(txn).await?;
+                    let response = state.txn(txn).await?;
                     if response.succeeded {
-                        object::set_resource_version(&mut existing, response.revision);
-                        return Ok(existing);
+                        return to_wire(&bytes, response.revision, &mut existing);
                     }
                     continue;
                 }
             }
             // No live duplicate: write the event and (re)point the index at it.
-            let name = object::name(&event).to_string();
-            let key = keys::object_key(info, &namespace, &name);
-            let map = object::as_map(&mut event);
-            map.entry("count").or_insert(Value::from(1));
-            let first = map
-                .get("firstTimestamp")
-                .cloned()
-                .filter(|t| !t.is_null())
-                .unwrap_or_else(object::now);
-            map.insert("firstTimestamp".to_string(), first.clone());
-            if map.get("lastTimestamp").is_none_or(Value::is_null) {
-                map.insert("lastTimestamp".to_string(), first);
+            event.count.get_or_insert(1);
+            let first = event.first_timestamp.clone().or_else(object::now_time);
+            event.first_timestamp.clone_from(&first);
+            if event.last_timestamp.is_none() {
+                event.last_timestamp = first;
             }
-            let index_revision = self
+            let bytes = encode_for_store(event)?;
+            let index_revision = state
                 .get_kv(&index_key)
                 .await?
                 .map_or(0, |kv| kv.mod_revision);
             let txn = Txn {
                 compares: vec![
                     Compare {
-                        key: key.clone(),
+                        key: key.to_string(),
                         target: CompareTarget::ModRevision(0),
                     },
                     Compare {
@@ -142,47 +138,48 @@ impl ApiState {
                 ],
                 success: vec![
                     Op::Put {
-                        key: key.clone(),
-                        value: object::to_store(&mut event)?,
+                        key: key.to_string(),
+                        value: bytes.clone(),
                         lease,
                     },
                     Op::Put {
                         key: index_key.clone(),
-                        value: store::Bytes::from(name.as_bytes()),
+                        value: store::Bytes::from(name.clone().into_bytes()),
                         lease,
                     },
                 ],
                 failure: vec![],
             };
-            let response = self.txn(txn).await?;
+            let response = state.txn(txn).await?;
             if response.succeeded {
-                object::set_resource_version(&mut event, response.revision);
-                return Ok(event);
+                return to_wire(&bytes, response.revision, event);
             }
-            if self.get_kv(&key).await?.is_some() {
+            if state.get_kv(key).await?.is_some() {
                 return Err(ApiError::already_exists("events", &name));
             }
         }
-        Err(ApiError::modified("events", object::name(&event)))
+        Err(ApiError::modified("events", &name))
     }
 }
 
 /// Hash of what makes two events the same occurrence.
-fn fingerprint(event: &Value) -> u64 {
+fn fingerprint(event: &Event) -> u64 {
     let mut hasher = DefaultHasher::new();
-    for pointer in [
-        "/involvedObject/kind",
-        "/involvedObject/namespace",
-        "/involvedObject/name",
-        "/involvedObject/uid",
-        "/involvedObject/fieldPath",
-        "/reason",
-        "/message",
-        "/type",
-        "/source/component",
-        "/source/host",
+    let involved = &event.involved_object;
+    let source = event.source.as_ref();
+    for part in [
+        involved.kind.as_deref(),
+        involved.namespace.as_deref(),
+        involved.name.as_deref(),
+        involved.uid.as_deref(),
+        involved.field_path.as_deref(),
+        event.reason.as_deref(),
+        event.message.as_deref(),
+        event.type_.as_deref(),
+        source.and_then(|source| source.component.as_deref()),
+        source.and_then(|source| source.host.as_deref()),
     ] {
-        object::field_string(event, pointer).hash(&mut hasher);
+        part.unwrap_or("").hash(&mut hasher);
     }
     hasher.finish()
 }

@@ -1,0 +1,151 @@
+//! Pods: priority and default tolerations at admission, Pending status
+//! with the QoS class on create, creates that arrive bound checked and
+//! counted against the node's usage record (the bind arbiter), every write
+//! that changes what a node holds counted in the same transaction, and a
+//! grace period on delete while the kubelet stops the pod.
+
+use api::k8s_openapi::api::core::v1::{Pod, PodStatus};
+use prost::bytes::Bytes;
+use store::{Compare, CompareTarget, Op, Revision, Txn};
+
+use crate::admission;
+use crate::arbiter::{CountChange, PodUsage, pod_usage};
+use crate::error::ApiError;
+use crate::kinds::Strategy;
+use crate::request::Attributes;
+use crate::state::{ApiState, CAS_RETRIES};
+use crate::verbs::{encode_for_store, store_new_plain, to_wire};
+
+/// Pods' default `terminationGracePeriodSeconds`.
+const DEFAULT_POD_GRACE_SECONDS: i64 = 30;
+
+impl Strategy for Pod {
+    fn prepare_for_create(&mut self) {
+        let qos_class = self
+            .spec
+            .as_ref()
+            .map_or("BestEffort", api::defaults::qos_class);
+        self.status = Some(PodStatus {
+            phase: Some("Pending".to_string()),
+            qos_class: Some(qos_class.to_string()),
+            ..Default::default()
+        });
+    }
+
+    async fn admit_create(
+        state: &ApiState,
+        _attributes: &Attributes,
+        pod: &mut Pod,
+    ) -> Result<(), ApiError> {
+        admission::priority::admit_pod(state, pod).await?;
+        admission::default_toleration_seconds::admit_pod(pod);
+        Ok(())
+    }
+
+    async fn store_new<'a>(
+        state: &'a ApiState,
+        key: &'a str,
+        pod: &'a mut Pod,
+    ) -> Result<Bytes, ApiError> {
+        let node = pod
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.node_name.clone())
+            .unwrap_or_default();
+        if node.is_empty() {
+            return store_new_plain(state, key, pod).await;
+        }
+        let usage = pod_usage(pod);
+        let bytes = encode_for_store(pod)?;
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let revision = put_new_bound_pod(state, key, &name, bytes.clone(), &usage, &node).await?;
+        to_wire(&bytes, revision, pod)
+    }
+
+    fn count_change(old: &Pod, new: Option<&Pod>) -> Option<CountChange> {
+        CountChange::between(old, new)
+    }
+
+    /// Only a pod bound to a node waits for its kubelet; an unbound (or
+    /// already finished) pod goes at once. A pending grace period may be
+    /// shortened, never extended.
+    fn delete_grace_seconds(&self, requested: Option<i64>) -> i64 {
+        let spec = self.spec.as_ref();
+        if spec
+            .and_then(|spec| spec.node_name.as_deref())
+            .is_none_or(str::is_empty)
+        {
+            return 0;
+        }
+        let phase = self
+            .status
+            .as_ref()
+            .and_then(|status| status.phase.as_deref());
+        if matches!(phase, Some("Succeeded" | "Failed")) {
+            return 0;
+        }
+        let requested = requested
+            .or_else(|| spec.and_then(|spec| spec.termination_grace_period_seconds))
+            .unwrap_or(DEFAULT_POD_GRACE_SECONDS);
+        match self.metadata.deletion_grace_period_seconds {
+            Some(current) if self.metadata.deletion_timestamp.is_some() => requested.min(current),
+            _ => requested,
+        }
+    }
+}
+
+/// Writes the encoded pod `bytes` at the free `key`, checked against and
+/// counted on `node`'s usage record like a bind (capacity only if the Node
+/// exists); returns the revision.
+pub(crate) async fn put_new_bound_pod(
+    state: &ApiState,
+    key: &str,
+    name: &str,
+    bytes: store::Bytes,
+    usage: &PodUsage,
+    node: &str,
+) -> Result<Revision, ApiError> {
+    for _ in 0..CAS_RETRIES {
+        let account = state.open_account(node).await?;
+        let capacity = account.loaded().capacity.clone();
+        let mut node_usage = account.loaded().usage.clone();
+        let verdict = state
+            .check_pod_fits(capacity.as_ref(), &node_usage, usage)
+            .await?;
+        if let Err(unfit) = verdict {
+            if account.is_fresh() || state.account_is_current(&account).await? {
+                account.close();
+                return Err(ApiError::conflict(
+                    "pods",
+                    name,
+                    format!("node {node}: {unfit}"),
+                ));
+            }
+            // Checked against a stale cached record: read it again.
+            continue;
+        }
+        node_usage.add(usage);
+        let mut txn = Txn {
+            compares: vec![Compare {
+                key: key.to_string(),
+                target: CompareTarget::ModRevision(0),
+            }],
+            success: vec![Op::Put {
+                key: key.to_string(),
+                value: bytes.clone(),
+                lease: 0,
+            }],
+            failure: vec![],
+        };
+        account.stage(&node_usage, true, &mut txn);
+        let response = state.txn(txn).await?;
+        account.finish(node_usage, &response);
+        if response.succeeded {
+            return Ok(response.revision);
+        }
+        if state.get_kv(key).await?.is_some() {
+            return Err(ApiError::already_exists("pods", name));
+        }
+    }
+    Err(ApiError::modified("pods", name))
+}

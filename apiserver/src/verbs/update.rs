@@ -1,0 +1,286 @@
+//! Update, update of the `status` subresource, and patch, all through one
+//! replacement ([`replace`]) guarded by a compare-and-swap on the stored
+//! object's mod revision.
+
+use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use prost::bytes::Bytes;
+use serde_json::Value;
+use store::{CompareTarget, KeyValue, Op, Revision, Txn};
+
+use crate::arbiter::CountChange;
+use crate::error::ApiError;
+use crate::keys;
+use crate::kinds::Strategy;
+use crate::object;
+use crate::request::Attributes;
+use crate::state::{ApiState, CAS_RETRIES};
+use crate::verbs::{
+    WriteOptions, decode_body, decode_stored, decode_value, encode_for_store, invalid,
+    resolve_namespace, to_wire,
+};
+use crate::wire;
+
+/// Turns the stored object (JSON, with its resourceVersion) into the
+/// patched one; the face decides the patch type.
+pub(crate) type Patcher = dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync;
+
+/// Whether a write changes the object or only its status.
+fn status_only(attributes: &Attributes) -> bool {
+    attributes.subresource == "status"
+}
+
+/// Replaces one object of kind `K` (or its status) with the request body;
+/// returns it as sent to clients.
+pub(crate) async fn update<K: Strategy>(
+    state: &ApiState,
+    attributes: &Attributes,
+    body: &[u8],
+    options: &WriteOptions,
+) -> Result<Bytes, ApiError> {
+    let info = &K::INFO;
+    state.check_size(body.len())?;
+    let typed: K = decode_body(body)?;
+    let name = typed.metadata().name.clone().unwrap_or_default();
+    if name.is_empty() {
+        return Err(ApiError::BadRequest(
+            "metadata.name is required for an update".to_string(),
+        ));
+    }
+    if !attributes.name.is_empty() && attributes.name != name {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({name}) does not match the name on the URL ({})",
+            attributes.name
+        )));
+    }
+    let namespace = resolve_namespace(
+        info,
+        &attributes.namespace,
+        typed.metadata().namespace.as_deref().unwrap_or(""),
+    )?
+    .unwrap_or_default();
+    let key = keys::object_key(info, &namespace, &name);
+    let Some(current) = state.get_kv(&key).await? else {
+        return Err(ApiError::not_found(info.plural, &name));
+    };
+    let expected =
+        object::parse_revision(typed.metadata().resource_version.as_deref().unwrap_or(""))?;
+    if expected.is_some_and(|rv| rv != current.mod_revision) {
+        return Err(ApiError::modified(info.plural, &name));
+    }
+    let old: K = decode_stored(&current)?;
+    replace(
+        state,
+        attributes,
+        &current,
+        old,
+        typed,
+        status_only(attributes),
+        options,
+    )
+    .await
+}
+
+/// Patches one object of kind `K`: reads it, applies `patcher` to its JSON
+/// and replaces it with the result. A lost race re-reads and patches again
+/// (a patch that pins a resourceVersion then fails as a conflict).
+pub(crate) async fn patch<K: Strategy>(
+    state: &ApiState,
+    attributes: &Attributes,
+    patcher: &Patcher,
+    options: &WriteOptions,
+) -> Result<Bytes, ApiError> {
+    let info = &K::INFO;
+    let name = attributes.name.as_str();
+    let key = keys::object_key(info, &attributes.namespace, name);
+    for _ in 0..CAS_RETRIES {
+        let Some(current) = state.get_kv(&key).await? else {
+            return Err(ApiError::not_found(info.plural, name));
+        };
+        let stored = object::from_store(&current)?;
+        let patched = patcher(&stored)?;
+        let expected = object::resource_version(&patched)?;
+        if expected.is_some_and(|rv| rv != current.mod_revision) {
+            return Err(ApiError::modified(info.plural, name));
+        }
+        let typed: K = decode_value(patched)?;
+        let old: K = decode_stored(&current)?;
+        match replace(
+            state,
+            attributes,
+            &current,
+            old,
+            typed,
+            status_only(attributes),
+            options,
+        )
+        .await
+        {
+            Err(ApiError::Conflict { .. }) => continue,
+            result => return result,
+        }
+    }
+    Err(ApiError::modified(info.plural, name))
+}
+
+/// Replaces the stored object `current` (decoded: `old`) with `typed`
+/// (already checked for name and resourceVersion); with `status_only`,
+/// only the status changes.
+async fn replace<K: Strategy>(
+    state: &ApiState,
+    attributes: &Attributes,
+    current: &KeyValue,
+    old: K,
+    mut typed: K,
+    status_only: bool,
+    options: &WriteOptions,
+) -> Result<Bytes, ApiError> {
+    let info = &K::INFO;
+    let name = old.metadata().name.clone().unwrap_or_default();
+    if status_only {
+        // Only status changes: start from the stored object.
+        let mut merged = old.clone();
+        merged.take_status_from(&mut typed);
+        typed = merged;
+    } else {
+        if K::HAS_STATUS {
+            typed.copy_status_from(&old);
+        }
+        keep_server_owned_meta(typed.metadata_mut(), old.metadata());
+        typed.prepare_for_update(&old)?;
+    }
+    K::admit_update(state, attributes, &typed).await?;
+    typed.apply_defaults();
+    typed
+        .validate_update(&old)
+        .map_err(|errors| invalid::<K>(&name, errors))?;
+    let mut bytes = encode_for_store(&mut typed)?;
+    if !status_only && spec_changed(&bytes, &current.value)? {
+        let generation = old.metadata().generation.unwrap_or(1);
+        typed.metadata_mut().generation = Some(generation + 1);
+        bytes = encode_for_store(&mut typed)?;
+    }
+    let old_meta = old.metadata();
+    let finished = old_meta.deletion_timestamp.is_some()
+        && typed
+            .metadata()
+            .finalizers
+            .as_ref()
+            .is_none_or(Vec::is_empty)
+        && old_meta
+            .deletion_grace_period_seconds
+            .is_none_or(|grace| grace <= 0);
+    if options.dry_run {
+        return object::typed_to_wire(&typed);
+    }
+    // A pod that finishes, is deleted or is relabelled changes its node's
+    // record in the same transaction.
+    let count_change = K::count_change(&old, (!finished).then_some(&typed));
+    let release = if finished {
+        old.release_ops()
+    } else {
+        Vec::new()
+    };
+    let stored = (!finished).then(|| bytes.clone());
+    let revision = commit_replace(
+        state,
+        info.plural,
+        current,
+        stored,
+        release,
+        count_change.as_ref(),
+        &name,
+    )
+    .await?;
+    if finished {
+        typed.metadata_mut().resource_version = Some(revision.to_string());
+        return object::typed_to_wire(&typed);
+    }
+    to_wire(&bytes, revision, &mut typed)
+}
+
+/// Writes the replacement of `current`: `stored`, or a delete (plus
+/// `release`) when `None`; with the node record change of `count_change`
+/// in the same transaction. Returns the revision.
+pub(crate) async fn commit_replace(
+    state: &ApiState,
+    plural: &str,
+    current: &KeyValue,
+    stored: Option<store::Bytes>,
+    release: Vec<Op>,
+    count_change: Option<&CountChange>,
+    name: &str,
+) -> Result<Revision, ApiError> {
+    for _ in 0..CAS_RETRIES {
+        let mut txn = Txn {
+            compares: vec![store::Compare {
+                key: current.key.clone(),
+                target: CompareTarget::ModRevision(current.mod_revision),
+            }],
+            ..Default::default()
+        };
+        match &stored {
+            None => {
+                // The last finalizer of a deleting object is gone: delete it.
+                txn.success.push(Op::Delete {
+                    key: current.key.clone(),
+                });
+                txn.success.extend(release.iter().cloned());
+            }
+            Some(stored) => txn.success.push(Op::Put {
+                key: current.key.clone(),
+                value: stored.clone(),
+                lease: current.lease,
+            }),
+        }
+        let staged = match count_change {
+            Some(change) => Some(state.stage_count_change(change, &mut txn).await?),
+            None => None,
+        };
+        let response = state.txn(txn).await?;
+        if let Some(staged) = staged {
+            staged.finish(&response);
+        }
+        if response.succeeded {
+            return Ok(response.revision);
+        }
+        // Only a lost race on the node's record is retried here; a
+        // changed object is the caller's conflict.
+        let unchanged = count_change.is_some()
+            && state
+                .get_kv(&current.key)
+                .await?
+                .is_some_and(|kv| kv.mod_revision == current.mod_revision);
+        if !unchanged {
+            break;
+        }
+    }
+    Err(ApiError::modified(plural, name))
+}
+
+/// An update keeps the stored values of the metadata only the server writes.
+fn keep_server_owned_meta(meta: &mut ObjectMeta, old: &ObjectMeta) {
+    meta.uid.clone_from(&old.uid);
+    meta.creation_timestamp.clone_from(&old.creation_timestamp);
+    meta.generation = old.generation;
+    meta.deletion_timestamp.clone_from(&old.deletion_timestamp);
+    meta.deletion_grace_period_seconds = old.deletion_grace_period_seconds;
+    meta.namespace.clone_from(&old.namespace);
+}
+
+/// Whether the top-level `spec` of two encoded objects differs (compared
+/// as JSON values when the bytes differ, so key order does not count).
+fn spec_changed(new: &[u8], old: &[u8]) -> Result<bool, ApiError> {
+    let corrupt = || ApiError::Internal("cannot read spec of an encoded object".to_string());
+    let new_spec = wire::top_level_member(new, "spec").ok_or_else(corrupt)?;
+    let old_spec = wire::top_level_member(old, "spec").ok_or_else(corrupt)?;
+    let (new_spec, old_spec) = match (new_spec, old_spec) {
+        (None, None) => return Ok(false),
+        (Some(new_spec), Some(old_spec)) => (&new[new_spec], &old[old_spec]),
+        _ => return Ok(true),
+    };
+    if new_spec == old_spec {
+        return Ok(false);
+    }
+    let parse = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).ok();
+    Ok(parse(new_spec) != parse(old_spec))
+}
