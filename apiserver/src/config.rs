@@ -29,8 +29,20 @@ pub struct Config {
     pub bookmark_interval: Duration,
     /// Largest request accepted, in bytes.
     pub max_request_bytes: usize,
-    /// Requests served at once; more wait.
+    /// Requests served at once; over gRPC more wait, over REST more are
+    /// answered 429.
     pub max_in_flight_requests: usize,
+    /// Connections the REST face keeps open at once; more are closed on
+    /// accept. Keep it below the process's descriptor limit.
+    pub max_connections: usize,
+    /// A TLS handshake must finish within this.
+    pub handshake_timeout: Duration,
+    /// A request's headers must arrive within this (also bounds an idle
+    /// HTTP/1.1 keep-alive connection).
+    pub header_read_timeout: Duration,
+    /// HTTP/2 connections are pinged this often; one that does not answer
+    /// within as long is closed.
+    pub keep_alive_interval: Duration,
     /// Reject binds and creates with `spec.nodeName` that would exceed the
     /// node's allocatable, reuse a host port or break required hostname
     /// anti-affinity (on by default). Off, they are accepted as Kubernetes
@@ -53,6 +65,10 @@ impl Config {
             bookmark_interval: Duration::from_secs(60),
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             max_in_flight_requests: 1024,
+            max_connections: 4096,
+            handshake_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
+            keep_alive_interval: Duration::from_secs(30),
             bind_arbiter: true,
         }
     }
@@ -68,6 +84,10 @@ impl std::fmt::Debug for Config {
             .field("bookmark_interval", &self.bookmark_interval)
             .field("max_request_bytes", &self.max_request_bytes)
             .field("max_in_flight_requests", &self.max_in_flight_requests)
+            .field("max_connections", &self.max_connections)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("keep_alive_interval", &self.keep_alive_interval)
             .field("bind_arbiter", &self.bind_arbiter)
             .finish_non_exhaustive()
     }

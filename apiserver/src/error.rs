@@ -156,6 +156,11 @@ impl ApiError {
         }
     }
 
+    /// A path that names nothing the server serves.
+    pub(crate) fn not_found_path(path: &str) -> ApiError {
+        ApiError::UnknownResource(path.to_string())
+    }
+
     pub(crate) fn internal(detail: impl std::fmt::Display) -> ApiError {
         ApiError::Internal(detail.to_string())
     }

@@ -23,6 +23,7 @@ mod keys;
 mod kinds;
 mod object;
 pub mod request;
+mod rest;
 mod server;
 mod state;
 mod verbs;
@@ -32,4 +33,4 @@ mod wire;
 
 pub use config::{CidrParseError, Config, DEFAULT_MAX_REQUEST_BYTES, Ipv4Net};
 pub use error::{ApiError, Reason};
-pub use server::{RunError, run};
+pub use server::{Listeners, RestListener, RunError, run, serve};

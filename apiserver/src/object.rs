@@ -95,9 +95,12 @@ pub(crate) fn parse_revision(text: &str) -> Result<Option<Revision>, ApiError> {
     if text.is_empty() {
         return Ok(None);
     }
-    text.parse::<Revision>()
-        .map(Some)
-        .map_err(|_| ApiError::BadRequest(format!("invalid resourceVersion {text:?}")))
+    match text.parse::<Revision>() {
+        Ok(revision) if revision >= 0 => Ok(Some(revision)),
+        _ => Err(ApiError::BadRequest(format!(
+            "invalid resourceVersion {text:?}: must be a non-negative integer"
+        ))),
+    }
 }
 
 /// The current time, typed, at second precision as [`now`].

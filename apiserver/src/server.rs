@@ -14,6 +14,7 @@ use crate::admission::SYSTEM_NAMESPACES;
 use crate::error::ApiError;
 use crate::grpc::ApiService;
 use crate::request::{Attributes, MASTERS_GROUP, UserInfo, Verb};
+use crate::rest::{AnonymousOnly, RestServer, RestState};
 use crate::state::ApiState;
 use crate::verbs::WriteOptions;
 
@@ -29,21 +30,83 @@ pub enum RunError {
     Bootstrap(#[source] ApiError),
     #[error("serving gRPC: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error("plain HTTP is served on loopback addresses only, not on {0}")]
+    PlainHttpNotLoopback(std::net::SocketAddr),
+    #[error("reading the REST listener's address: {0}")]
+    ListenerAddress(#[source] std::io::Error),
 }
 
-/// Serves the API on `listener` until `shutdown` resolves, then stops
-/// accepting, lets requests in progress finish and returns.
+/// The REST face's listener and how it is secured.
+pub struct RestListener {
+    pub listener: TcpListener,
+    /// The TLS configuration; `None` serves plain HTTP, which is allowed on
+    /// loopback addresses only.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// Where the apiserver serves: gRPC always, REST when given.
+pub struct Listeners {
+    pub grpc: TcpListener,
+    pub rest: Option<RestListener>,
+}
+
+/// Serves the gRPC face on `listener` until `shutdown` resolves (see [`serve`]).
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RunError> {
+    let listeners = Listeners {
+        grpc: listener,
+        rest: None,
+    };
+    serve(listeners, config, shutdown).await
+}
+
+/// Serves both faces over one state until `shutdown` resolves, then stops
+/// accepting, ends open watches, lets requests in progress finish and
+/// returns.
+pub async fn serve(
+    listeners: Listeners,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), RunError> {
+    if let Some(rest) = &listeners.rest {
+        let address = rest
+            .listener
+            .local_addr()
+            .map_err(RunError::ListenerAddress)?;
+        if rest.tls.is_none() && !address.ip().is_loopback() {
+            return Err(RunError::PlainHttpNotLoopback(address));
+        }
+    }
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight_requests.max(1)));
+    let rest_limits = RestServer {
+        tls: None,
+        max_connections: config.max_connections,
+        max_in_flight: config.max_in_flight_requests,
+        handshake_timeout: config.handshake_timeout,
+        header_read_timeout: config.header_read_timeout,
+        keep_alive_interval: config.keep_alive_interval,
+        authenticator: Arc::new(AnonymousOnly),
+    };
     let state = Arc::new(ApiState::new(config));
     bootstrap(&state).await.map_err(RunError::Bootstrap)?;
-    let address = listener.local_addr().ok();
-    tracing::info!(?address, "apiserver serving");
+    let address = listeners.grpc.local_addr().ok();
+    tracing::info!(?address, "apiserver serving gRPC");
     let (stop_watches, shutting_down) = tokio::sync::watch::channel(false);
+    let rest_task = listeners.rest.map(|rest| {
+        tracing::info!(address = ?rest.listener.local_addr().ok(), tls = rest.tls.is_some(), "apiserver serving REST");
+        let rest_state = Arc::new(RestState {
+            state: state.clone(),
+            shutting_down: shutting_down.clone(),
+        });
+        let limits = RestServer {
+            tls: rest.tls,
+            ..rest_limits
+        };
+        tokio::spawn(crate::rest::serve(rest.listener, rest_state, limits))
+    });
     let service = ApiService {
         state,
         in_flight,
@@ -60,11 +123,14 @@ pub async fn run(
     // `Server::tcp_nodelay` only applies to sockets tonic binds itself; on
     // accepted sockets without it, Nagle's algorithm holds each response's
     // last segment until the client's delayed ACK (about 40 ms a request).
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let incoming = TcpIncoming::from(listeners.grpc).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .add_service(api)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
+    if let Some(task) = rest_task {
+        let _ = task.await;
+    }
     tracing::info!("apiserver stopped");
     Ok(())
 }

@@ -208,6 +208,11 @@ impl ResourceCache {
 impl WatchHandle {
     /// The next message for this watcher, waiting until there is one. After
     /// [`WatchMessage::TooOld`] the watch is over and this never returns.
+    /// The revision the watch started after.
+    pub(crate) fn start_revision(&self) -> Revision {
+        self.start
+    }
+
     pub(crate) async fn next(&mut self) -> WatchMessage {
         while !self.ended {
             // Mark the signal seen before reading, so a change made while

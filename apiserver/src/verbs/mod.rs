@@ -18,7 +18,7 @@ mod watch;
 pub(crate) use bind::BindTarget;
 pub(crate) use create::{create, store_new_plain};
 pub(crate) use delete::{DeleteOptions, Deleted, delete};
-pub(crate) use read::{ListItem, ListOptions};
+pub(crate) use read::{ListItem, ListOptions, ListPage};
 pub(crate) use update::{Patcher, patch, update};
 pub(crate) use watch::WatchOptions;
 

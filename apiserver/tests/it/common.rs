@@ -54,12 +54,32 @@ pub(crate) async fn start() -> TestServer {
 }
 
 pub(crate) async fn start_with(config: Config) -> TestServer {
+    start_faces(config, None).await
+}
+
+/// An apiserver serving REST too, over plain HTTP on loopback; returns
+/// the REST address.
+pub(crate) async fn start_rest(config: Config) -> (TestServer, std::net::SocketAddr) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let rest = apiserver::RestListener {
+        listener,
+        tls: None,
+    };
+    (start_faces(config, Some(rest)).await, address)
+}
+
+async fn start_faces(config: Config, rest: Option<apiserver::RestListener>) -> TestServer {
     let store = config.store.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (shutdown, signal) = oneshot::channel::<()>();
+    let listeners = apiserver::Listeners {
+        grpc: listener,
+        rest,
+    };
     let task = tokio::spawn(async move {
-        apiserver::run(listener, config, async move {
+        apiserver::serve(listeners, config, async move {
             let _ = signal.await;
         })
         .await

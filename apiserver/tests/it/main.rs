@@ -10,6 +10,7 @@ mod conflicts;
 mod crud;
 mod lifecycle;
 mod rejects;
+mod rest;
 mod restart;
 mod scale;
 mod services;

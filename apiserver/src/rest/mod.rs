@@ -1,0 +1,35 @@
+//! The REST face: Kubernetes' HTTP API over the same request core as the
+//! gRPC face, so `kubectl` and client libraries work unchanged.
+//!
+//! `server` accepts connections (TLS with HTTP/2 and HTTP/1.1 by ALPN, or
+//! plain HTTP on loopback) with bounded connections and timeouts; `path`
+//! reads what a URL names; `handler` maps method and path to a verb and
+//! calls the core; `query` reads options; `body` writes responses (lists
+//! spliced from stored bytes); `watch` streams `?watch=1`; `status` is the
+//! one place an error becomes a Kubernetes `Status`.
+
+mod body;
+mod handler;
+mod path;
+mod query;
+mod server;
+mod status;
+mod watch;
+
+use std::sync::Arc;
+
+pub(crate) use server::{AnonymousOnly, RestServer, serve};
+
+use crate::state::ApiState;
+
+/// What every REST request shares.
+pub(crate) struct RestState {
+    pub(crate) state: Arc<ApiState>,
+    /// Turns true when the server shuts down; open watches then end.
+    pub(crate) shutting_down: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Resolves once the server is shutting down (or its sender is gone).
+pub(crate) async fn stopped(shutting_down: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = shutting_down.wait_for(|down| *down).await;
+}

@@ -1,0 +1,361 @@
+//! The REST face over plain HTTP on loopback: the verbs as Kubernetes
+//! clients call them, errors as `Status` bodies with the right codes, and
+//! watch streams; the objects are the ones the gRPC face sees.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use api::k8s_openapi::api::core::v1::Pod;
+use apiserver::Config;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use serde_json::{Value, json};
+
+use crate::common::{count_keys, memory_store, node, start_rest, wait_until};
+
+/// One HTTP/1.1 request on a fresh connection; the status and the body.
+async fn call(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Vec<u8>) {
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost")
+        .header("content-type", content_type)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, bytes.to_vec())
+}
+
+async fn json_call(address: SocketAddr, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let bytes = if body.is_null() {
+        Vec::new()
+    } else {
+        serde_json::to_vec(&body).unwrap()
+    };
+    let (status, bytes) = call(address, method, path, "application/json", bytes).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn pod(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "web"}},
+           "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+}
+
+#[tokio::test]
+async fn verbs_and_statuses() {
+    let (server, address) = start_rest(Config::new(memory_store())).await;
+    let pods = "/api/v1/namespaces/default/pods";
+
+    let (status, created) = json_call(address, "POST", pods, pod("web-0")).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["status"]["phase"], "Pending");
+    let (status, again) = json_call(address, "POST", pods, pod("web-0")).await;
+    assert_eq!(
+        (status, again["reason"].as_str()),
+        (409, Some("AlreadyExists"))
+    );
+    assert_eq!(again["kind"], "Status");
+    assert_eq!(again["details"]["name"], "web-0");
+
+    // The gRPC face sees the same object.
+    let seen: Pod = server.client.get("default", "web-0").await.unwrap();
+    assert_eq!(
+        seen.metadata.resource_version.as_deref(),
+        created["metadata"]["resourceVersion"].as_str()
+    );
+
+    let (status, got) = json_call(address, "GET", &format!("{pods}/web-0"), Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(got["metadata"]["uid"], created["metadata"]["uid"]);
+
+    let (status, list) = json_call(
+        address,
+        "GET",
+        &format!("{pods}?labelSelector=app%3Dweb"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(list["kind"], "PodList");
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert!(list["metadata"]["resourceVersion"].is_string());
+
+    let (status, missing) = json_call(address, "GET", &format!("{pods}/nope"), Value::Null).await;
+    assert_eq!(status, 404);
+    assert_eq!(missing["message"], "pods \"nope\" not found");
+
+    // Validation: 422 with the field path, the same text gRPC gives.
+    let (status, invalid) = json_call(address, "POST", pods, pod("Bad_Name")).await;
+    assert_eq!(status, 422, "{invalid}");
+    assert_eq!(invalid["reason"], "Invalid");
+    assert_eq!(invalid["details"]["causes"][0]["field"], "metadata.name");
+
+    // Merge patch, then a stale update.
+    let (status, patched) = call(
+        address,
+        "PATCH",
+        &format!("{pods}/web-0"),
+        "application/merge-patch+json",
+        br#"{"metadata":{"labels":{"tier":"front"}}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let patched: Value = serde_json::from_slice(&patched).unwrap();
+    assert_eq!(patched["metadata"]["labels"]["tier"], "front");
+    let mut stale = created.clone();
+    stale["metadata"]["labels"] = json!({"x": "y"});
+    let (status, conflict) = json_call(address, "PUT", &format!("{pods}/web-0"), stale).await;
+    assert_eq!(
+        (status, conflict["reason"].as_str()),
+        (409, Some("Conflict"))
+    );
+
+    // Binding, as alternate schedulers do it.
+    server.client.create("", &node("n1")).await.unwrap();
+    let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "web-0"},
+                          "target": {"apiVersion": "v1", "kind": "Node", "name": "n1"}});
+    let (status, bound) =
+        json_call(address, "POST", &format!("{pods}/web-0/binding"), binding).await;
+    assert_eq!(status, 201, "{bound}");
+    let seen: Pod = server.client.get("default", "web-0").await.unwrap();
+    assert_eq!(seen.spec.unwrap().node_name.as_deref(), Some("n1"));
+
+    // Delete: a bound pod waits for its kubelet (202), then grace 0 removes it.
+    let (status, _) = json_call(address, "DELETE", &format!("{pods}/web-0"), Value::Null).await;
+    assert_eq!(status, 202);
+    let (status, _) = json_call(
+        address,
+        "DELETE",
+        &format!("{pods}/web-0"),
+        json!({"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = json_call(address, "GET", &format!("{pods}/web-0"), Value::Null).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn hostile_requests_get_a_clear_4xx_and_store_nothing() {
+    let mut config = Config::new(memory_store());
+    config.max_request_bytes = 64 * 1024;
+    let (server, address) = start_rest(config).await;
+    let before = count_keys(&server.store, "/registry/").await;
+    let pods = "/api/v1/namespaces/default/pods";
+    let check = |expected: u16, (status, body): (u16, Vec<u8>)| {
+        assert_eq!(status, expected, "{}", String::from_utf8_lossy(&body));
+        let status: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(status["kind"], "Status");
+        assert_eq!(status["code"], expected);
+    };
+    let huge = serde_json::to_vec(
+        &json!({"metadata": {"name": "x", "annotations": {"a": "b".repeat(100_000)}}}),
+    )
+    .unwrap();
+    check(
+        413,
+        call(address, "POST", pods, "application/json", huge).await,
+    );
+    check(
+        400,
+        call(address, "POST", pods, "application/json", b"{nope".to_vec()).await,
+    );
+    check(
+        400,
+        call(
+            address,
+            "POST",
+            pods,
+            "application/json",
+            vec![b'{', 0xff, b'}'],
+        )
+        .await,
+    );
+    let service = serde_json::to_vec(
+        &json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}),
+    )
+    .unwrap();
+    check(
+        400,
+        call(address, "POST", pods, "application/json", service).await,
+    );
+    check(
+        415,
+        call(address, "POST", pods, "application/xml", b"<pod/>".to_vec()).await,
+    );
+    check(
+        400,
+        call(
+            address,
+            "GET",
+            &format!("{pods}?bogus=1"),
+            "application/json",
+            Vec::new(),
+        )
+        .await,
+    );
+    check(
+        400,
+        call(
+            address,
+            "GET",
+            &format!("{pods}?labelSelector=app%20in%20(x"),
+            "",
+            Vec::new(),
+        )
+        .await,
+    );
+    check(
+        404,
+        call(address, "GET", "/api/v1/widgets", "", Vec::new()).await,
+    );
+    check(
+        404,
+        call(address, "GET", "/apis/apps/v1/pods", "", Vec::new()).await,
+    );
+    check(
+        405,
+        call(address, "PUT", pods, "application/json", b"{}".to_vec()).await,
+    );
+    check(
+        503,
+        call(address, "GET", &format!("{pods}/p/log"), "", Vec::new()).await,
+    );
+    assert_eq!(count_keys(&server.store, "/registry/").await, before);
+}
+
+/// Reads watch events (one JSON object per line) from a streaming response
+/// until `want` have arrived.
+async fn read_events(
+    body: &mut hyper::body::Incoming,
+    buffer: &mut Vec<u8>,
+    want: usize,
+) -> Vec<Value> {
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while events.len() < want {
+        while let Some(end) = buffer.iter().position(|byte| *byte == b'\n') {
+            let line: Vec<u8> = buffer.drain(..=end).collect();
+            events.push(serde_json::from_slice(&line).unwrap());
+        }
+        if events.len() >= want {
+            break;
+        }
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("watch events in time")
+            .expect("stream open")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            buffer.extend_from_slice(&data);
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn watch_streams_events_and_bookmarks() {
+    let (server, address) = start_rest(Config::new(memory_store())).await;
+    let pods = "/api/v1/namespaces/default/pods";
+    let (_, created) = json_call(address, "POST", pods, pod("a")).await;
+    let from = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .uri(format!(
+            "{pods}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion={from}"
+        ))
+        .header("host", "localhost")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let mut body = response.into_body();
+    let mut buffer = Vec::new();
+    let head = read_events(&mut body, &mut buffer, 2).await;
+    assert_eq!(head[0]["type"], "ADDED");
+    assert_eq!(head[0]["object"]["metadata"]["name"], "a");
+    assert_eq!(head[1]["type"], "BOOKMARK");
+    assert_eq!(
+        head[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+
+    json_call(address, "POST", pods, pod("b")).await;
+    json_call(address, "DELETE", &format!("{pods}/a"), Value::Null).await;
+    let live = read_events(&mut body, &mut buffer, 2).await;
+    assert_eq!(live[0]["type"], "ADDED");
+    assert_eq!(live[0]["object"]["metadata"]["name"], "b");
+    assert_eq!(live[1]["type"], "DELETED");
+    assert_eq!(live[1]["object"]["metadata"]["name"], "a");
+
+    drop(server);
+}
+
+#[tokio::test]
+async fn watch_from_before_the_window_is_gone() {
+    let mut config = Config::new(memory_store());
+    config.watch_window_events = 2;
+    let (_server, address) = start_rest(config).await;
+    let pods = "/api/v1/namespaces/default/pods";
+    let (_, first) = json_call(address, "POST", pods, pod("p0")).await;
+    let from = first["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The first watch creates the cache; more events move its window on.
+    let (status, _) = call(
+        address,
+        "GET",
+        &format!("{pods}?watch=1&resourceVersion={from}&timeoutSeconds=0"),
+        "",
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for index in 1..6 {
+        json_call(address, "POST", pods, pod(&format!("p{index}"))).await;
+    }
+    wait_until(Duration::from_secs(5), || {
+        let path = format!("{pods}?watch=1&resourceVersion={from}&timeoutSeconds=0");
+        async move {
+            let (status, body) = call(address, "GET", &path, "", Vec::new()).await;
+            status == 410 && serde_json::from_slice::<Value>(&body).unwrap()["reason"] == "Expired"
+        }
+    })
+    .await;
+    let (status, body) = call(
+        address,
+        "GET",
+        &format!("{pods}?watch=1&resourceVersion=-5"),
+        "",
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+}
