@@ -14,6 +14,8 @@
 mod admission;
 mod allocator;
 mod arbiter;
+#[allow(dead_code, reason = "wired in by the REST face")]
+mod auth;
 mod bind;
 pub mod cli;
 mod config;
