@@ -42,8 +42,8 @@ impl Authenticator {
     /// Authenticates one request. `bearer_token` is the value after
     /// `Bearer ` in the `Authorization` header (an empty one counts as
     /// none); `client_certificate_der` the leaf certificate TLS verified.
-    /// Every error is a 401 (`AuthError::Unauthorized` for a token no
-    /// authenticator accepts).
+    /// Every error is `AuthError::Unauthorized` (a 401), its reason saying
+    /// which credential failed and why.
     pub(crate) fn authenticate(
         &self,
         bearer_token: Option<&str>,
@@ -51,8 +51,12 @@ impl Authenticator {
         now_unix: i64,
     ) -> Result<Authenticated, AuthError> {
         if let Some(der) = client_certificate_der {
+            let user =
+                user_from_client_certificate(der).map_err(|error| AuthError::Unauthorized {
+                    reason: error.to_string(),
+                })?;
             return Ok(Authenticated {
-                user: user_from_client_certificate(der)?,
+                user,
                 method: AuthenticationMethod::ClientCertificate,
             });
         }
@@ -204,5 +208,9 @@ mod tests {
             check(&authenticator(), Some("admin-token"), Some(&der), "carol"),
             AuthenticationMethod::ClientCertificate
         );
+        let error = authenticator()
+            .authenticate(None, Some(b"garbage"), NOW)
+            .unwrap_err();
+        assert!(matches!(error, AuthError::Unauthorized { .. }), "{error}");
     }
 }

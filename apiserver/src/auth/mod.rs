@@ -17,3 +17,15 @@ pub(crate) mod service_account;
 pub(crate) mod tokens;
 
 pub(crate) use error::AuthError;
+
+#[cfg(test)]
+mod tests {
+    fn assert_shareable_across_tasks<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn building_blocks_can_be_shared_across_tasks() {
+        assert_shareable_across_tasks::<super::pki::Pki>();
+        assert_shareable_across_tasks::<super::authenticator::Authenticator>();
+        assert_shareable_across_tasks::<super::rbac::authorizer::RbacPolicy>();
+    }
+}

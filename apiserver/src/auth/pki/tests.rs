@@ -92,6 +92,26 @@ fn serving_certificate_is_reissued_for_a_new_host_with_the_same_ca() {
 }
 
 #[test]
+fn serving_certificate_of_another_ca_is_reissued() {
+    let dir = tempfile::tempdir().unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    let first = Pki::load_or_create(dir.path(), &[]).unwrap();
+    let other = Pki::load_or_create(other_dir.path(), &[]).unwrap();
+    for file in [CA_CERTIFICATE_FILE, CA_KEY_FILE] {
+        fs::copy(other_dir.path().join(file), dir.path().join(file)).unwrap();
+    }
+    let reloaded = Pki::load_or_create(dir.path(), &[]).unwrap();
+    assert_eq!(reloaded.ca_pem(), other.ca_pem());
+    assert_ne!(
+        reloaded.serving_certificate_pem(),
+        first.serving_certificate_pem()
+    );
+    let (peer_certificates, _) =
+        handshake(reloaded.rustls_server_config(), reloaded.ca_pem(), None).unwrap();
+    assert_eq!(peer_certificates, 0);
+}
+
+#[test]
 fn half_a_ca_is_an_error_not_a_new_ca() {
     let dir = tempfile::tempdir().unwrap();
     Pki::load_or_create(dir.path(), &[]).unwrap();
