@@ -182,6 +182,16 @@ fn handshake(
     ca_pem: &str,
     client_credential: ClientCredential,
 ) -> Result<(usize, Option<Vec<u8>>), rustls::Error> {
+    handshake_as("localhost", server_config, ca_pem, client_credential)
+}
+
+/// [`handshake`] with the client asking for `server_name`.
+fn handshake_as(
+    server_name: &str,
+    server_config: Arc<rustls::ServerConfig>,
+    ca_pem: &str,
+    client_credential: ClientCredential,
+) -> Result<(usize, Option<Vec<u8>>), rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -203,7 +213,7 @@ fn handshake(
     client_config.alpn_protocols = vec![b"h2".to_vec()];
     let mut client = rustls::ClientConnection::new(
         Arc::new(client_config),
-        ServerName::try_from("localhost").unwrap(),
+        ServerName::try_from(server_name.to_string()).unwrap(),
     )?;
     let mut server = rustls::ServerConnection::new(server_config)?;
     for _round in 0..10 {
@@ -267,6 +277,27 @@ fn handshake_with_foreign_client_certificate_fails() {
         .issue_client_certificate("mallory", &["system:masters".to_string()], ONE_HOUR)
         .unwrap();
     let error = handshake(pki.rustls_server_config(), pki.ca_pem(), Some(credential)).unwrap_err();
+    assert!(
+        matches!(error, rustls::Error::InvalidCertificate(_)),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn serving_certificate_verifies_for_every_host_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::load_or_create(dir.path(), &["10.0.0.7".to_string()]).unwrap();
+    for server_name in ["kubernetes.default.svc", "127.0.0.1", "::1", "10.0.0.7"] {
+        handshake_as(server_name, pki.rustls_server_config(), pki.ca_pem(), None)
+            .unwrap_or_else(|error| panic!("{server_name}: {error}"));
+    }
+    let error = handshake_as(
+        "elsewhere.example",
+        pki.rustls_server_config(),
+        pki.ca_pem(),
+        None,
+    )
+    .unwrap_err();
     assert!(
         matches!(error, rustls::Error::InvalidCertificate(_)),
         "{error:?}"
