@@ -14,6 +14,8 @@
 
 mod admission;
 mod arbiter;
+#[allow(dead_code, reason = "wired in by the REST face")]
+mod auth;
 pub mod cli;
 mod config;
 mod error;

@@ -1,0 +1,599 @@
+//! The default ClusterRoles and ClusterRoleBindings Kubernetes ships
+//! (its `bootstrappolicy`), with their real rules, for the apiserver to
+//! create on start: `cluster-admin`, the aggregated user-facing roles
+//! `admin`, `edit`, `view` (whose rules live in the
+//! `system:aggregate-to-*` roles), discovery and basic-user roles, and the
+//! roles of the scheduler, controller manager, nodes and proxy.
+//!
+//! Every object carries the label `kubernetes.io/bootstrapping:
+//! rbac-defaults` and the annotation
+//! `rbac.authorization.kubernetes.io/autoupdate: "true"`, as Kubernetes'.
+//! Verbs and resources are listed sorted, as Kubernetes stores them.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::rbac::v1::{
+    AggregationRule, ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+pub(crate) const BOOTSTRAPPING_LABEL: &str = "kubernetes.io/bootstrapping";
+pub(crate) const BOOTSTRAPPING_LABEL_VALUE: &str = "rbac-defaults";
+pub(crate) const AUTOUPDATE_ANNOTATION: &str = "rbac.authorization.kubernetes.io/autoupdate";
+pub(crate) const AGGREGATE_TO_ADMIN_LABEL: &str = "rbac.authorization.k8s.io/aggregate-to-admin";
+pub(crate) const AGGREGATE_TO_EDIT_LABEL: &str = "rbac.authorization.k8s.io/aggregate-to-edit";
+pub(crate) const AGGREGATE_TO_VIEW_LABEL: &str = "rbac.authorization.k8s.io/aggregate-to-view";
+pub(crate) const RBAC_API_GROUP: &str = "rbac.authorization.k8s.io";
+
+const READ: &[&str] = &["get", "list", "watch"];
+const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
+const READ_WRITE: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+const CREATE: &[&str] = &["create"];
+const EVENT_WRITE: &[&str] = &["create", "patch", "update"];
+
+const CORE: &str = "";
+const APPS: &str = "apps";
+const AUTHENTICATION: &str = "authentication.k8s.io";
+const AUTHORIZATION: &str = "authorization.k8s.io";
+const AUTOSCALING: &str = "autoscaling";
+const BATCH: &str = "batch";
+const CERTIFICATES: &str = "certificates.k8s.io";
+const COORDINATION: &str = "coordination.k8s.io";
+const DISCOVERY: &str = "discovery.k8s.io";
+const EVENTS: &str = "events.k8s.io";
+const EXTENSIONS: &str = "extensions";
+const NETWORKING: &str = "networking.k8s.io";
+const NODE: &str = "node.k8s.io";
+const POLICY: &str = "policy";
+const STORAGE: &str = "storage.k8s.io";
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|value| value.to_string()).collect()
+}
+
+fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
+    PolicyRule {
+        verbs: strings(verbs),
+        api_groups: Some(strings(groups)),
+        resources: Some(strings(resources)),
+        resource_names: None,
+        non_resource_urls: None,
+    }
+}
+
+fn named_rule(verbs: &[&str], groups: &[&str], resources: &[&str], names: &[&str]) -> PolicyRule {
+    PolicyRule {
+        resource_names: Some(strings(names)),
+        ..rule(verbs, groups, resources)
+    }
+}
+
+fn url_rule(verbs: &[&str], urls: &[&str]) -> PolicyRule {
+    PolicyRule {
+        verbs: strings(verbs),
+        non_resource_urls: Some(strings(urls)),
+        ..PolicyRule::default()
+    }
+}
+
+fn bootstrap_metadata(name: &str, extra_labels: &[&str]) -> ObjectMeta {
+    let mut labels = BTreeMap::from([(
+        BOOTSTRAPPING_LABEL.to_string(),
+        BOOTSTRAPPING_LABEL_VALUE.to_string(),
+    )]);
+    for label in extra_labels {
+        labels.insert(label.to_string(), "true".to_string());
+    }
+    ObjectMeta {
+        name: Some(name.to_string()),
+        labels: Some(labels),
+        annotations: Some(BTreeMap::from([(
+            AUTOUPDATE_ANNOTATION.to_string(),
+            "true".to_string(),
+        )])),
+        ..ObjectMeta::default()
+    }
+}
+
+fn cluster_role(name: &str, extra_labels: &[&str], rules: Vec<PolicyRule>) -> ClusterRole {
+    ClusterRole {
+        metadata: bootstrap_metadata(name, extra_labels),
+        rules: Some(rules),
+        aggregation_rule: None,
+    }
+}
+
+/// A role whose rules are those of the roles labelled `aggregate_from`.
+fn aggregated_cluster_role(name: &str, extra_labels: &[&str], aggregate_from: &str) -> ClusterRole {
+    ClusterRole {
+        metadata: bootstrap_metadata(name, extra_labels),
+        rules: None,
+        aggregation_rule: Some(AggregationRule {
+            cluster_role_selectors: Some(vec![LabelSelector {
+                match_labels: Some(BTreeMap::from([(
+                    aggregate_from.to_string(),
+                    "true".to_string(),
+                )])),
+                match_expressions: None,
+            }]),
+        }),
+    }
+}
+
+/// The default ClusterRoles, sorted by name.
+pub(crate) fn bootstrap_cluster_roles() -> Vec<ClusterRole> {
+    vec![
+        aggregated_cluster_role("admin", &[], AGGREGATE_TO_ADMIN_LABEL),
+        cluster_role(
+            "cluster-admin",
+            &[],
+            vec![rule(&["*"], &["*"], &["*"]), url_rule(&["*"], &["*"])],
+        ),
+        aggregated_cluster_role("edit", &[AGGREGATE_TO_ADMIN_LABEL], AGGREGATE_TO_EDIT_LABEL),
+        cluster_role(
+            "system:aggregate-to-admin",
+            &[AGGREGATE_TO_ADMIN_LABEL],
+            vec![
+                rule(CREATE, &[AUTHORIZATION], &["localsubjectaccessreviews"]),
+                rule(READ_WRITE, &[RBAC_API_GROUP], &["rolebindings", "roles"]),
+            ],
+        ),
+        cluster_role(
+            "system:aggregate-to-edit",
+            &[AGGREGATE_TO_EDIT_LABEL],
+            aggregate_to_edit_rules(),
+        ),
+        cluster_role(
+            "system:aggregate-to-view",
+            &[AGGREGATE_TO_VIEW_LABEL],
+            aggregate_to_view_rules(),
+        ),
+        cluster_role(
+            "system:auth-delegator",
+            &[],
+            vec![
+                rule(CREATE, &[AUTHENTICATION], &["tokenreviews"]),
+                rule(CREATE, &[AUTHORIZATION], &["subjectaccessreviews"]),
+            ],
+        ),
+        cluster_role(
+            "system:basic-user",
+            &[],
+            vec![
+                rule(
+                    CREATE,
+                    &[AUTHORIZATION],
+                    &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+                ),
+                rule(CREATE, &[AUTHENTICATION], &["selfsubjectreviews"]),
+            ],
+        ),
+        cluster_role(
+            "system:discovery",
+            &[],
+            vec![url_rule(
+                &["get"],
+                &[
+                    "/api",
+                    "/api/*",
+                    "/apis",
+                    "/apis/*",
+                    "/healthz",
+                    "/livez",
+                    "/openapi",
+                    "/openapi/*",
+                    "/readyz",
+                    "/version",
+                    "/version/",
+                ],
+            )],
+        ),
+        cluster_role(
+            "system:kube-controller-manager",
+            &[],
+            kube_controller_manager_rules(),
+        ),
+        cluster_role("system:kube-scheduler", &[], kube_scheduler_rules()),
+        cluster_role(
+            "system:monitoring",
+            &[],
+            vec![url_rule(
+                &["get"],
+                &[
+                    "/healthz",
+                    "/healthz/*",
+                    "/livez",
+                    "/livez/*",
+                    "/metrics",
+                    "/metrics/slis",
+                    "/readyz",
+                    "/readyz/*",
+                ],
+            )],
+        ),
+        cluster_role("system:node", &[], node_rules()),
+        cluster_role(
+            "system:node-proxier",
+            &[],
+            vec![
+                rule(&["list", "watch"], &[CORE], &["endpoints", "services"]),
+                rule(READ, &[CORE], &["nodes"]),
+                rule(EVENT_WRITE, &[CORE, EVENTS], &["events"]),
+                rule(&["list", "watch"], &[DISCOVERY], &["endpointslices"]),
+            ],
+        ),
+        cluster_role(
+            "system:public-info-viewer",
+            &[],
+            vec![url_rule(
+                &["get"],
+                &["/healthz", "/livez", "/readyz", "/version", "/version/"],
+            )],
+        ),
+        cluster_role(
+            "system:volume-scheduler",
+            &[],
+            vec![
+                rule(
+                    &["get", "list", "patch", "update", "watch"],
+                    &[CORE],
+                    &["persistentvolumes"],
+                ),
+                rule(READ, &[STORAGE], &["storageclasses"]),
+                rule(
+                    &["get", "list", "patch", "update", "watch"],
+                    &[CORE],
+                    &["persistentvolumeclaims"],
+                ),
+            ],
+        ),
+        aggregated_cluster_role("view", &[AGGREGATE_TO_EDIT_LABEL], AGGREGATE_TO_VIEW_LABEL),
+    ]
+}
+
+fn aggregate_to_edit_rules() -> Vec<PolicyRule> {
+    vec![
+        rule(
+            READ,
+            &[CORE],
+            &[
+                "pods/attach",
+                "pods/exec",
+                "pods/portforward",
+                "pods/proxy",
+                "secrets",
+                "services/proxy",
+            ],
+        ),
+        rule(&["impersonate"], &[CORE], &["serviceaccounts"]),
+        rule(
+            WRITE,
+            &[CORE],
+            &[
+                "pods",
+                "pods/attach",
+                "pods/exec",
+                "pods/portforward",
+                "pods/proxy",
+            ],
+        ),
+        rule(CREATE, &[CORE], &["pods/eviction"]),
+        rule(
+            WRITE,
+            &[CORE],
+            &[
+                "configmaps",
+                "events",
+                "persistentvolumeclaims",
+                "replicationcontrollers",
+                "replicationcontrollers/scale",
+                "secrets",
+                "serviceaccounts",
+                "services",
+                "services/proxy",
+            ],
+        ),
+        rule(CREATE, &[CORE], &["serviceaccounts/token"]),
+        rule(
+            WRITE,
+            &[APPS],
+            &[
+                "daemonsets",
+                "deployments",
+                "deployments/rollback",
+                "deployments/scale",
+                "replicasets",
+                "replicasets/scale",
+                "statefulsets",
+                "statefulsets/scale",
+            ],
+        ),
+        rule(WRITE, &[AUTOSCALING], &["horizontalpodautoscalers"]),
+        rule(WRITE, &[BATCH], &["cronjobs", "jobs"]),
+        rule(
+            WRITE,
+            &[EXTENSIONS],
+            &[
+                "daemonsets",
+                "deployments",
+                "deployments/rollback",
+                "deployments/scale",
+                "ingresses",
+                "networkpolicies",
+                "replicasets",
+                "replicasets/scale",
+                "replicationcontrollers/scale",
+            ],
+        ),
+        rule(WRITE, &[POLICY], &["poddisruptionbudgets"]),
+        rule(WRITE, &[NETWORKING], &["ingresses", "networkpolicies"]),
+        rule(READ_WRITE, &[COORDINATION], &["leases"]),
+    ]
+}
+
+fn aggregate_to_view_rules() -> Vec<PolicyRule> {
+    vec![
+        rule(
+            READ,
+            &[CORE],
+            &[
+                "configmaps",
+                "endpoints",
+                "persistentvolumeclaims",
+                "persistentvolumeclaims/status",
+                "pods",
+                "replicationcontrollers",
+                "replicationcontrollers/scale",
+                "serviceaccounts",
+                "services",
+                "services/status",
+            ],
+        ),
+        rule(
+            READ,
+            &[CORE],
+            &[
+                "bindings",
+                "events",
+                "limitranges",
+                "namespaces/status",
+                "pods/log",
+                "pods/status",
+                "replicationcontrollers/status",
+                "resourcequotas",
+                "resourcequotas/status",
+            ],
+        ),
+        rule(READ, &[CORE], &["namespaces"]),
+        rule(READ, &[DISCOVERY], &["endpointslices"]),
+        rule(
+            READ,
+            &[APPS],
+            &[
+                "controllerrevisions",
+                "daemonsets",
+                "daemonsets/status",
+                "deployments",
+                "deployments/scale",
+                "deployments/status",
+                "replicasets",
+                "replicasets/scale",
+                "replicasets/status",
+                "statefulsets",
+                "statefulsets/scale",
+                "statefulsets/status",
+            ],
+        ),
+        rule(
+            READ,
+            &[AUTOSCALING],
+            &[
+                "horizontalpodautoscalers",
+                "horizontalpodautoscalers/status",
+            ],
+        ),
+        rule(
+            READ,
+            &[BATCH],
+            &["cronjobs", "cronjobs/status", "jobs", "jobs/status"],
+        ),
+        rule(
+            READ,
+            &[EXTENSIONS],
+            &[
+                "daemonsets",
+                "daemonsets/status",
+                "deployments",
+                "deployments/scale",
+                "deployments/status",
+                "ingresses",
+                "ingresses/status",
+                "networkpolicies",
+                "replicasets",
+                "replicasets/scale",
+                "replicasets/status",
+                "replicationcontrollers/scale",
+            ],
+        ),
+        rule(
+            READ,
+            &[POLICY],
+            &["poddisruptionbudgets", "poddisruptionbudgets/status"],
+        ),
+        rule(
+            READ,
+            &[NETWORKING],
+            &["ingresses", "ingresses/status", "networkpolicies"],
+        ),
+    ]
+}
+
+fn kube_controller_manager_rules() -> Vec<PolicyRule> {
+    vec![
+        rule(EVENT_WRITE, &[CORE, EVENTS], &["events"]),
+        rule(CREATE, &[COORDINATION], &["leases"]),
+        named_rule(
+            &["get", "update"],
+            &[COORDINATION],
+            &["leases"],
+            &["kube-controller-manager"],
+        ),
+        rule(CREATE, &[CORE], &["secrets", "serviceaccounts"]),
+        rule(&["delete"], &[CORE], &["secrets"]),
+        rule(
+            &["get"],
+            &[CORE],
+            &["configmaps", "namespaces", "secrets", "serviceaccounts"],
+        ),
+        rule(&["update"], &[CORE], &["secrets", "serviceaccounts"]),
+        rule(CREATE, &[AUTHENTICATION], &["tokenreviews"]),
+        rule(CREATE, &[AUTHORIZATION], &["subjectaccessreviews"]),
+        rule(&["list", "watch"], &["*"], &["*"]),
+        rule(CREATE, &[CORE], &["serviceaccounts/token"]),
+    ]
+}
+
+/// The rules of `system:kube-scheduler`; a second scheduler deployed with
+/// its own identity copies them.
+pub(crate) fn kube_scheduler_rules() -> Vec<PolicyRule> {
+    vec![
+        rule(EVENT_WRITE, &[CORE, EVENTS], &["events"]),
+        rule(CREATE, &[COORDINATION], &["leases"]),
+        named_rule(
+            &["get", "update"],
+            &[COORDINATION],
+            &["leases"],
+            &["kube-scheduler"],
+        ),
+        rule(READ, &[CORE], &["nodes"]),
+        rule(&["delete", "get", "list", "watch"], &[CORE], &["pods"]),
+        rule(CREATE, &[CORE], &["bindings", "pods/binding"]),
+        rule(&["patch", "update"], &[CORE], &["pods/status"]),
+        rule(READ, &[CORE], &["replicationcontrollers", "services"]),
+        rule(READ, &[APPS, EXTENSIONS], &["replicasets"]),
+        rule(READ, &[APPS], &["statefulsets"]),
+        rule(READ, &[POLICY], &["poddisruptionbudgets"]),
+        rule(
+            READ,
+            &[CORE],
+            &["persistentvolumeclaims", "persistentvolumes"],
+        ),
+        rule(CREATE, &[AUTHENTICATION], &["tokenreviews"]),
+        rule(CREATE, &[AUTHORIZATION], &["subjectaccessreviews"]),
+        rule(READ, &[STORAGE], &["csinodes"]),
+        rule(READ, &[CORE], &["namespaces"]),
+        rule(READ, &[STORAGE], &["csidrivers"]),
+        rule(READ, &[STORAGE], &["csistoragecapacities"]),
+    ]
+}
+
+fn node_rules() -> Vec<PolicyRule> {
+    let get = &["get"][..];
+    let create_delete_get_patch_update = &["create", "delete", "get", "patch", "update"][..];
+    vec![
+        rule(CREATE, &[AUTHENTICATION], &["tokenreviews"]),
+        rule(
+            CREATE,
+            &[AUTHORIZATION],
+            &["localsubjectaccessreviews", "subjectaccessreviews"],
+        ),
+        rule(READ, &[CORE], &["services"]),
+        rule(&["create", "get", "list", "watch"], &[CORE], &["nodes"]),
+        rule(&["patch", "update"], &[CORE], &["nodes/status"]),
+        rule(&["patch", "update"], &[CORE], &["nodes"]),
+        rule(EVENT_WRITE, &[CORE], &["events"]),
+        rule(READ, &[CORE], &["pods"]),
+        rule(&["create", "delete"], &[CORE], &["pods"]),
+        rule(&["patch", "update"], &[CORE], &["pods/status"]),
+        rule(CREATE, &[CORE], &["pods/eviction"]),
+        rule(READ, &[CORE], &["configmaps", "secrets"]),
+        rule(
+            get,
+            &[CORE],
+            &["persistentvolumeclaims", "persistentvolumes"],
+        ),
+        rule(get, &[CORE], &["endpoints"]),
+        rule(
+            &["create", "get", "list", "watch"],
+            &[CERTIFICATES],
+            &["certificatesigningrequests"],
+        ),
+        rule(create_delete_get_patch_update, &[COORDINATION], &["leases"]),
+        rule(get, &[STORAGE], &["volumeattachments"]),
+        rule(CREATE, &[CORE], &["serviceaccounts/token"]),
+        rule(
+            &["get", "patch", "update"],
+            &[CORE],
+            &["persistentvolumeclaims/status"],
+        ),
+        rule(READ, &[STORAGE], &["csidrivers"]),
+        rule(create_delete_get_patch_update, &[STORAGE], &["csinodes"]),
+        rule(READ, &[NODE], &["runtimeclasses"]),
+    ]
+}
+
+fn group(name: &str) -> Subject {
+    Subject {
+        api_group: Some(RBAC_API_GROUP.to_string()),
+        kind: "Group".to_string(),
+        name: name.to_string(),
+        namespace: None,
+    }
+}
+
+fn user(name: &str) -> Subject {
+    Subject {
+        api_group: Some(RBAC_API_GROUP.to_string()),
+        kind: "User".to_string(),
+        name: name.to_string(),
+        namespace: None,
+    }
+}
+
+fn cluster_role_binding(name: &str, subjects: Vec<Subject>) -> ClusterRoleBinding {
+    ClusterRoleBinding {
+        metadata: bootstrap_metadata(name, &[]),
+        role_ref: RoleRef {
+            api_group: RBAC_API_GROUP.to_string(),
+            kind: "ClusterRole".to_string(),
+            name: name.to_string(),
+        },
+        subjects: Some(subjects),
+    }
+}
+
+/// The default ClusterRoleBindings, each named after the role it binds.
+pub(crate) fn bootstrap_cluster_role_bindings() -> Vec<ClusterRoleBinding> {
+    vec![
+        cluster_role_binding("cluster-admin", vec![group("system:masters")]),
+        cluster_role_binding("system:basic-user", vec![group("system:authenticated")]),
+        cluster_role_binding("system:discovery", vec![group("system:authenticated")]),
+        cluster_role_binding(
+            "system:kube-controller-manager",
+            vec![user("system:kube-controller-manager")],
+        ),
+        cluster_role_binding("system:kube-scheduler", vec![user("system:kube-scheduler")]),
+        cluster_role_binding("system:monitoring", vec![group("system:monitoring")]),
+        cluster_role_binding("system:node-proxier", vec![user("system:kube-proxy")]),
+        cluster_role_binding(
+            "system:public-info-viewer",
+            vec![
+                group("system:authenticated"),
+                group("system:unauthenticated"),
+            ],
+        ),
+        cluster_role_binding(
+            "system:volume-scheduler",
+            vec![user("system:kube-scheduler")],
+        ),
+    ]
+}
