@@ -27,6 +27,8 @@ mod list;
 mod object;
 mod registry;
 pub mod request;
+#[allow(dead_code, reason = "wired in by the REST server")]
+mod rest;
 mod server;
 mod service;
 mod state;
