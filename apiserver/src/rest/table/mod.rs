@@ -217,11 +217,7 @@ fn embedded_object(object: &Value, include: IncludeObject) -> Option<Value> {
     match include {
         IncludeObject::None => None,
         IncludeObject::Object => Some(object.clone()),
-        IncludeObject::Metadata => Some(json!({
-            "kind": "PartialObjectMetadata",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": object.get("metadata").cloned().unwrap_or_else(|| json!({})),
-        })),
+        IncludeObject::Metadata => Some(super::metadata::partial_object_metadata(object)),
     }
 }
 
