@@ -40,6 +40,9 @@ pub enum ApiError {
     /// The verb is not served on this resource (e.g. update on a review).
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// No representation the client accepts can be served.
+    #[error("{0}")]
+    NotAcceptable(String),
     /// The request body's media type is not one the server reads.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -82,6 +85,7 @@ pub enum Reason {
     Invalid,
     TooManyRequests,
     MethodNotAllowed,
+    NotAcceptable,
     RequestEntityTooLarge,
     UnsupportedMediaType,
     InternalError,
@@ -102,6 +106,7 @@ impl Reason {
             Reason::Invalid => "Invalid",
             Reason::TooManyRequests => "TooManyRequests",
             Reason::MethodNotAllowed => "MethodNotAllowed",
+            Reason::NotAcceptable => "NotAcceptable",
             Reason::RequestEntityTooLarge => "RequestEntityTooLarge",
             Reason::UnsupportedMediaType => "UnsupportedMediaType",
             Reason::InternalError => "InternalError",
@@ -117,6 +122,7 @@ impl Reason {
             Reason::Forbidden => 403,
             Reason::NotFound => 404,
             Reason::MethodNotAllowed => 405,
+            Reason::NotAcceptable => 406,
             Reason::AlreadyExists | Reason::Conflict => 409,
             Reason::Expired => 410,
             Reason::RequestEntityTooLarge => 413,
@@ -179,6 +185,7 @@ impl ApiError {
             ApiError::Unauthorized => Reason::Unauthorized,
             ApiError::MethodNotAllowed(_) => Reason::MethodNotAllowed,
             ApiError::UnsupportedMediaType(_) => Reason::UnsupportedMediaType,
+            ApiError::NotAcceptable(_) => Reason::NotAcceptable,
             ApiError::TooManyRequests(_) => Reason::TooManyRequests,
             ApiError::TooOld(_) | ApiError::Store(StoreError::Compacted { .. }) => Reason::Expired,
             ApiError::TooLarge { .. }

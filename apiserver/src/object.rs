@@ -116,6 +116,11 @@ fn unix_seconds() -> i64 {
         })
 }
 
+/// The current time as a timestamp (second precision).
+pub(crate) fn now_timestamp() -> Timestamp {
+    Timestamp::from_second(unix_seconds()).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
 /// The time `seconds` from now, typed, at second precision.
 pub(crate) fn time_in(seconds: i64) -> Option<Time> {
     Timestamp::from_second(unix_seconds().saturating_add(seconds))

@@ -9,9 +9,10 @@ use crate::error::{ApiError, Reason};
 /// The gRPC code of each reason.
 pub(crate) fn code(reason: Reason) -> Code {
     match reason {
-        Reason::BadRequest | Reason::Invalid | Reason::UnsupportedMediaType => {
-            Code::InvalidArgument
-        }
+        Reason::BadRequest
+        | Reason::Invalid
+        | Reason::UnsupportedMediaType
+        | Reason::NotAcceptable => Code::InvalidArgument,
         Reason::Unauthorized => Code::Unauthenticated,
         Reason::Forbidden => Code::PermissionDenied,
         Reason::NotFound => Code::NotFound,

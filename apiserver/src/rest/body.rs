@@ -39,6 +39,27 @@ pub(crate) fn json_value(code: StatusCode, value: &Value) -> http::Response<Body
     json_bytes(code, Bytes::from(value.to_string()))
 }
 
+/// A serializable value as JSON.
+pub(crate) fn json_serialized<T: serde::Serialize>(
+    code: StatusCode,
+    value: &T,
+) -> http::Response<Body> {
+    typed(code, JSON, value)
+}
+
+/// A serializable value as JSON with its own content type (a Table, a
+/// discovery document).
+pub(crate) fn typed<T: serde::Serialize>(
+    code: StatusCode,
+    content_type: &str,
+    value: &T,
+) -> http::Response<Body> {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => response(code, content_type, full(bytes)),
+        Err(error) => self::error(&ApiError::internal(error)),
+    }
+}
+
 pub(crate) fn text(code: StatusCode, text: &'static str) -> http::Response<Body> {
     response(code, "text/plain; charset=utf-8", full(text))
 }

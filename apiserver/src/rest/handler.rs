@@ -15,11 +15,14 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::kinds::KindOps;
 use crate::request::{Attributes, UserInfo, Verb};
+use crate::rest::accept::{self, Representation};
 use crate::rest::body::{self, Body};
 use crate::rest::path::{self, PathInfo, ResourcePath};
 use crate::rest::query::{self, Query};
+use crate::rest::table::{self, IncludeObject, TableRequest};
 use crate::rest::{RestState, watch};
-use crate::verbs::{DeleteOptions, ListOptions, Patcher, WatchOptions, WriteOptions};
+use crate::rest::{discovery, metadata, resources};
+use crate::verbs::{DeleteOptions, ListOptions, ListPage, Patcher, WatchOptions, WriteOptions};
 
 /// Serves one request as `user`.
 pub(crate) async fn handle(
@@ -40,8 +43,16 @@ async fn route(
 ) -> Result<http::Response<Body>, ApiError> {
     let uri_path = request.uri().path().to_string();
     match path::parse(&uri_path) {
-        PathInfo::NonResource => non_resource(rest, request.method(), &uri_path),
-        PathInfo::GroupVersion { .. } => Err(ApiError::not_found_path(&uri_path)),
+        PathInfo::NonResource => non_resource(request.method(), request.headers(), &uri_path),
+        PathInfo::GroupVersion { group, version } => {
+            if request.method() != Method::GET {
+                return Err(method_not_allowed(request.method(), &uri_path));
+            }
+            match discovery::api_resource_list(&[], &group, &version) {
+                Some(list) => Ok(body::json_serialized(StatusCode::OK, &list)),
+                None => Err(ApiError::not_found_path(&uri_path)),
+            }
+        }
         PathInfo::Resource(path) => {
             let kind = rest.state.kinds.get(&path.resource)?.clone();
             let info = kind.info();
@@ -51,41 +62,73 @@ async fn route(
             if !info.namespaced && !path.namespace.is_empty() {
                 return Err(ApiError::not_found_path(&uri_path));
             }
+            let row = resources::find_resource(&[], &path.group, &path.version, &path.resource)
+                .ok_or_else(|| ApiError::not_found_path(&uri_path))?;
+            if !path.subresource.is_empty() && row.subresource(&path.subresource).is_none() {
+                return Err(ApiError::not_found_path(&uri_path));
+            }
             resource(rest, request, user, kind, path).await
         }
     }
 }
 
+fn method_not_allowed(method: &Method, path: &str) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "the server does not allow this method on the requested resource ({method} {path})"
+    ))
+}
+
 fn non_resource(
-    _rest: &RestState,
     method: &Method,
+    headers: &HeaderMap,
     path: &str,
 ) -> Result<http::Response<Body>, ApiError> {
     if method != Method::GET {
-        return Err(ApiError::MethodNotAllowed(format!(
-            "the server does not allow this method on the requested resource ({method} {path})"
-        )));
+        return Err(method_not_allowed(method, path));
     }
-    match path {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
+    let aggregated = accept::wants_aggregated_discovery(accept);
+    let aggregated_type = Representation::AggregatedDiscovery.content_type();
+    match path.trim_end_matches('/') {
         "/healthz" | "/livez" | "/readyz" => Ok(body::text(StatusCode::OK, "ok")),
-        "/version" => Ok(body::json_value(StatusCode::OK, &version())),
-        _ => Err(ApiError::not_found_path(path)),
+        "/version" => Ok(body::json_serialized(
+            StatusCode::OK,
+            &discovery::version_info(),
+        )),
+        "/api" if aggregated => Ok(body::typed(
+            StatusCode::OK,
+            aggregated_type,
+            &discovery::aggregated_core(&[]),
+        )),
+        "/api" => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("");
+            Ok(body::json_serialized(
+                StatusCode::OK,
+                &discovery::api_versions(host),
+            ))
+        }
+        "/apis" if aggregated => Ok(body::typed(
+            StatusCode::OK,
+            aggregated_type,
+            &discovery::aggregated_groups(&[]),
+        )),
+        "/apis" => Ok(body::json_serialized(
+            StatusCode::OK,
+            &discovery::api_group_list(&[]),
+        )),
+        other => match other.strip_prefix("/apis/") {
+            Some(group) if !group.contains('/') => match discovery::api_group(&[], group) {
+                Some(found) => Ok(body::json_serialized(StatusCode::OK, &found)),
+                None => Err(ApiError::not_found_path(path)),
+            },
+            _ => Err(ApiError::not_found_path(path)),
+        },
     }
-}
-
-/// The `/version` document.
-fn version() -> Value {
-    serde_json::json!({
-        "major": "1",
-        "minor": "34",
-        "gitVersion": concat!("v1.34.0-skiff.", env!("CARGO_PKG_VERSION")),
-        "gitCommit": "",
-        "gitTreeState": "clean",
-        "buildDate": "",
-        "goVersion": "",
-        "compiler": "rustc",
-        "platform": format!("linux/{}", std::env::consts::ARCH),
-    })
 }
 
 async fn resource(
@@ -96,6 +139,7 @@ async fn resource(
     path: ResourcePath,
 ) -> Result<http::Response<Body>, ApiError> {
     let info = kind.info();
+    let uri_path = request.uri().path().to_string();
     let query = Query::parse(request.uri().query())?;
     let method = request.method().clone();
     let headers = request.headers().clone();
@@ -118,8 +162,9 @@ async fn resource(
                 return watch::serve(rest, info, &path, &query).await;
             }
             let options = list_options(&path, &query)?;
+            let representation = representation(&headers, true)?;
             let page = state.list(info.plural, &options).await?;
-            Ok(body::list(info, &page))
+            render_list(info, &page, representation, &query)
         }
         (Method::POST, true, "") => {
             query.only(&[query::WRITE])?;
@@ -152,8 +197,9 @@ async fn resource(
         }
         (Method::GET, false, "" | "status") => {
             query.only(&[query::GET])?;
+            let representation = representation(&headers, false)?;
             let object = state.get(info.plural, &path.namespace, &path.name).await?;
-            Ok(body::json_bytes(StatusCode::OK, object))
+            render_object(info, object, representation, &query)
         }
         (Method::PUT, false, "" | "status") => {
             query.only(&[query::WRITE])?;
@@ -200,15 +246,114 @@ async fn resource(
                 info.plural, path.subresource
             )))
         }
-        (method, _, _) => Err(ApiError::MethodNotAllowed(format!(
-            "the server does not allow this method on the requested resource ({method} {}{})",
-            info.plural,
-            if path.subresource.is_empty() {
-                String::new()
-            } else {
-                format!("/{}", path.subresource)
-            }
-        ))),
+        (method, _, _) => Err(method_not_allowed(&method, &uri_path)),
+    }
+}
+
+/// The representation a GET answers with, from its `Accept` header.
+fn representation(headers: &HeaderMap, list: bool) -> Result<Representation, ApiError> {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
+    let metadata = if list {
+        Representation::PartialObjectMetadataList
+    } else {
+        Representation::PartialObjectMetadata
+    };
+    let offers = [Representation::Object, Representation::Table, metadata];
+    accept::negotiate(accept, &offers).map_err(|error| ApiError::NotAcceptable(error.to_string()))
+}
+
+fn include_object(query: &Query) -> Result<IncludeObject, ApiError> {
+    let given = query.text("includeObject");
+    IncludeObject::parse((!given.is_empty()).then_some(given))
+        .map_err(|error| ApiError::BadRequest(error.to_string()))
+}
+
+fn decode_items(items: impl Iterator<Item = Bytes>) -> Result<Vec<Value>, ApiError> {
+    items
+        .map(|bytes| serde_json::from_slice(&bytes).map_err(ApiError::internal))
+        .collect()
+}
+
+/// A list as the client asked for it: the objects (spliced from their
+/// stored bytes), a Table, or their metadata.
+fn render_list(
+    info: &'static api::KindInfo,
+    page: &ListPage,
+    representation: Representation,
+    query: &Query,
+) -> Result<http::Response<Body>, ApiError> {
+    let revision = page.revision.to_string();
+    match representation {
+        Representation::Table => {
+            let objects = decode_items(page.items.iter().map(|item| item.wire.clone()))?;
+            let request = TableRequest {
+                plural: info.plural,
+                resource_version: &revision,
+                continue_token: &page.continue_token,
+                include_object: include_object(query)?,
+            };
+            let table = table::build_table(&request, &objects, crate::object::now_timestamp());
+            Ok(body::typed(
+                StatusCode::OK,
+                representation.content_type(),
+                &table,
+            ))
+        }
+        Representation::PartialObjectMetadataList => {
+            let objects = decode_items(page.items.iter().map(|item| item.wire.clone()))?;
+            let list =
+                metadata::partial_object_metadata_list(&objects, &revision, &page.continue_token);
+            Ok(body::typed(
+                StatusCode::OK,
+                representation.content_type(),
+                &list,
+            ))
+        }
+        _ => Ok(body::list(info, page)),
+    }
+}
+
+/// One object as the client asked for it.
+fn render_object(
+    info: &'static api::KindInfo,
+    object: Bytes,
+    representation: Representation,
+    query: &Query,
+) -> Result<http::Response<Body>, ApiError> {
+    match representation {
+        Representation::Table => {
+            let objects = decode_items(std::iter::once(object))?;
+            let revision = objects
+                .first()
+                .and_then(|object| object.pointer("/metadata/resourceVersion"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let request = TableRequest {
+                plural: info.plural,
+                resource_version: &revision,
+                continue_token: "",
+                include_object: include_object(query)?,
+            };
+            let table = table::build_table(&request, &objects, crate::object::now_timestamp());
+            Ok(body::typed(
+                StatusCode::OK,
+                representation.content_type(),
+                &table,
+            ))
+        }
+        Representation::PartialObjectMetadata => {
+            let object: Value = serde_json::from_slice(&object).map_err(ApiError::internal)?;
+            let partial = metadata::partial_object_metadata(&object);
+            Ok(body::typed(
+                StatusCode::OK,
+                representation.content_type(),
+                &partial,
+            ))
+        }
+        _ => Ok(body::json_bytes(StatusCode::OK, object)),
     }
 }
 

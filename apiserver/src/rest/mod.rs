@@ -8,21 +8,16 @@
 //! spliced from stored bytes); `watch` streams `?watch=1`; `status` is the
 //! one place an error becomes a Kubernetes `Status`.
 
-#[allow(dead_code, reason = "wired in by the handler next")]
 pub(crate) mod accept;
 mod body;
-#[allow(dead_code, reason = "wired in by the handler next")]
 pub(crate) mod discovery;
 mod handler;
-#[allow(dead_code, reason = "wired in by the handler next")]
 pub(crate) mod metadata;
 mod path;
 mod query;
-#[allow(dead_code, reason = "wired in by the handler next")]
 pub(crate) mod resources;
 mod server;
 mod status;
-#[allow(dead_code, reason = "wired in by the handler next")]
 pub(crate) mod table;
 mod watch;
 

@@ -115,11 +115,6 @@ impl ResourceRow {
         }
     }
 
-    /// `v1` or `apps/v1`.
-    pub(crate) fn group_version(&self) -> String {
-        group_version(&self.group, &self.version)
-    }
-
     /// The subresource named `name`, if the resource has it.
     pub(crate) fn subresource(&self, name: &str) -> Option<&SubresourceRow> {
         self.subresources
@@ -167,6 +162,7 @@ pub(crate) struct GroupVersions {
 
 impl GroupVersions {
     /// The version clients should use.
+    #[cfg(test)]
     pub(crate) fn preferred_version(&self) -> Option<&str> {
         self.versions.first().map(String::as_str)
     }
@@ -239,6 +235,7 @@ pub(crate) fn groups(extras: &[ResourceRow]) -> Vec<GroupVersions> {
 /// The resource a user names on the command line: a plural, singular,
 /// short name or kind (kind case-insensitively), the first match in
 /// discovery group order, as kubectl resolves it.
+#[cfg(test)]
 pub(crate) fn resolve_name<'a>(extras: &'a [ResourceRow], name: &str) -> Option<&'a ResourceRow> {
     let lower = name.to_ascii_lowercase();
     let order = groups(extras);
