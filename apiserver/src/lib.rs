@@ -25,8 +25,12 @@ mod filter;
 mod keys;
 mod list;
 mod object;
+#[allow(dead_code, reason = "wired in by the REST server")]
+mod patch;
 mod registry;
 pub mod request;
+#[allow(dead_code, reason = "wired in by the REST server")]
+mod rest;
 mod server;
 mod service;
 mod state;

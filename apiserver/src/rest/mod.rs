@@ -1,0 +1,3 @@
+//! The REST face of the apiserver.
+
+pub(crate) mod openapi;
