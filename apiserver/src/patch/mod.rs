@@ -13,6 +13,7 @@
 //! an update, which is where Kubernetes rejects such changes too.
 
 pub(crate) mod apply;
+pub(crate) mod field_set;
 pub(crate) mod merge_keys;
 pub(crate) mod strategic;
 
