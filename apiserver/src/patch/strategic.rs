@@ -6,9 +6,16 @@
 //! schema ([`super::merge_keys`]) tags them to merge by a key or as a set of
 //! primitives. The directives are `$patch: replace | merge | delete` (on a
 //! map, or as a list item), `$retainKeys`, `$deleteFromPrimitiveList/<field>`
-//! and `$setElementOrder/<field>`, which orders the merged list as the
-//! patch's author saw it, with server-only items kept near their original
-//! neighbours.
+//! and `$setElementOrder/<field>`.
+//!
+//! Merged lists are ordered as Kubernetes orders them: the items the patch
+//! names come in the patch's order (or the `$setElementOrder` list's), and
+//! each server-only item keeps its place before the first patched item
+//! that followed it on the server; an item new to the server goes before
+//! the server-only items that remain. One deliberate difference: a patch
+//! value with nothing to merge into lands with its directives and `null`s
+//! removed, where Kubernetes stores it as written and leaves the typed
+//! decoding to drop them.
 
 use serde_json::{Map, Value};
 
@@ -80,6 +87,15 @@ fn merge_map(
             return Err(PatchError::invalid(
                 path,
                 "$retainKeys must be a list of field names",
+            ));
+        }
+        let unretained = patch.iter().find(|(key, value)| {
+            !value.is_null() && !key.starts_with('$') && !keep.contains(&key.as_str())
+        });
+        if let Some((key, _)) = unretained {
+            return Err(PatchError::invalid(
+                path,
+                format!("{key:?} is patched but not listed in $retainKeys"),
             ));
         }
         original.retain(|key, _| keep.contains(&key.as_str()));
@@ -192,7 +208,7 @@ fn merge_list(
             .map(|item| merge_value(None, item, schema, UNTAGGED, path))
             .collect(),
         ListStrategy::MergePrimitives => {
-            let mut merged = original;
+            let mut merged = original.clone();
             for item in patch {
                 if item.is_object() || item.is_array() {
                     return Err(PatchError::invalid(path, "expected a list of primitives"));
@@ -201,25 +217,28 @@ fn merge_list(
                     merged.push(item.clone());
                 }
             }
-            Ok(merged)
+            Ok(order_items(merged, &original, patch, meta))
         }
         ListStrategy::MergeByKey(merge_key) => {
-            merge_keyed_list(original, patch, schema, merge_key, path)
+            merge_keyed_list(original, patch, schema, meta, merge_key, path)
         }
     }
 }
 
+/// Merges a keyed list as Kubernetes' `mergeSlice` does: the special items
+/// (`$patch: delete` and `$patch: replace`) apply first, then each other
+/// patch item merges into the original item with its key or is appended,
+/// and the result is ordered by the patch, server-only items interleaved.
 fn merge_keyed_list(
-    original: Vec<Value>,
+    mut original: Vec<Value>,
     patch: &[Value],
     schema: SchemaNode,
+    meta: FieldPatchMeta,
     merge_key: &str,
     path: &str,
 ) -> Result<Vec<Value>, PatchError> {
-    let replace_all = patch
-        .iter()
-        .any(|item| directive_of(item) == Some("replace"));
-    let mut merged = if replace_all { Vec::new() } else { original };
+    let mut replace_all = false;
+    let mut plain_items = Vec::with_capacity(patch.len());
     for item in patch {
         let Value::Object(item_patch) = item else {
             return Err(PatchError::invalid(
@@ -227,25 +246,52 @@ fn merge_keyed_list(
                 format!("list item {item} is not an object"),
             ));
         };
-        let directive = directive_of(item);
-        if directive == Some("replace") {
-            continue;
+        let key_value = item_patch.get(merge_key);
+        match item_patch.get(DIRECTIVE) {
+            None => {
+                if key_value.is_none() {
+                    return Err(missing_merge_key(path, merge_key));
+                }
+                plain_items.push(item.clone());
+            }
+            Some(Value::String(directive)) if directive == "delete" => {
+                let Some(key_value) = key_value else {
+                    return Err(missing_merge_key(path, merge_key));
+                };
+                original.retain(|existing| existing.get(merge_key) != Some(key_value));
+            }
+            Some(Value::String(directive)) if directive == "replace" => replace_all = true,
+            Some(Value::String(directive)) if directive == "merge" => {
+                return Err(PatchError::invalid(
+                    path,
+                    "$patch: merge cannot be given as a list item",
+                ));
+            }
+            Some(other) => {
+                return Err(PatchError::invalid(
+                    path,
+                    format!("unknown $patch directive {other}"),
+                ));
+            }
         }
-        let Some(key_value) = item_patch.get(merge_key) else {
-            return Err(PatchError::invalid(
-                path,
-                format!("list item does not contain the merge key {merge_key:?}"),
-            ));
-        };
-        let position = merged
+    }
+    if replace_all {
+        return plain_items
             .iter()
-            .position(|existing| existing.get(merge_key) == Some(key_value));
-        if directive == Some("delete") {
-            merged.retain(|existing| existing.get(merge_key) != Some(key_value));
-            continue;
-        }
-        let item_path = format!("{path}[{merge_key}={key_value}]");
-        match position {
+            .map(|item| merge_value(None, item, schema, UNTAGGED, path))
+            .collect();
+    }
+    let mut merged = original.clone();
+    for item in &plain_items {
+        let key_value = item.get(merge_key);
+        let item_path = match key_value {
+            Some(key_value) => format!("{path}[{merge_key}={key_value}]"),
+            None => path.to_string(),
+        };
+        match merged
+            .iter()
+            .position(|existing| existing.get(merge_key) == key_value)
+        {
             Some(index) => {
                 let existing = std::mem::take(&mut merged[index]);
                 merged[index] = merge_value(Some(existing), item, schema, UNTAGGED, &item_path)?;
@@ -253,11 +299,14 @@ fn merge_keyed_list(
             None => merged.push(merge_value(None, item, schema, UNTAGGED, &item_path)?),
         }
     }
-    Ok(merged)
+    Ok(order_items(merged, &original, &plain_items, meta))
 }
 
-fn directive_of(item: &Value) -> Option<&str> {
-    item.get(DIRECTIVE).and_then(Value::as_str)
+fn missing_merge_key(path: &str, merge_key: &str) -> PatchError {
+    PatchError::invalid(
+        path,
+        format!("list item does not contain the merge key {merge_key:?}"),
+    )
 }
 
 /// Orders `merged` by a `$setElementOrder` list: the items it names come in
@@ -273,14 +322,26 @@ fn order_list(
     let Value::Array(order) = order else {
         return Err(PatchError::invalid(path, "$setElementOrder must be a list"));
     };
+    Ok(order_items(merged, server, order, meta))
+}
+
+/// Orders `merged`: the items named in `order` come in its order, and the
+/// others keep their order in `server`, each placed before the first
+/// ordered item that follows it on the server (`mergeSortedSlice`).
+fn order_items(
+    merged: Vec<Value>,
+    server: &[Value],
+    order: &[Value],
+    meta: FieldPatchMeta,
+) -> Vec<Value> {
     let identity = |item: &Value| -> Value {
         match meta.list_strategy {
             ListStrategy::MergeByKey(key) => item.get(key).cloned().unwrap_or(Value::Null),
             _ => item.clone(),
         }
     };
-    let order_ids: Vec<Value> = order.iter().map(&identity).collect();
-    let server_ids: Vec<Value> = server.iter().map(&identity).collect();
+    let order_ids: Vec<Value> = order.iter().map(identity).collect();
+    let server_ids: Vec<Value> = server.iter().map(identity).collect();
     let server_index = |id: &Value| server_ids.iter().position(|candidate| candidate == id);
     let (mut in_order, mut server_only): (Vec<Value>, Vec<Value>) = merged
         .into_iter()
@@ -288,29 +349,24 @@ fn order_list(
     in_order.sort_by_key(|item| order_ids.iter().position(|id| *id == identity(item)));
     server_only.sort_by_key(|item| server_index(&identity(item)));
     let mut result = Vec::with_capacity(in_order.len() + server_only.len());
-    let mut left = in_order.into_iter().peekable();
-    let mut right = server_only.into_iter().peekable();
+    let mut ordered = in_order.into_iter().peekable();
+    let mut remaining = server_only.into_iter().peekable();
     loop {
-        let take_right = match (left.peek(), right.peek()) {
+        let take_server_only = match (ordered.peek(), remaining.peek()) {
             (None, None) => break,
             (Some(_), None) => false,
             (None, Some(_)) => true,
-            (Some(left_item), Some(right_item)) => {
-                match (
-                    server_index(&identity(left_item)),
-                    server_index(&identity(right_item)),
-                ) {
-                    (Some(left_index), Some(right_index)) => right_index < left_index,
-                    _ => false,
-                }
-            }
+            (Some(ordered_item), Some(server_item)) => matches!(
+                (server_index(&identity(server_item)), server_index(&identity(ordered_item))),
+                (Some(server_only_index), Some(ordered_index)) if server_only_index < ordered_index
+            ),
         };
-        let next = if take_right {
-            right.next()
+        let next = if take_server_only {
+            remaining.next()
         } else {
-            left.next()
+            ordered.next()
         };
         result.extend(next);
     }
-    Ok(result)
+    result
 }

@@ -129,8 +129,18 @@ fn strategic_merge_containers_by_name() {
             json!([{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:2"}]),
         ),
         (
+            // Without `$setElementOrder`, Kubernetes puts an item the server
+            // does not have before the server-only items.
             "add a container",
             json!({"spec": {"containers": [{"name": "c", "image": "c:1"}]}}),
+            json!([{"name": "c", "image": "c:1"}, {"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]),
+        ),
+        (
+            "add a container at the end with $setElementOrder",
+            json!({"spec": {
+                "$setElementOrder/containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+                "containers": [{"name": "c", "image": "c:1"}]
+            }}),
             json!([{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}, {"name": "c", "image": "c:1"}]),
         ),
         (
@@ -142,6 +152,16 @@ fn strategic_merge_containers_by_name() {
             "replace the list with $patch: replace",
             json!({"spec": {"containers": [{"$patch": "replace"}, {"name": "z", "image": "z:1"}]}}),
             json!([{"name": "z", "image": "z:1"}]),
+        ),
+        (
+            "patched items come in the patch's order",
+            json!({"spec": {"containers": [{"name": "b", "image": "b:2"}, {"name": "a", "image": "a:2"}]}}),
+            json!([{"name": "b", "image": "b:2"}, {"name": "a", "image": "a:2"}]),
+        ),
+        (
+            "a server-only item stays before the patched item that followed it",
+            json!({"spec": {"containers": [{"name": "c", "image": "c:1"}, {"name": "b", "image": "b:2"}]}}),
+            json!([{"name": "c", "image": "c:1"}, {"name": "a", "image": "a:1"}, {"name": "b", "image": "b:2"}]),
         ),
         (
             "delete a field of a container with null",
@@ -208,7 +228,17 @@ fn strategic_merge_metadata() {
         ),
         (
             "a finalizer added by union",
-            json!({"metadata": {"finalizers": ["b", "a"]}}),
+            json!({"metadata": {"finalizers": ["b"]}}),
+            json!({"metadata": {"labels": {"app": "web", "tier": "front"}, "finalizers": ["b", "a"]}}),
+        ),
+        (
+            "a finalizer already present is not repeated",
+            json!({"metadata": {"finalizers": ["a"]}}),
+            json!({"metadata": {"labels": {"app": "web", "tier": "front"}, "finalizers": ["a"]}}),
+        ),
+        (
+            "a finalizer appended with $setElementOrder",
+            json!({"metadata": {"$setElementOrder/finalizers": ["a", "b"], "finalizers": ["b"]}}),
             json!({"metadata": {"labels": {"app": "web", "tier": "front"}, "finalizers": ["a", "b"]}}),
         ),
         (
@@ -325,6 +355,18 @@ fn strategic_merge_errors_name_the_field() {
     assert_eq!(
         error.to_string(),
         "invalid patch at \"spec.containers\": list item does not contain the merge key \"name\""
+    );
+    check_error(
+        "Deployment",
+        PatchType::StrategicMerge,
+        r#"{"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {}}}}"#,
+        "not listed in $retainKeys",
+    );
+    check_error(
+        "Pod",
+        PatchType::StrategicMerge,
+        r#"{"spec": {"containers": [{"name": "a", "$patch": "merge"}]}}"#,
+        "cannot be given as a list item",
     );
     check_error(
         "Pod",
