@@ -9,7 +9,11 @@
 //! and the fields tagged in the strategic-merge table
 //! ([`crate::patch::merge_keys`]) get `x-kubernetes-patch-strategy`,
 //! `x-kubernetes-patch-merge-key` and `x-kubernetes-list-type`, which
-//! `kubectl apply` reads to build its patches. The documents are large, so
+//! `kubectl apply` reads to build its patches. Each v3 document also lists
+//! the patch operation of its kinds with the `fieldValidation` parameter,
+//! which is how `kubectl` learns that the server validates fields and skips
+//! its own validation (that would need the protobuf form of `/openapi/v2`,
+//! not served). The documents are large, so
 //! they are built once, on first use, and kept serialized.
 
 use std::collections::BTreeMap;
@@ -18,6 +22,8 @@ use std::sync::OnceLock;
 use k8s_openapi::schemars::JsonSchema;
 use k8s_openapi::schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
+
+use api::KindInfo;
 
 use crate::patch::merge_keys::{self, ListStrategy};
 
@@ -59,8 +65,8 @@ const KUBERNETES_VERSION: &str = "v1.34.0";
 /// The schemas one generator collected, and the kinds among them.
 struct SchemaCollection {
     generator: SchemaGenerator,
-    /// (definition name, group, version, kind) of each served kind.
-    kinds: Vec<(String, &'static str, &'static str, &'static str)>,
+    /// Each served kind with its definition name.
+    kinds: Vec<(String, KindInfo)>,
 }
 
 impl SchemaCollection {
@@ -71,20 +77,29 @@ impl SchemaCollection {
         }
     }
 
-    fn add<T: JsonSchema + k8s_openapi::Resource>(&mut self) {
+    fn add<T: JsonSchema + api::ApiObject>(&mut self) {
         self.generator.subschema_for::<T>();
+        self.kinds.push((T::schema_name().into_owned(), T::INFO));
+    }
+
+    /// The patch operation of each kind, with the query parameters
+    /// `kubectl` looks for (`fieldValidation` tells it the server
+    /// validates fields itself).
+    fn patch_paths(&self) -> Map<String, Value> {
         self.kinds
-            .push((T::schema_name().into_owned(), T::GROUP, T::VERSION, T::KIND));
+            .iter()
+            .map(|(definition, kind)| (object_path(kind), patch_path_item(definition, kind)))
+            .collect()
     }
 
     /// The definitions, annotated with the Kubernetes extensions.
     fn into_definitions(mut self) -> Map<String, Value> {
         let mut definitions = self.generator.take_definitions(true);
-        for (name, group, version, kind) in &self.kinds {
+        for (name, kind) in &self.kinds {
             if let Some(Value::Object(schema)) = definitions.get_mut(name) {
                 schema.insert(
                     "x-kubernetes-group-version-kind".to_string(),
-                    json!([{"group": group, "kind": kind, "version": version}]),
+                    json!([group_version_kind(kind)]),
                 );
             }
         }
@@ -124,6 +139,57 @@ fn annotate_patch_metadata(definitions: &mut Map<String, Value>) {
     }
 }
 
+fn group_version_kind(kind: &KindInfo) -> Value {
+    json!({"group": kind.group, "kind": kind.kind, "version": kind.version})
+}
+
+/// `/api/v1/namespaces/{namespace}/pods/{name}`, `/apis/apps/v1/…`.
+fn object_path(kind: &KindInfo) -> String {
+    let prefix = group_version_path(kind.group, kind.version);
+    if kind.namespaced {
+        format!(
+            "/{prefix}/namespaces/{{namespace}}/{}/{{name}}",
+            kind.plural
+        )
+    } else {
+        format!("/{prefix}/{}/{{name}}", kind.plural)
+    }
+}
+
+fn patch_path_item(definition: &str, kind: &KindInfo) -> Value {
+    let string_parameter = |name: &str, place: &str| json!({"name": name, "in": place, "required": place == "path", "schema": {"type": "string"}});
+    let mut path_parameters = vec![string_parameter("name", "path")];
+    if kind.namespaced {
+        path_parameters.push(string_parameter("namespace", "path"));
+    }
+    let object_schema = json!({"schema": {"$ref": format!("#/components/schemas/{definition}")}});
+    let patch_body = json!({"schema": {"type": "object"}});
+    json!({
+        "parameters": path_parameters,
+        "patch": {
+            "operationId": format!("patch{}", kind.kind),
+            "x-kubernetes-action": "patch",
+            "x-kubernetes-group-version-kind": group_version_kind(kind),
+            "parameters": [
+                string_parameter("dryRun", "query"),
+                string_parameter("fieldManager", "query"),
+                string_parameter("fieldValidation", "query"),
+                {"name": "force", "in": "query", "schema": {"type": "boolean"}},
+            ],
+            "requestBody": {"content": {
+                "application/json-patch+json": patch_body,
+                "application/merge-patch+json": patch_body,
+                "application/strategic-merge-patch+json": patch_body,
+                "application/apply-patch+yaml": patch_body,
+            }},
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": object_schema}},
+                "201": {"description": "Created", "content": {"application/json": object_schema}},
+            },
+        },
+    })
+}
+
 fn build_documents() -> OpenApiDocuments {
     let mut all_kinds = SchemaCollection::new(swagger2_settings());
     let mut per_group_version: BTreeMap<String, SchemaCollection> = BTreeMap::new();
@@ -150,10 +216,11 @@ fn build_documents() -> OpenApiDocuments {
     let v3_group_versions: BTreeMap<String, OpenApiDocument> = per_group_version
         .into_iter()
         .map(|(path, collection)| {
+            let paths = collection.patch_paths();
             let document = json!({
                 "openapi": "3.0.0",
                 "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
-                "paths": {},
+                "paths": paths,
                 "components": {"schemas": collection.into_definitions()},
             });
             (path, serialize(&document))

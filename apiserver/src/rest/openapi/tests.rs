@@ -91,3 +91,33 @@ fn v3_index_lists_every_group_version_and_each_document_parses() {
     assert!(schemas.get("io.k8s.api.core.v1.PodSpec").is_some());
     assert!(schemas.get("io.k8s.api.core.v1.Pod").is_none());
 }
+
+#[test]
+fn v3_documents_advertise_field_validation_on_patch() {
+    let check = |group_version: &str, path: &str, kind: &str| {
+        let document = parse(documents().v3_group_version(group_version).unwrap());
+        let patch = &document["paths"][path]["patch"];
+        assert_eq!(
+            patch["x-kubernetes-group-version-kind"]["kind"], kind,
+            "{path}"
+        );
+        let parameters: Vec<&str> = patch["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|parameter| parameter["name"].as_str())
+            .collect();
+        assert!(parameters.contains(&"fieldValidation"), "{parameters:?}");
+    };
+    check(
+        "api/v1",
+        "/api/v1/namespaces/{namespace}/pods/{name}",
+        "Pod",
+    );
+    check("api/v1", "/api/v1/nodes/{name}", "Node");
+    check(
+        "apis/apps/v1",
+        "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
+        "Deployment",
+    );
+}
