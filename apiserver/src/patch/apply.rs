@@ -121,7 +121,8 @@ pub(crate) fn server_side_apply(request: &ApplyRequest<'_>) -> Result<Value, Pat
 
 /// The `managedFields` after an update or non-apply patch by `manager`:
 /// the manager's `Update` entry gains the fields it changed, which other
-/// managers stop owning, and removed fields leave every entry.
+/// managers stop owning, and removed fields leave every entry. The caller
+/// stores them in `live_after` with [`set_managed_fields`].
 pub(crate) fn record_update(
     kind: &KindInfo,
     live_before: &Value,
@@ -194,6 +195,13 @@ fn parse_applied_configuration(kind: &KindInfo, body: &[u8]) -> Result<Value, Pa
             patch_type: "applied configuration",
             expected: "an object",
         });
+    }
+    let managed_fields = applied.pointer("/metadata/managedFields");
+    if managed_fields.is_some_and(|fields| !fields.is_null()) {
+        return Err(PatchError::invalid(
+            "metadata.managedFields",
+            "must be empty in an applied configuration",
+        ));
     }
     let api_version = kind.api_version();
     for (field, expected) in [("apiVersion", api_version.as_str()), ("kind", kind.kind)] {

@@ -261,3 +261,74 @@ fn bad_bodies_are_rejected() {
         Err(PatchError::TooLarge { .. })
     ));
 }
+
+#[test]
+fn record_update_takes_changed_fields_and_drops_removed_ones() {
+    let first = apply(
+        None,
+        &manifest(2, "nginx:1.24", "  labels:\n    app: web\n"),
+        "kubectl",
+        false,
+    )
+    .unwrap();
+    let mut edited = first.clone();
+    edited["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.26");
+    edited["metadata"]["labels"] = json!({});
+    let entries =
+        record_update(deployment_kind(), &first, &edited, "kubectl-edit", &now()).unwrap();
+    set_managed_fields(&mut edited, &entries).unwrap();
+    // An empty map is a value of its own, owned by whoever set it.
+    check_fields(
+        &edited,
+        "kubectl-edit",
+        json!({
+            "f:metadata": {"f:labels": {}},
+            "f:spec": {"f:template": {"f:spec": {"f:containers": {
+                "k:{\"name\":\"nginx\"}": {"f:image": {}}
+            }}}}
+        }),
+    );
+    // The applier keeps the container item and its name, loses the image
+    // it no longer set, and the removed label leaves its set.
+    check_fields(
+        &edited,
+        "kubectl",
+        json!({
+            "f:spec": {
+                "f:replicas": {},
+                "f:template": {"f:spec": {"f:containers": {
+                    "k:{\"name\":\"nginx\"}": {".": {}, "f:name": {}}
+                }}}
+            }
+        }),
+    );
+    let entry = edited["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["manager"] == "kubectl-edit")
+        .unwrap();
+    assert_eq!(entry["operation"], "Update");
+    // Applying the old image now conflicts on the keyed item's field.
+    let error = apply(
+        Some(&edited),
+        &manifest(2, "nginx:1.24", ""),
+        "kubectl",
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using apps/v1 at 2026-01-02T03:04:05Z: .spec.template.spec.containers[name=\"nginx\"].image"
+    );
+}
+
+#[test]
+fn applied_managed_fields_are_rejected() {
+    let body = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  managedFields:\n  - manager: x\n";
+    let error = apply(None, body, "kubectl", false).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid patch at \"metadata.managedFields\": must be empty in an applied configuration"
+    );
+}
