@@ -203,10 +203,9 @@ fn merge_list(
     path: &str,
 ) -> Result<Vec<Value>, PatchError> {
     match meta.list_strategy {
-        ListStrategy::Replace => patch
-            .iter()
-            .map(|item| merge_value(None, item, schema, UNTAGGED, path))
-            .collect(),
+        // A replaced list is taken as written, as RFC 7386 and Kubernetes
+        // take it.
+        ListStrategy::Replace => Ok(patch.to_vec()),
         ListStrategy::MergePrimitives => {
             let mut merged = original.clone();
             for item in patch {

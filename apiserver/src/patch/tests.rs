@@ -399,3 +399,66 @@ fn conflict_messages_match_kubernetes() {
         "Apply failed with 2 conflicts: conflicts with \"a\":\n- .metadata.labels.x\nconflicts with \"b\":\n- .spec.replicas"
     );
 }
+
+/// A small deterministic generator of JSON documents for the oracle test.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % bound
+    }
+
+    fn value(&mut self, depth: u32, allow_null: bool) -> Value {
+        let choices = if depth == 0 { 3 } else { 5 };
+        let choice = self.next(choices + u64::from(allow_null));
+        if choice == choices {
+            return Value::Null;
+        }
+        match choice {
+            0 => json!(self.next(3)),
+            1 => json!(["a", "b", "c"][self.next(3) as usize]),
+            2 => json!(self.next(2) == 0),
+            3 => {
+                let length = self.next(3);
+                Value::Array((0..length).map(|_| self.value(depth - 1, false)).collect())
+            }
+            _ => self.object(depth - 1, allow_null),
+        }
+    }
+
+    fn object(&mut self, depth: u32, allow_null: bool) -> Value {
+        let mut map = serde_json::Map::new();
+        for _ in 0..self.next(4) {
+            let key = ["x", "y", "z", "w"][self.next(4) as usize];
+            map.insert(key.to_string(), self.value(depth, allow_null));
+        }
+        Value::Object(map)
+    }
+}
+
+/// Where the schema tags nothing and the patch has no directives, a
+/// strategic merge patch is a JSON merge patch.
+#[test]
+fn strategic_merge_without_tags_matches_merge_patch() {
+    let mut generator = XorShift(0x5eed_cafe);
+    for case in 0..2000 {
+        let original = json!({"data": generator.object(3, false)});
+        let patch = json!({"data": generator.object(3, true)});
+        let mut expected = original.clone();
+        json_patch::merge(&mut expected, &patch);
+        let actual = apply_patch(
+            kind("ConfigMap"),
+            &original,
+            PatchType::StrategicMerge,
+            patch.to_string().as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            actual, expected,
+            "case {case}: {original} patched with {patch}"
+        );
+    }
+}
