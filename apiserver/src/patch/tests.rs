@@ -462,3 +462,28 @@ fn strategic_merge_without_tags_matches_merge_patch() {
         );
     }
 }
+
+/// The body `kubectl apply` (v1.32) sent for an image change of one of two
+/// containers, captured from a run against these OpenAPI documents.
+#[test]
+fn strategic_merge_of_a_captured_kubectl_apply_patch() {
+    let live = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "web", "namespace": "default", "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "old"}},
+    "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+        {"name": "nginx", "image": "nginx:1.24", "imagePullPolicy": "IfNotPresent"},
+        {"name": "sidecar", "image": "envoy:1"}
+    ]}}}});
+    let body = r#"{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"new\n"}},"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"nginx"},{"name":"sidecar"}],"containers":[{"image":"nginx:1.25","name":"nginx"}]}}}}"#;
+    let patched = apply_patch(
+        kind("Deployment"),
+        &live,
+        PatchType::StrategicMerge,
+        body.as_bytes(),
+    )
+    .unwrap();
+    let mut expected = live.clone();
+    expected["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+        json!("new\n");
+    expected["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.25");
+    assert_eq!(patched, expected);
+}

@@ -332,3 +332,28 @@ fn applied_managed_fields_are_rejected() {
         "invalid patch at \"metadata.managedFields\": must be empty in an applied configuration"
     );
 }
+
+/// The body `kubectl apply --server-side` (v1.32) sent, a JSON document
+/// under the YAML content type, applied to an object nobody owns yet.
+#[test]
+fn captured_server_side_apply_body() {
+    let live = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.24"}]}}}});
+    let body = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"default"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"image":"nginx:1.25","name":"nginx"},{"image":"envoy:1","name":"sidecar"}]}}}}
+"#;
+    let applied = apply(Some(&live), body, "kubectl", false).unwrap();
+    let containers = &applied["spec"]["template"]["spec"]["containers"];
+    assert_eq!(
+        containers[0],
+        json!({"name": "nginx", "image": "nginx:1.25"})
+    );
+    assert_eq!(
+        containers[1],
+        json!({"name": "sidecar", "image": "envoy:1"})
+    );
+    assert_eq!(
+        applied["metadata"]["managedFields"][0]["manager"],
+        "kubectl"
+    );
+}
