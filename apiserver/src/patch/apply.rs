@@ -87,19 +87,24 @@ pub(crate) fn server_side_apply(request: &ApplyRequest<'_>) -> Result<Value, Pat
         map.remove("status");
     }
     merge_applied(&mut result, &applied_without_status, schema);
-    for path in previously_applied.difference(&applied_fields) {
-        let owned_by_others = entries
+    let others_fields: FieldSet = entries
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| Some(*index) != manager_index)
+        .flat_map(|(_, entry)| entry_fields(entry))
+        .collect();
+    let still_owned = |path: &[String]| {
+        applied_fields
             .iter()
-            .enumerate()
-            .filter(|(index, _)| Some(*index) != manager_index)
-            .any(|(_, entry)| {
-                entry_fields(entry)
-                    .iter()
-                    .any(|owned| owned.starts_with(path))
-            });
-        if !owned_by_others {
-            field_set::remove_at(&mut result, path);
+            .chain(&others_fields)
+            .any(|owned| owned.starts_with(path))
+    };
+    for path in previously_applied.difference(&applied_fields) {
+        if others_fields.iter().any(|owned| owned.starts_with(path)) {
+            continue;
         }
+        field_set::remove_at(&mut result, path);
+        prune_empty_parents(&mut result, path, &still_owned);
     }
 
     let api_version = request.kind.api_version();
@@ -167,6 +172,28 @@ pub(crate) fn record_update(
     }
     entries.retain(|entry| !entry_fields(entry).is_empty());
     Ok(entries)
+}
+
+/// Removes the maps left empty above a removed field, up to the first one
+/// still holding or owning something, so dropping the last label drops
+/// `labels` too.
+fn prune_empty_parents(
+    object: &mut Value,
+    removed: &[String],
+    still_owned: &dyn Fn(&[String]) -> bool,
+) {
+    for length in (1..removed.len()).rev() {
+        let parent = &removed[..length];
+        let is_empty_map = field_set::value_at(object, parent)
+            .is_some_and(|value| value.as_object().is_some_and(Map::is_empty));
+        let is_field = parent
+            .last()
+            .is_some_and(|element| element.starts_with("f:"));
+        if !is_empty_map || !is_field || still_owned(parent) {
+            return;
+        }
+        field_set::remove_at(object, parent);
+    }
 }
 
 /// Parses the body as YAML within a budget, and checks it is an object of

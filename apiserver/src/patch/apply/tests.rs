@@ -127,7 +127,7 @@ fn second_apply_changes_a_field_and_removing_a_field_removes_it() {
         false,
     )
     .unwrap();
-    assert_eq!(third["metadata"].get("labels"), Some(&json!({})));
+    assert_eq!(third["metadata"].get("labels"), None);
     assert_eq!(
         third["metadata"]["managedFields"].as_array().unwrap().len(),
         1
