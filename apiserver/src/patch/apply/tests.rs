@@ -357,3 +357,17 @@ fn captured_server_side_apply_body() {
         "kubectl"
     );
 }
+
+#[test]
+fn applying_the_same_configuration_twice_changes_nothing() {
+    let body = manifest(2, "nginx:1.24", "  labels:\n    app: web\n");
+    let first = apply(None, &body, "kubectl", false).unwrap();
+    let second = apply(Some(&first), &body, "kubectl", false).unwrap();
+    assert_eq!(second, first);
+    let unchanged =
+        record_update(deployment_kind(), &first, &first, "kubectl-edit", &now()).unwrap();
+    assert_eq!(
+        serde_json::to_value(&unchanged).unwrap(),
+        first["metadata"]["managedFields"]
+    );
+}
