@@ -48,6 +48,11 @@ impl PatchType {
             "application/merge-patch+json" => Ok(PatchType::Merge),
             "application/strategic-merge-patch+json" => Ok(PatchType::StrategicMerge),
             "application/apply-patch+yaml" => Ok(PatchType::Apply),
+            other if other.starts_with("application/apply-patch+") => {
+                Err(PatchError::UnsupportedApplyEncoding {
+                    content_type: content_type.to_string(),
+                })
+            }
             _ => Err(PatchError::UnsupportedMediaType {
                 content_type: content_type.to_string(),
             }),
@@ -68,12 +73,16 @@ impl PatchType {
 /// Why a patch could not be applied.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PatchError {
-    /// The `Content-Type` names no supported patch format (this includes
-    /// `application/apply-patch+json` and `+cbor`).
+    /// The `Content-Type` names no patch format.
     #[error(
         "unsupported patch content type {content_type:?}: expected application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json or application/apply-patch+yaml"
     )]
     UnsupportedMediaType { content_type: String },
+    /// Server-side apply in an encoding other than YAML (`+json`, `+cbor`).
+    #[error(
+        "unsupported apply content type {content_type:?}: server-side apply accepts application/apply-patch+yaml (of which JSON is a subset)"
+    )]
+    UnsupportedApplyEncoding { content_type: String },
     /// The body is not JSON.
     #[error("the {patch_type} body is not valid JSON")]
     NotJson {

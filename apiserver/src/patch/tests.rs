@@ -71,7 +71,17 @@ fn content_types_parse() {
         );
     }
     let error = PatchType::from_content_type("application/apply-patch+cbor").unwrap_err();
-    assert!(error.to_string().contains("apply-patch+cbor"), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "unsupported apply content type \"application/apply-patch+cbor\": server-side apply accepts application/apply-patch+yaml (of which JSON is a subset)"
+    );
+    let error = PatchType::from_content_type("text/plain").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("unsupported patch content type \"text/plain\""),
+        "{error}"
+    );
 }
 
 #[test]
