@@ -136,18 +136,38 @@ impl PatchError {
         }
     }
 
-    /// Whether the error is the client's malformed request (400) rather than
-    /// a well-formed patch that cannot apply (422) or a conflict (409).
-    pub(crate) fn is_bad_request(&self) -> bool {
-        matches!(
-            self,
+    /// The kind of failure, for the one place that maps errors to HTTP
+    /// statuses (415, 400, 413, 422, 409 as Kubernetes answers them).
+    pub(crate) fn reason(&self) -> PatchErrorReason {
+        match self {
+            PatchError::UnsupportedMediaType { .. }
+            | PatchError::UnsupportedApplyEncoding { .. } => PatchErrorReason::UnsupportedMediaType,
             PatchError::NotJson { .. }
-                | PatchError::WrongShape { .. }
-                | PatchError::NotYaml { .. }
-                | PatchError::TooLarge { .. }
-                | PatchError::ApplyNeedsFieldManager
-        )
+            | PatchError::WrongShape { .. }
+            | PatchError::NotYaml { .. }
+            | PatchError::ApplyNeedsFieldManager => PatchErrorReason::BadRequest,
+            PatchError::TooLarge { .. } => PatchErrorReason::RequestEntityTooLarge,
+            PatchError::JsonPatchOperation { .. } | PatchError::Invalid { .. } => {
+                PatchErrorReason::Invalid
+            }
+            PatchError::Conflict { .. } => PatchErrorReason::Conflict,
+        }
     }
+}
+
+/// What kind of failure a [`PatchError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PatchErrorReason {
+    /// 415: the content type names no patch format.
+    UnsupportedMediaType,
+    /// 400: the body is not JSON/YAML or not of the right shape.
+    BadRequest,
+    /// 413: the body is over the limit.
+    RequestEntityTooLarge,
+    /// 422: a well-formed patch that cannot apply.
+    Invalid,
+    /// 409: an apply conflicts with other field managers.
+    Conflict,
 }
 
 /// Words a conflict list as Kubernetes' `getConflictMessage` does, one

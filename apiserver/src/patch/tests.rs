@@ -107,7 +107,7 @@ fn json_patch_applies_and_names_the_failing_operation() {
     );
     check_error("ConfigMap", PatchType::Json, "[{", "not valid JSON");
     let error = apply_patch(kind("Pod"), &json!({}), PatchType::Json, b"{}").unwrap_err();
-    assert!(error.is_bad_request());
+    assert_eq!(error.reason(), PatchErrorReason::BadRequest);
 }
 
 #[test]
