@@ -24,6 +24,8 @@ mod grpc;
 mod keys;
 mod kinds;
 mod object;
+#[allow(dead_code, reason = "wired in by the REST handler next")]
+mod patch;
 pub mod request;
 mod rest;
 mod server;

@@ -13,6 +13,8 @@ mod body;
 pub(crate) mod discovery;
 mod handler;
 pub(crate) mod metadata;
+#[allow(dead_code, reason = "served by the handler next")]
+pub(crate) mod openapi;
 mod path;
 mod query;
 pub(crate) mod resources;
