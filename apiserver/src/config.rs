@@ -1,6 +1,7 @@
 //! Apiserver configuration: every option with its default, in one place.
 
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,6 +50,14 @@ pub struct Config {
     /// does and only the kubelet's admission checks them; node usage
     /// records are kept either way.
     pub bind_arbiter: bool,
+    /// Where the REST face's PKI (CA, serving certificate), the
+    /// ServiceAccount signing key and the admin kubeconfig live; created on
+    /// first start. Required to serve REST over TLS.
+    pub security_dir: Option<PathBuf>,
+    /// Host names and IPs the serving certificate names besides loopback.
+    pub serving_hosts: Vec<String>,
+    /// kube-apiserver's `--token-auth-file`: `token,user,uid,"groups"` lines.
+    pub token_auth_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -70,6 +79,9 @@ impl Config {
             header_read_timeout: Duration::from_secs(30),
             keep_alive_interval: Duration::from_secs(30),
             bind_arbiter: true,
+            security_dir: None,
+            serving_hosts: Vec::new(),
+            token_auth_file: None,
         }
     }
 }
@@ -89,6 +101,9 @@ impl std::fmt::Debug for Config {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("keep_alive_interval", &self.keep_alive_interval)
             .field("bind_arbiter", &self.bind_arbiter)
+            .field("security_dir", &self.security_dir)
+            .field("serving_hosts", &self.serving_hosts)
+            .field("token_auth_file", &self.token_auth_file)
             .finish_non_exhaustive()
     }
 }

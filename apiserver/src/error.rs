@@ -40,6 +40,12 @@ pub enum ApiError {
     /// The verb is not served on this resource (e.g. update on a review).
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// A patch could not be applied to the stored object.
+    #[error("{0}")]
+    PatchFailed(String),
+    /// Server-side apply met fields another manager owns.
+    #[error("{0}")]
+    ApplyConflict(String),
     /// No representation the client accepts can be served.
     #[error("{0}")]
     NotAcceptable(String),
@@ -174,13 +180,13 @@ impl ApiError {
     /// Why this request failed, whatever the face.
     pub fn reason(&self) -> Reason {
         match self {
-            ApiError::Invalid { .. } => Reason::Invalid,
+            ApiError::Invalid { .. } | ApiError::PatchFailed(_) => Reason::Invalid,
             ApiError::BadRequest(_) | ApiError::Store(StoreError::FutureRevision { .. }) => {
                 Reason::BadRequest
             }
             ApiError::UnknownResource(_) | ApiError::NotFound { .. } => Reason::NotFound,
             ApiError::AlreadyExists { .. } => Reason::AlreadyExists,
-            ApiError::Conflict { .. } => Reason::Conflict,
+            ApiError::Conflict { .. } | ApiError::ApplyConflict(_) => Reason::Conflict,
             ApiError::Forbidden(_) => Reason::Forbidden,
             ApiError::Unauthorized => Reason::Unauthorized,
             ApiError::MethodNotAllowed(_) => Reason::MethodNotAllowed,

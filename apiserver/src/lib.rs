@@ -14,7 +14,6 @@
 
 mod admission;
 mod arbiter;
-#[allow(dead_code, reason = "wired in by the REST face")]
 mod auth;
 pub mod cli;
 mod config;
@@ -24,10 +23,10 @@ mod grpc;
 mod keys;
 mod kinds;
 mod object;
-#[allow(dead_code, reason = "wired in by the REST handler next")]
 mod patch;
 pub mod request;
 mod rest;
+pub mod security;
 mod server;
 mod state;
 mod verbs;

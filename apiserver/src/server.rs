@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::grpc::ApiService;
 use crate::request::{Attributes, MASTERS_GROUP, UserInfo, Verb};
 use crate::rest::{AnonymousOnly, RestServer, RestState};
+use crate::security::{RequestAuthenticator, Security};
 use crate::state::ApiState;
 use crate::verbs::WriteOptions;
 
@@ -34,14 +35,18 @@ pub enum RunError {
     PlainHttpNotLoopback(std::net::SocketAddr),
     #[error("reading the REST listener's address: {0}")]
     ListenerAddress(#[source] std::io::Error),
+    #[error("serving REST over TLS needs a security directory (Config::security_dir)")]
+    NoSecurityDir,
+    #[error("loading the security material: {0}")]
+    Security(String),
 }
 
 /// The REST face's listener and how it is secured.
 pub struct RestListener {
     pub listener: TcpListener,
-    /// The TLS configuration; `None` serves plain HTTP, which is allowed on
-    /// loopback addresses only.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// TLS with the PKI in `Config::security_dir` (HTTP/2 and HTTP/1.1 by
+    /// ALPN); without it plain HTTP, which is allowed on loopback only.
+    pub tls: bool,
 }
 
 /// Where the apiserver serves: gRPC always, REST when given.
@@ -71,15 +76,46 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RunError> {
+    let mut rest_address = None;
     if let Some(rest) = &listeners.rest {
         let address = rest
             .listener
             .local_addr()
             .map_err(RunError::ListenerAddress)?;
-        if rest.tls.is_none() && !address.ip().is_loopback() {
+        if !rest.tls && !address.ip().is_loopback() {
             return Err(RunError::PlainHttpNotLoopback(address));
         }
+        rest_address = Some(address);
     }
+    let security = match &config.security_dir {
+        Some(dir) => Some(
+            Security::load(
+                dir,
+                &config.serving_hosts,
+                config.token_auth_file.as_deref(),
+            )
+            .map_err(|error| RunError::Security(error.to_string()))?,
+        ),
+        None => None,
+    };
+    let tls = match (&listeners.rest, &security) {
+        (Some(rest), Some(security)) if rest.tls => Some(security.pki.rustls_server_config()),
+        (Some(rest), None) if rest.tls => return Err(RunError::NoSecurityDir),
+        _ => None,
+    };
+    if let (Some(security), Some(address)) = (&security, rest_address) {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let path = security
+            .write_admin_kubeconfig(&format!("{scheme}://{address}"))
+            .map_err(|error| RunError::Security(error.to_string()))?;
+        tracing::info!(path = %path.display(), "admin kubeconfig written");
+    }
+    let authenticator: Arc<dyn crate::rest::Authenticate> = match &security {
+        Some(security) => Arc::new(RequestAuthenticator {
+            authenticator: security.authenticator.clone(),
+        }),
+        None => Arc::new(AnonymousOnly),
+    };
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight_requests.max(1)));
     let rest_limits = RestServer {
         tls: None,
@@ -88,23 +124,22 @@ pub async fn serve(
         handshake_timeout: config.handshake_timeout,
         header_read_timeout: config.header_read_timeout,
         keep_alive_interval: config.keep_alive_interval,
-        authenticator: Arc::new(AnonymousOnly),
+        authenticator,
     };
     let state = Arc::new(ApiState::new(config));
     bootstrap(&state).await.map_err(RunError::Bootstrap)?;
+    let policy_task = tokio::spawn(crate::security::keep_policy_current(state.clone()));
     let address = listeners.grpc.local_addr().ok();
     tracing::info!(?address, "apiserver serving gRPC");
     let (stop_watches, shutting_down) = tokio::sync::watch::channel(false);
     let rest_task = listeners.rest.map(|rest| {
-        tracing::info!(address = ?rest.listener.local_addr().ok(), tls = rest.tls.is_some(), "apiserver serving REST");
+        tracing::info!(address = ?rest.listener.local_addr().ok(), tls = rest.tls, "apiserver serving REST");
         let rest_state = Arc::new(RestState {
             state: state.clone(),
+            authenticator: security.as_ref().map(|security| security.authenticator.clone()),
             shutting_down: shutting_down.clone(),
         });
-        let limits = RestServer {
-            tls: rest.tls,
-            ..rest_limits
-        };
+        let limits = RestServer { tls, ..rest_limits };
         tokio::spawn(crate::rest::serve(rest.listener, rest_state, limits))
     });
     let service = ApiService {
@@ -131,6 +166,8 @@ pub async fn serve(
     if let Some(task) = rest_task {
         let _ = task.await;
     }
+    policy_task.abort();
+    let _ = policy_task.await;
     tracing::info!("apiserver stopped");
     Ok(())
 }
@@ -154,21 +191,32 @@ pub(crate) async fn bootstrap(state: &ApiState) -> Result<(), ApiError> {
                    "value": value, "description": "Built-in priority class for critical pods."}),
         ));
     }
-    let user = std::sync::Arc::new(UserInfo::authenticated(
+    for (plural, object) in objects {
+        let body = serde_json::to_vec(&object).map_err(ApiError::internal)?;
+        create_if_absent(state, plural, &body).await?;
+    }
+    crate::security::bootstrap_policy(state).await?;
+    Ok(())
+}
+
+/// Creates an object of `plural` from `body` as the apiserver itself,
+/// unless it exists.
+pub(crate) async fn create_if_absent(
+    state: &ApiState,
+    plural: &str,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let user = Arc::new(UserInfo::authenticated(
         "system:apiserver",
         vec![MASTERS_GROUP.to_string()],
     ));
-    for (plural, object) in objects {
-        let body = serde_json::to_vec(&object).map_err(ApiError::internal)?;
-        let kind = state.kinds.get(plural)?;
-        let attributes = Attributes::resource(user.clone(), Verb::Create, kind.info(), "", "", "");
-        match kind
-            .create(state, &attributes, &body, &WriteOptions::default())
-            .await
-        {
-            Ok(_) | Err(ApiError::AlreadyExists { .. }) => {}
-            Err(error) => return Err(error),
-        }
+    let kind = state.kinds.get(plural)?;
+    let attributes = Attributes::resource(user, Verb::Create, kind.info(), "", "", "");
+    match kind
+        .create(state, &attributes, body, &WriteOptions::default())
+        .await
+    {
+        Ok(_) | Err(ApiError::AlreadyExists { .. }) => Ok(()),
+        Err(error) => Err(error),
     }
-    Ok(())
 }

@@ -10,6 +10,7 @@ use crate::Config;
 use crate::arbiter::NodeAccounts;
 use crate::error::ApiError;
 use crate::kinds::{EventLeases, KindTable};
+use crate::security::Authorizer;
 use crate::watch_cache::WatchCaches;
 
 /// Shared state of one apiserver, read by the verbs (`verbs/`) and the
@@ -24,6 +25,9 @@ pub(crate) struct ApiState {
     pub(crate) events: EventLeases,
     /// Per-node locks and cached usage records of the bind arbiter.
     pub(crate) accounts: NodeAccounts,
+    /// RBAC over the store's Roles and bindings (kept current by
+    /// `security::keep_policy_current`).
+    pub(crate) authorizer: Authorizer,
 }
 
 impl ApiState {
@@ -34,6 +38,7 @@ impl ApiState {
             events: EventLeases::new(config.event_ttl),
             kinds: KindTable::new(),
             accounts: NodeAccounts::default(),
+            authorizer: Authorizer::new(),
             config,
         }
     }

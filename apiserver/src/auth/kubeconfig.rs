@@ -19,6 +19,10 @@ pub(crate) enum KubeconfigCredential<'a> {
         certificate_pem: &'a str,
         key_pem: &'a str,
     },
+    #[allow(
+        dead_code,
+        reason = "for component kubeconfigs with ServiceAccount tokens; tested here"
+    )]
     Token(&'a str),
 }
 

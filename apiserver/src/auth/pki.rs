@@ -80,6 +80,7 @@ pub(crate) struct Pki {
     ca_certificate_pem: String,
     /// Signs serving and client certificates; owns the CA key.
     ca_issuer: Issuer<'static, KeyPair>,
+    #[cfg_attr(not(test), allow(dead_code, reason = "read by the tests of reissuing"))]
     serving_certificate_pem: String,
     /// Built once at load, so a bad key or certificate fails at start.
     server_config: Arc<rustls::ServerConfig>,
@@ -135,6 +136,7 @@ impl Pki {
     }
 
     /// The serving certificate, PEM.
+    #[cfg(test)]
     pub(crate) fn serving_certificate_pem(&self) -> &str {
         &self.serving_certificate_pem
     }

@@ -81,12 +81,9 @@ impl StaticTokens {
         self.users_by_token.get(token).cloned()
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.users_by_token.len()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.users_by_token.is_empty()
     }
 }
 

@@ -343,7 +343,7 @@ fn managed_fields_of(object: &Value) -> Vec<ManagedFieldsEntry> {
         .unwrap_or_default()
 }
 
-fn set_managed_fields(
+pub(crate) fn set_managed_fields(
     object: &mut Value,
     entries: &[ManagedFieldsEntry],
 ) -> Result<(), PatchError> {

@@ -48,6 +48,7 @@ impl FieldPatchMeta {
     }
 
     /// The `x-kubernetes-patch-merge-key` value, for keyed lists.
+    #[cfg(test)]
     pub(crate) fn merge_key(&self) -> Option<&'static str> {
         match self.list_strategy {
             ListStrategy::MergeByKey(key) => Some(key),
@@ -129,6 +130,7 @@ pub(crate) fn all_types() -> &'static [TypeSchema] {
 
 /// The tagged list fields of one kind as dotted paths with list positions
 /// elided (`spec.template.spec.containers`), walking the type table.
+#[cfg(test)]
 pub(crate) fn tagged_paths(kind: &KindInfo) -> Vec<(String, FieldPatchMeta)> {
     let mut found = Vec::new();
     if let SchemaNode(Some(schema)) = root_schema(kind) {
@@ -137,6 +139,7 @@ pub(crate) fn tagged_paths(kind: &KindInfo) -> Vec<(String, FieldPatchMeta)> {
     found
 }
 
+#[cfg(test)]
 fn collect_tagged_paths(
     schema: &'static TypeSchema,
     prefix: &str,

@@ -58,16 +58,6 @@ impl PatchType {
             }),
         }
     }
-
-    /// The media type, as the `Accept-Patch` header lists it.
-    pub(crate) fn media_type(self) -> &'static str {
-        match self {
-            PatchType::Json => "application/json-patch+json",
-            PatchType::Merge => "application/merge-patch+json",
-            PatchType::StrategicMerge => "application/strategic-merge-patch+json",
-            PatchType::Apply => "application/apply-patch+yaml",
-        }
-    }
 }
 
 /// Why a patch could not be applied.
@@ -156,6 +146,26 @@ impl PatchError {
 }
 
 /// What kind of failure a [`PatchError`] is.
+impl From<PatchError> for crate::error::ApiError {
+    fn from(error: PatchError) -> crate::error::ApiError {
+        use crate::error::ApiError;
+        match (error.reason(), &error) {
+            (_, PatchError::TooLarge { size, limit }) => ApiError::TooLarge {
+                size: *size,
+                limit: *limit,
+            },
+            (PatchErrorReason::UnsupportedMediaType, _) => {
+                ApiError::UnsupportedMediaType(error.to_string())
+            }
+            (PatchErrorReason::BadRequest | PatchErrorReason::RequestEntityTooLarge, _) => {
+                ApiError::BadRequest(error.to_string())
+            }
+            (PatchErrorReason::Invalid, _) => ApiError::PatchFailed(error.to_string()),
+            (PatchErrorReason::Conflict, _) => ApiError::ApplyConflict(error.to_string()),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PatchErrorReason {
     /// 415: the content type names no patch format.

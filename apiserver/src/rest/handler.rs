@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::kinds::KindOps;
+use crate::patch::{self, PatchType, apply::ApplyRequest};
 use crate::request::{Attributes, UserInfo, Verb};
 use crate::rest::accept::{self, Representation};
 use crate::rest::body::{self, Body};
@@ -21,7 +22,7 @@ use crate::rest::path::{self, PathInfo, ResourcePath};
 use crate::rest::query::{self, Query};
 use crate::rest::table::{self, IncludeObject, TableRequest};
 use crate::rest::{RestState, watch};
-use crate::rest::{discovery, metadata, resources};
+use crate::rest::{discovery, metadata, openapi, resources, reviews};
 use crate::verbs::{DeleteOptions, ListOptions, ListPage, Patcher, WatchOptions, WriteOptions};
 
 /// Serves one request as `user`.
@@ -42,8 +43,17 @@ async fn route(
     user: Arc<UserInfo>,
 ) -> Result<http::Response<Body>, ApiError> {
     let uri_path = request.uri().path().to_string();
-    match path::parse(&uri_path) {
+    let parsed = path::parse(&uri_path);
+    if !matches!(parsed, PathInfo::Resource(_)) {
+        let verb = request.method().as_str().to_ascii_lowercase();
+        let attributes = Attributes::non_resource(user.clone(), &verb, &uri_path);
+        rest.state.authorizer.authorize(&attributes)?;
+    }
+    match parsed {
         PathInfo::NonResource => non_resource(request.method(), request.headers(), &uri_path),
+        PathInfo::Resource(path) if reviews::is_review(&path.group, &path.resource) => {
+            review(rest, request, user, &path).await
+        }
         PathInfo::GroupVersion { group, version } => {
             if request.method() != Method::GET {
                 return Err(method_not_allowed(request.method(), &uri_path));
@@ -72,6 +82,35 @@ async fn route(
     }
 }
 
+/// POST of a review resource: authorized as a create, answered at once.
+async fn review(
+    rest: &RestState,
+    request: http::Request<Incoming>,
+    user: Arc<UserInfo>,
+    path: &ResourcePath,
+) -> Result<http::Response<Body>, ApiError> {
+    if request.method() != Method::POST || !path.name.is_empty() {
+        return Err(method_not_allowed(request.method(), request.uri().path()));
+    }
+    let attributes = Attributes {
+        user: user.clone(),
+        verb: Verb::Create.as_str().to_string(),
+        resource_request: true,
+        group: path.group.clone(),
+        version: path.version.clone(),
+        resource: path.resource.clone(),
+        subresource: String::new(),
+        namespace: path.namespace.clone(),
+        name: String::new(),
+        path: String::new(),
+    };
+    rest.state.authorizer.authorize(&attributes)?;
+    let headers = request.headers().clone();
+    let bytes = read_json_body(rest, &headers, request.into_body()).await?;
+    let answer = reviews::review(rest, &path.resource, &path.namespace, &user, &bytes)?;
+    Ok(body::json_value(StatusCode::CREATED, &answer))
+}
+
 fn method_not_allowed(method: &Method, path: &str) -> ApiError {
     ApiError::MethodNotAllowed(format!(
         "the server does not allow this method on the requested resource ({method} {path})"
@@ -93,6 +132,14 @@ fn non_resource(
     let aggregated_type = Representation::AggregatedDiscovery.content_type();
     match path.trim_end_matches('/') {
         "/healthz" | "/livez" | "/readyz" => Ok(body::text(StatusCode::OK, "ok")),
+        "/openapi/v2" => Ok(body::json_bytes(
+            StatusCode::OK,
+            Bytes::from(openapi::documents().v2.json.clone()),
+        )),
+        "/openapi/v3" => Ok(body::json_bytes(
+            StatusCode::OK,
+            Bytes::from(openapi::documents().v3_index.json.clone()),
+        )),
         "/version" => Ok(body::json_serialized(
             StatusCode::OK,
             &discovery::version_info(),
@@ -121,6 +168,16 @@ fn non_resource(
             StatusCode::OK,
             &discovery::api_group_list(&[]),
         )),
+        other if other.starts_with("/openapi/v3/") => {
+            let group_version = other.trim_start_matches("/openapi/v3/");
+            match openapi::documents().v3_group_version(group_version) {
+                Some(document) => Ok(body::json_bytes(
+                    StatusCode::OK,
+                    Bytes::from(document.json.clone()),
+                )),
+                None => Err(ApiError::not_found_path(path)),
+            }
+        }
         other => match other.strip_prefix("/apis/") {
             Some(group) if !group.contains('/') => match discovery::api_group(&[], group) {
                 Some(found) => Ok(body::json_serialized(StatusCode::OK, &found)),
@@ -155,6 +212,18 @@ async fn resource(
             &path.name,
         )
     };
+    let verb = match (&method, collection) {
+        (&Method::GET, true) if query.flag("watch")? => Verb::Watch,
+        (&Method::GET, true) => Verb::List,
+        (&Method::GET, false) => Verb::Get,
+        (&Method::POST, _) => Verb::Create,
+        (&Method::PUT, _) => Verb::Update,
+        (&Method::PATCH, _) => Verb::Patch,
+        (&Method::DELETE, true) => Verb::DeleteCollection,
+        (&Method::DELETE, false) => Verb::Delete,
+        _ => return Err(method_not_allowed(&method, &uri_path)),
+    };
+    state.authorizer.authorize(&attributes(verb))?;
     match (method, collection, path.subresource.as_str()) {
         (Method::GET, true, "") => {
             query.only(&[query::LIST])?;
@@ -212,14 +281,27 @@ async fn resource(
         }
         (Method::PATCH, false, "" | "status") => {
             query.only(&[query::PATCH])?;
-            let content_type = content_type(&headers);
+            let patch_type = PatchType::from_content_type(&content_type(&headers))?;
             let bytes = read_body(rest, request.into_body()).await?;
-            let patcher = patcher(&content_type, bytes)?;
+            let manager = field_manager(&query, &headers);
+            let patcher = patcher(info, patch_type, bytes.clone(), &query, &manager)?;
             let options = write_options(&query)?;
-            let patched = kind
-                .patch(state, &attributes(Verb::Patch), patcher.as_ref(), &options)
-                .await?;
-            Ok(body::json_bytes(StatusCode::OK, patched))
+            let attributes = attributes(Verb::Patch);
+            match kind
+                .patch(state, &attributes, patcher.as_ref(), &options)
+                .await
+            {
+                Ok(patched) => Ok(body::json_bytes(StatusCode::OK, patched)),
+                Err(ApiError::NotFound { .. })
+                    if patch_type == PatchType::Apply && path.subresource.is_empty() =>
+                {
+                    let created =
+                        apply_create(rest, kind.as_ref(), &attributes, &bytes, &query, &options)
+                            .await?;
+                    Ok(body::json_bytes(StatusCode::CREATED, created))
+                }
+                Err(error) => Err(error),
+            }
         }
         (Method::DELETE, false, "") => {
             query.only(&[query::DELETE])?;
@@ -239,6 +321,11 @@ async fn resource(
             query.only(&[query::WRITE])?;
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             bind(rest, &path, &bytes).await
+        }
+        (Method::POST, false, "token") if info.plural == "serviceaccounts" => {
+            query.only(&[query::WRITE])?;
+            let bytes = read_json_body(rest, &headers, request.into_body()).await?;
+            token_request(rest, &path, &bytes).await
         }
         (_, false, "log" | "exec" | "attach" | "portforward" | "proxy") => {
             Err(ApiError::Unavailable(format!(
@@ -443,6 +530,24 @@ fn delete_options(query: &Query, bytes: &[u8]) -> Result<DeleteOptions, ApiError
     })
 }
 
+/// The field manager of a write: `fieldManager`, else the client's
+/// User-Agent up to its first `/`, as Kubernetes defaults it.
+fn field_manager(query: &Query, headers: &HeaderMap) -> String {
+    let given = query.text("fieldManager");
+    if !given.is_empty() {
+        return given.to_string();
+    }
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|agent| agent.split('/').next())
+        .filter(|agent| !agent.is_empty())
+        .unwrap_or("unknown")
+        .chars()
+        .take(128)
+        .collect()
+}
+
 /// The media type of the request body, without parameters.
 fn content_type(headers: &HeaderMap) -> String {
     headers
@@ -453,48 +558,87 @@ fn content_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-/// The patcher for a PATCH body of media type `content_type`.
-fn patcher(content_type: &str, bytes: Bytes) -> Result<Box<Patcher>, ApiError> {
-    match content_type {
-        "application/merge-patch+json" => {
-            let patch: Value = serde_json::from_slice(&bytes)
-                .map_err(|error| ApiError::BadRequest(format!("invalid merge patch: {error}")))?;
-            if !patch.is_object() {
-                return Err(ApiError::BadRequest(
-                    "a merge patch must be a JSON object".to_string(),
-                ));
-            }
-            Ok(Box::new(move |stored: &Value| {
-                let mut patched = stored.clone();
-                json_patch::merge(&mut patched, &patch);
-                Ok(patched)
-            }))
-        }
-        "application/json-patch+json" => {
-            let patch: json_patch::Patch = serde_json::from_slice(&bytes)
-                .map_err(|error| ApiError::BadRequest(format!("invalid JSON patch: {error}")))?;
-            Ok(Box::new(move |stored: &Value| {
-                let mut patched = stored.clone();
-                json_patch::patch(&mut patched, &patch).map_err(|error| ApiError::Invalid {
-                    kind: "Patch",
-                    name: String::new(),
-                    errors: {
-                        let mut errors = api::FieldErrors::default();
-                        errors.push(api::FieldError::invalid(
-                            api::FieldPath::root("patch"),
-                            &error.path.to_string(),
-                            error.kind.to_string(),
-                        ));
-                        errors
-                    },
-                })?;
-                Ok(patched)
-            }))
-        }
-        other => Err(ApiError::UnsupportedMediaType(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (got {other:?})"
-        ))),
+/// The patcher for a PATCH body: JSON patch, merge patch, strategic
+/// merge patch (by the kind's merge keys) or server-side apply.
+fn patcher(
+    info: &'static api::KindInfo,
+    patch_type: PatchType,
+    bytes: Bytes,
+    query: &Query,
+    manager: &str,
+) -> Result<Box<Patcher>, ApiError> {
+    if patch_type != PatchType::Apply {
+        let manager = manager.to_string();
+        return Ok(Box::new(move |stored: &Value| {
+            let mut patched = patch::apply_patch(info, stored, patch_type, &bytes)?;
+            let now = api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                crate::object::now_timestamp(),
+            );
+            let entries = patch::apply::record_update(info, stored, &patched, &manager, &now)?;
+            patch::apply::set_managed_fields(&mut patched, &entries)?;
+            Ok(patched)
+        }));
     }
+    let field_manager = query.text("fieldManager").to_string();
+    if field_manager.is_empty() {
+        return Err(ApiError::BadRequest(
+            "PATCH requests with apply content type must include a fieldManager query parameter"
+                .to_string(),
+        ));
+    }
+    let force = query.flag("force")?;
+    Ok(Box::new(move |stored: &Value| {
+        let now = api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            crate::object::now_timestamp(),
+        );
+        let request = ApplyRequest {
+            kind: info,
+            live: Some(stored),
+            body: &bytes,
+            field_manager: &field_manager,
+            force,
+            now: &now,
+        };
+        Ok(patch::apply::server_side_apply(&request)?)
+    }))
+}
+
+/// Server-side apply of an object that does not exist yet: created from
+/// the applied configuration, owned by its field manager.
+async fn apply_create(
+    rest: &RestState,
+    kind: &dyn KindOps,
+    attributes: &Attributes,
+    bytes: &[u8],
+    query: &Query,
+    options: &WriteOptions,
+) -> Result<Bytes, ApiError> {
+    let info = kind.info();
+    let now =
+        api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(crate::object::now_timestamp());
+    let request = ApplyRequest {
+        kind: info,
+        live: None,
+        body: bytes,
+        field_manager: query.text("fieldManager"),
+        force: query.flag("force")?,
+        now: &now,
+    };
+    let object = patch::apply::server_side_apply(&request)?;
+    let name = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if name != attributes.name {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({name}) does not match the name on the URL ({})",
+            attributes.name
+        )));
+    }
+    let body = serde_json::to_vec(&object).map_err(ApiError::internal)?;
+    let mut create = attributes.clone();
+    create.verb = Verb::Create.as_str().to_string();
+    kind.create(&rest.state, &create, &body, options).await
 }
 
 /// `metadata.namespace` and `metadata.name` of an object's JSON.
@@ -537,6 +681,78 @@ async fn bind(
         StatusCode::CREATED,
         &crate::rest::status::success(serde_json::json!({})),
     ))
+}
+
+/// POST `serviceaccounts/<name>/token` (TokenRequest): a signed token for
+/// the ServiceAccount, as `kubectl create token` asks for.
+async fn token_request(
+    rest: &RestState,
+    path: &ResourcePath,
+    bytes: &[u8],
+) -> Result<http::Response<Body>, ApiError> {
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    struct Spec {
+        #[serde(default)]
+        audiences: Vec<String>,
+        expiration_seconds: Option<i64>,
+    }
+    #[derive(Deserialize)]
+    struct TokenRequestBody {
+        #[serde(default)]
+        spec: Spec,
+    }
+    let Some(signer) = rest
+        .authenticator
+        .as_ref()
+        .and_then(|authenticator| authenticator.service_account_tokens.as_ref())
+    else {
+        return Err(ApiError::Unavailable(
+            "ServiceAccount tokens are not configured on this apiserver".to_string(),
+        ));
+    };
+    let request: TokenRequestBody = serde_json::from_slice(bytes)
+        .map_err(|error| ApiError::BadRequest(format!("cannot decode TokenRequest: {error}")))?;
+    let account = rest
+        .state
+        .get("serviceaccounts", &path.namespace, &path.name)
+        .await?;
+    let account: Value = serde_json::from_slice(&account).map_err(ApiError::internal)?;
+    let uid = account
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let expiration = request.spec.expiration_seconds.unwrap_or(3600);
+    if !(600..=(1 << 32)).contains(&expiration) {
+        return Err(ApiError::BadRequest(
+            "spec.expirationSeconds: may not specify a duration less than 10 minutes or more than 2^32 seconds"
+                .to_string(),
+        ));
+    }
+    let mut audiences = request.spec.audiences;
+    if audiences.is_empty() {
+        audiences.push(signer.issuer().to_string());
+    }
+    let now = crate::object::now_timestamp().as_second();
+    let token = signer
+        .issue(
+            &path.namespace,
+            &path.name,
+            uid,
+            &audiences,
+            expiration,
+            now,
+        )
+        .map_err(ApiError::internal)?;
+    let expires = crate::object::time_in(expiration);
+    let answer = serde_json::json!({
+        "kind": "TokenRequest",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"name": path.name, "namespace": path.namespace},
+        "spec": {"audiences": audiences, "expirationSeconds": expiration},
+        "status": {"token": token, "expirationTimestamp": expires},
+    });
+    Ok(body::json_value(StatusCode::CREATED, &answer))
 }
 
 /// Reads a whole body, at most the configured request size.

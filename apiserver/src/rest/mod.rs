@@ -13,11 +13,11 @@ mod body;
 pub(crate) mod discovery;
 mod handler;
 pub(crate) mod metadata;
-#[allow(dead_code, reason = "served by the handler next")]
 pub(crate) mod openapi;
 mod path;
 mod query;
 pub(crate) mod resources;
+mod reviews;
 mod server;
 mod status;
 pub(crate) mod table;
@@ -25,13 +25,16 @@ mod watch;
 
 use std::sync::Arc;
 
-pub(crate) use server::{AnonymousOnly, RestServer, serve};
+pub(crate) use server::{AnonymousOnly, Authenticate, RestServer, serve};
 
 use crate::state::ApiState;
 
 /// What every REST request shares.
 pub(crate) struct RestState {
     pub(crate) state: Arc<ApiState>,
+    /// Verifies tokens for TokenReview; `None` when no security material
+    /// is configured.
+    pub(crate) authenticator: Option<Arc<crate::auth::authenticator::Authenticator>>,
     /// Turns true when the server shuts down; open watches then end.
     pub(crate) shutting_down: tokio::sync::watch::Receiver<bool>,
 }

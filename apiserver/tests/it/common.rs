@@ -19,6 +19,8 @@ pub(crate) struct TestServer {
     pub(crate) store: Arc<dyn Store>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The security directory of a REST server, removed on drop.
+    pub(crate) dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -57,16 +59,33 @@ pub(crate) async fn start_with(config: Config) -> TestServer {
     start_faces(config, None).await
 }
 
-/// An apiserver serving REST too, over plain HTTP on loopback; returns
-/// the REST address.
-pub(crate) async fn start_rest(config: Config) -> (TestServer, std::net::SocketAddr) {
+/// The static tokens the REST tests authenticate with: an admin in
+/// `system:masters` and a user with no roles.
+pub(crate) const ADMIN_TOKEN: &str = "admin-token";
+pub(crate) const NOBODY_TOKEN: &str = "nobody-token";
+
+/// An apiserver serving REST too, over plain HTTP on loopback with the
+/// static tokens above; returns the REST address. The security directory
+/// lives as long as the server.
+pub(crate) async fn start_rest(mut config: Config) -> (TestServer, std::net::SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.csv");
+    std::fs::write(
+        &tokens,
+        format!("{ADMIN_TOKEN},admin,1,\"system:masters\"\n{NOBODY_TOKEN},nobody,2\n"),
+    )
+    .unwrap();
+    config.security_dir = Some(dir.path().join("security"));
+    config.token_auth_file = Some(tokens);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let rest = apiserver::RestListener {
         listener,
-        tls: None,
+        tls: false,
     };
-    (start_faces(config, Some(rest)).await, address)
+    let mut server = start_faces(config, Some(rest)).await;
+    server.dir = Some(dir);
+    (server, address)
 }
 
 async fn start_faces(config: Config, rest: Option<apiserver::RestListener>) -> TestServer {
@@ -102,6 +121,7 @@ async fn start_faces(config: Config, rest: Option<apiserver::RestListener>) -> T
         store,
         shutdown: Some(shutdown),
         task: Some(task),
+        dir: None,
     }
 }
 

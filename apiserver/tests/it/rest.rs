@@ -11,10 +11,25 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use serde_json::{Value, json};
 
-use crate::common::{count_keys, memory_store, node, start_rest, wait_until};
+use crate::common::{
+    ADMIN_TOKEN, NOBODY_TOKEN, count_keys, memory_store, node, start_rest, wait_until,
+};
 
-/// One HTTP/1.1 request on a fresh connection; the status and the body.
+/// One HTTP/1.1 request on a fresh connection as the admin; the status
+/// and the body.
 async fn call(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Vec<u8>) {
+    call_as(Some(ADMIN_TOKEN), address, method, path, content_type, body).await
+}
+
+/// One HTTP/1.1 request with `token` (none: anonymous).
+async fn call_as(
+    token: Option<&str>,
     address: SocketAddr,
     method: &str,
     path: &str,
@@ -27,13 +42,15 @@ async fn call(
             .await
             .unwrap();
     tokio::spawn(connection);
-    let request = http::Request::builder()
+    let mut request = http::Request::builder()
         .method(method)
         .uri(path)
         .header("host", "localhost")
-        .header("content-type", content_type)
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
+        .header("content-type", content_type);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(Full::new(Bytes::from(body))).unwrap();
     let response = sender.send_request(request).await.unwrap();
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -296,6 +313,7 @@ async fn watch_streams_events_and_bookmarks() {
             "{pods}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion={from}"
         ))
         .header("host", "localhost")
+        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
         .body(Full::new(Bytes::new()))
         .unwrap();
     let response = sender.send_request(request).await.unwrap();
@@ -363,4 +381,160 @@ async fn watch_from_before_the_window_is_gone() {
     )
     .await;
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+}
+
+#[tokio::test]
+async fn authentication_and_rbac() {
+    let (_server, address) = start_rest(Config::new(memory_store())).await;
+    let pods = "/api/v1/namespaces/default/pods";
+    // Anonymous: health and version only.
+    let (status, _) = call_as(None, address, "GET", "/healthz", "", Vec::new()).await;
+    assert_eq!(status, 200);
+    let (status, _) = call_as(None, address, "GET", "/version", "", Vec::new()).await;
+    assert_eq!(status, 200);
+    let (status, body) = call_as(None, address, "GET", pods, "", Vec::new()).await;
+    assert_eq!(status, 401, "{}", String::from_utf8_lossy(&body));
+    // A bad token is a 401, whatever it asks for.
+    let (status, _) = call_as(Some("wrong"), address, "GET", "/healthz", "", Vec::new()).await;
+    assert_eq!(status, 401);
+    // An authenticated user without roles: discovery, but not pods.
+    let (status, _) = call_as(Some(NOBODY_TOKEN), address, "GET", "/api", "", Vec::new()).await;
+    assert_eq!(status, 200);
+    let (status, body) = call_as(Some(NOBODY_TOKEN), address, "GET", pods, "", Vec::new()).await;
+    assert_eq!(status, 403);
+    let denial: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        denial["message"],
+        "pods is forbidden: User \"nobody\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
+    );
+    // can-i agrees with enforcement, before and after a RoleBinding to view.
+    let can_i = |verb: &str| {
+        serde_json::to_vec(&json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": {"namespace": "default", "verb": verb, "resource": "pods"}}}))
+        .unwrap()
+    };
+    let reviews = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    let (status, body) = call_as(
+        Some(NOBODY_TOKEN),
+        address,
+        "POST",
+        reviews,
+        "application/json",
+        can_i("list"),
+    )
+    .await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["status"]["allowed"],
+        false
+    );
+    let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "nobody-view"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "nobody"}]});
+    let (status, _) = json_call(
+        address,
+        "POST",
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+        binding,
+    )
+    .await;
+    assert_eq!(status, 201);
+    wait_until(Duration::from_secs(5), || async {
+        let (status, _) = call_as(Some(NOBODY_TOKEN), address, "GET", pods, "", Vec::new()).await;
+        status == 200
+    })
+    .await;
+    let (_, body) = call_as(
+        Some(NOBODY_TOKEN),
+        address,
+        "POST",
+        reviews,
+        "application/json",
+        can_i("list"),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["status"]["allowed"],
+        true
+    );
+    let (_, body) = call_as(
+        Some(NOBODY_TOKEN),
+        address,
+        "POST",
+        reviews,
+        "application/json",
+        can_i("delete"),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["status"]["allowed"],
+        false
+    );
+    let (status, _) = call_as(
+        Some(NOBODY_TOKEN),
+        address,
+        "DELETE",
+        &format!("{pods}/x"),
+        "",
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn service_account_tokens_authenticate() {
+    let (_server, address) = start_rest(Config::new(memory_store())).await;
+    let account =
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot"}});
+    let (status, _) = json_call(
+        address,
+        "POST",
+        "/api/v1/namespaces/default/serviceaccounts",
+        account,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, issued) = json_call(
+        address,
+        "POST",
+        "/api/v1/namespaces/default/serviceaccounts/robot/token",
+        json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{issued}");
+    let token = issued["status"]["token"].as_str().unwrap().to_string();
+    let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}});
+    let (_, reviewed) = json_call(
+        address,
+        "POST",
+        "/apis/authentication.k8s.io/v1/tokenreviews",
+        review,
+    )
+    .await;
+    assert_eq!(reviewed["status"]["authenticated"], true);
+    assert_eq!(
+        reviewed["status"]["user"]["username"],
+        "system:serviceaccount:default:robot"
+    );
+    let whoami = serde_json::to_vec(
+        &json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}),
+    )
+    .unwrap();
+    let (status, body) = call_as(
+        Some(&token),
+        address,
+        "POST",
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        "application/json",
+        whoami,
+    )
+    .await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let me: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        me["status"]["userInfo"]["username"],
+        "system:serviceaccount:default:robot"
+    );
 }
