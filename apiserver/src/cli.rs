@@ -22,7 +22,7 @@ pub enum StoreKind {
     Redb,
 }
 
-/// Skiff's API server: Kubernetes objects over gRPC.
+/// Skiff's API server: Kubernetes objects over gRPC and the Kubernetes REST API.
 #[derive(Clone, Debug, Parser)]
 #[command(name = "apiserver", version)]
 pub struct Args {
@@ -32,9 +32,26 @@ pub struct Args {
     /// Directory of the redb store.
     #[arg(long, default_value = "./skiff-data")]
     pub data_dir: PathBuf,
-    /// Address to serve gRPC on.
-    #[arg(long, default_value = "127.0.0.1:6443")]
+    /// Address to serve gRPC on (Skiff's own components).
+    #[arg(long, default_value = "127.0.0.1:6444")]
     pub listen: SocketAddr,
+    /// Address to serve the Kubernetes REST API on (kubectl, client
+    /// libraries), over HTTPS with the CA and serving certificate kept in
+    /// `<data-dir>/pki`; the admin kubeconfig is written there too.
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    pub rest_listen: SocketAddr,
+    /// Serve REST over plain HTTP instead of HTTPS (loopback addresses only).
+    #[arg(long)]
+    pub rest_plain_http: bool,
+    /// Do not serve the REST API.
+    #[arg(long, conflicts_with_all = ["rest_plain_http"])]
+    pub no_rest: bool,
+    /// More host names or IPs the serving certificate names (repeatable).
+    #[arg(long = "tls-san")]
+    pub tls_sans: Vec<String>,
+    /// Static bearer tokens: CSV lines `token,user,uid,"group1,group2"`.
+    #[arg(long)]
+    pub token_auth_file: Option<PathBuf>,
     /// IPv4 range service cluster IPs are allocated from.
     #[arg(long, default_value = "127.96.0.0/12")]
     pub service_cluster_ip_range: Ipv4Net,
@@ -108,6 +125,9 @@ impl Args {
         config.service_cluster_ip_range = self.service_cluster_ip_range;
         config.event_ttl = Duration::from_secs(self.event_ttl);
         config.bind_arbiter = self.bind_arbiter;
+        config.security_dir = Some(self.data_dir.join("pki"));
+        config.serving_hosts.clone_from(&self.tls_sans);
+        config.token_auth_file.clone_from(&self.token_auth_file);
         Ok(config)
     }
 }
@@ -117,12 +137,24 @@ impl Args {
 pub async fn run(args: &Args, shutdown: impl Future<Output = ()> + Send) -> Result<(), CliError> {
     let config = args.config()?;
     let listener = bind(args.listen).await?;
+    let rest = if args.no_rest {
+        None
+    } else {
+        Some(crate::RestListener {
+            listener: bind(args.rest_listen).await?,
+            tls: !args.rest_plain_http,
+        })
+    };
     let (stop_debug, debug_stopped) = tokio::sync::watch::channel(false);
     if let Some(address) = args.debug_listen {
         let debug = bind(address).await?;
         tokio::spawn(diagnostics::serve(debug, None, debug_stopped));
     }
-    let served = crate::run(listener, config, shutdown).await;
+    let listeners = crate::Listeners {
+        grpc: listener,
+        rest,
+    };
+    let served = crate::serve(listeners, config, shutdown).await;
     let _ = stop_debug.send(true);
     served?;
     Ok(())

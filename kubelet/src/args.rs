@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long)]
     pub hollow: bool,
     /// The apiserver's gRPC address.
-    #[arg(long, default_value = "127.0.0.1:6443")]
+    #[arg(long, default_value = "127.0.0.1:6444")]
     pub server: String,
     /// How many nodes to simulate.
     #[arg(long, default_value_t = 100)]

@@ -150,6 +150,7 @@ impl Cluster {
             data_dir.display().to_string(),
             "--listen".to_string(),
             address.to_string(),
+            "--no-rest".to_string(),
             "--debug-listen".to_string(),
             apiserver_debug.to_string(),
         ];

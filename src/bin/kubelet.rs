@@ -1,6 +1,6 @@
 //! The `kubelet` binary: flags → [`kubelet::run`].
 //!
-//! `kubelet --hollow --nodes 5000 --server 127.0.0.1:6443` simulates 5,000
+//! `kubelet --hollow --nodes 5000 --server 127.0.0.1:6444` simulates 5,000
 //! nodes against a running apiserver.
 
 use anyhow::Context;

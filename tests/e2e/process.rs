@@ -15,12 +15,13 @@ pub(crate) struct ApiserverProcess {
 }
 
 impl ApiserverProcess {
-    /// Starts the binary with `args` plus `--listen` on a free port, and
-    /// waits until it answers.
+    /// Starts the binary with `args` plus `--listen` on a free port (and no
+    /// REST face), and waits until it answers.
     pub(crate) async fn start(args: &[&str]) -> ApiserverProcess {
         let address = free_address();
         let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
             .args(args)
+            .arg("--no-rest")
             .arg("--listen")
             .arg(address.to_string())
             .env("RUST_LOG", "warn")

@@ -42,7 +42,13 @@ fn free_address() -> SocketAddr {
 async fn start_apiserver() -> (Process, Client, SocketAddr) {
     let address = free_address();
     let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
-        .args(["--store", "memory", "--listen", &address.to_string()])
+        .args([
+            "--store",
+            "memory",
+            "--no-rest",
+            "--listen",
+            &address.to_string(),
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

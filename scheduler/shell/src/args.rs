@@ -14,7 +14,7 @@ use api::duration::parse_duration;
 #[derive(Clone, Debug, Parser)]
 #[command(name = "scheduler", version)]
 pub struct Args {
-    /// The apiserver's gRPC address [default: 127.0.0.1:6443].
+    /// The apiserver's gRPC address [default: 127.0.0.1:6444].
     #[arg(long, alias = "apiserver")]
     pub server: Option<String>,
     /// YAML config file (KubeSchedulerConfiguration shape plus Skiff options).

@@ -132,7 +132,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            server: "127.0.0.1:6443".to_string(),
+            server: "127.0.0.1:6444".to_string(),
             identity: default_identity(),
             algorithm: Algorithm::Default,
             profiles: vec![ProfileConfig::named("default-scheduler")],
