@@ -22,7 +22,7 @@ use crate::rest::path::{self, PathInfo, ResourcePath};
 use crate::rest::query::{self, Query};
 use crate::rest::table::{self, IncludeObject, TableRequest};
 use crate::rest::{RestState, watch};
-use crate::rest::{discovery, metadata, openapi, resources, reviews};
+use crate::rest::{discovery, metadata, openapi, resources, reviews, scale};
 use crate::verbs::{DeleteOptions, ListOptions, ListPage, Patcher, WatchOptions, WriteOptions};
 
 /// Serves one request as `user`.
@@ -228,7 +228,14 @@ async fn resource(
         (Method::GET, true, "") => {
             query.only(&[query::LIST])?;
             if query.flag("watch")? {
-                return watch::serve(rest, info, &path, &query).await;
+                let table = representation(&headers, true)? == Representation::Table;
+                let include = include_object(&query)?;
+                let objects = if table {
+                    watch::Objects::Table(include)
+                } else {
+                    watch::Objects::AsStored
+                };
+                return watch::serve(rest, info, &path, &query, objects).await;
             }
             let options = list_options(&path, &query)?;
             let representation = representation(&headers, true)?;
@@ -322,6 +329,21 @@ async fn resource(
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             bind(rest, &path, &bytes).await
         }
+        (Method::GET | Method::PUT | Method::PATCH, false, "scale") => {
+            let content_type = content_type(&headers);
+            let bytes = read_body(rest, request.into_body()).await?;
+            let options = write_options(&query)?;
+            let scale = scale::serve(
+                rest,
+                kind.as_ref(),
+                &attributes(verb),
+                &content_type,
+                &bytes,
+                &options,
+            )
+            .await?;
+            Ok(body::json_value(StatusCode::OK, &scale))
+        }
         (Method::POST, false, "token") if info.plural == "serviceaccounts" => {
             query.only(&[query::WRITE])?;
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
@@ -351,7 +373,7 @@ fn representation(headers: &HeaderMap, list: bool) -> Result<Representation, Api
     accept::negotiate(accept, &offers).map_err(|error| ApiError::NotAcceptable(error.to_string()))
 }
 
-fn include_object(query: &Query) -> Result<IncludeObject, ApiError> {
+pub(crate) fn include_object(query: &Query) -> Result<IncludeObject, ApiError> {
     let given = query.text("includeObject");
     IncludeObject::parse((!given.is_empty()).then_some(given))
         .map_err(|error| ApiError::BadRequest(error.to_string()))

@@ -18,6 +18,7 @@ mod path;
 mod query;
 pub(crate) mod resources;
 mod reviews;
+mod scale;
 mod server;
 mod status;
 pub(crate) mod table;

@@ -9,6 +9,7 @@
 //! window answers 410 before the stream starts; a watcher that falls out
 //! of the window mid-stream gets an ERROR event with a 410 `Status`.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use futures::{StreamExt, stream};
@@ -24,11 +25,47 @@ use crate::rest::handler::watch_options;
 use crate::rest::path::ResourcePath;
 use crate::rest::query::Query;
 use crate::rest::status::status_of;
+use crate::rest::table::{self, IncludeObject, TableRequest};
 use crate::watch_cache::{CachedEvent, EventType, WatchMessage};
 
 /// How long a watch lasts when the client does not say (Kubernetes ends
 /// watches after its minimum request timeout, 30 minutes, too).
 const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// How the objects of events are sent.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Objects {
+    /// The stored JSON, shared by every watcher.
+    AsStored,
+    /// A one-row Table each (`kubectl get -w` asks for them).
+    Table(IncludeObject),
+}
+
+impl Objects {
+    /// The bytes of one event's object.
+    fn encode<'a>(self, info: &api::KindInfo, stored: &'a [u8]) -> Cow<'a, [u8]> {
+        let include_object = match self {
+            Objects::AsStored => return Cow::Borrowed(stored),
+            Objects::Table(include_object) => include_object,
+        };
+        let Ok(object) = serde_json::from_slice::<Value>(stored) else {
+            return Cow::Borrowed(stored);
+        };
+        let revision = object
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let request = TableRequest {
+            plural: info.plural,
+            resource_version: &revision,
+            continue_token: "",
+            include_object,
+        };
+        let table = table::build_table(&request, &[object], crate::object::now_timestamp());
+        Cow::Owned(table.to_string().into_bytes())
+    }
+}
 
 /// Starts a watch and answers with its stream.
 pub(crate) async fn serve(
@@ -36,6 +73,7 @@ pub(crate) async fn serve(
     info: &'static api::KindInfo,
     path: &ResourcePath,
     query: &Query,
+    objects: Objects,
 ) -> Result<http::Response<Body>, ApiError> {
     let mut options = watch_options(path, query)?;
     let send_initial_events = match query.text("sendInitialEvents") {
@@ -59,7 +97,7 @@ pub(crate) async fn serve(
     let start = rest.state.watch(info.plural, &options).await?;
     let mut head = Vec::new();
     for item in &start.initial {
-        push_event(&mut head, "ADDED", &item.wire);
+        push_event(&mut head, "ADDED", &objects.encode(info, &item.wire));
     }
     if send_initial_events == Some(true) {
         let revision = start
@@ -79,7 +117,11 @@ pub(crate) async fn serve(
         match handle.next().await {
             WatchMessage::Events(events) => {
                 for event in events.iter() {
-                    push_event(&mut chunk, event_type(event), &event.wire);
+                    push_event(
+                        &mut chunk,
+                        event_type(event),
+                        &objects.encode(info, &event.wire),
+                    );
                 }
             }
             WatchMessage::Bookmark(revision) => {
