@@ -1,0 +1,473 @@
+//! Real `kubectl` against the `apiserver` binary's REST face over HTTPS,
+//! with the admin kubeconfig the apiserver writes on start: each command a
+//! user would run, asserted on kubectl's output and on the stored objects.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// An apiserver process serving REST; killed on drop.
+struct Cluster {
+    child: Child,
+    kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start() -> Cluster {
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
+        .args(["--store", "memory", "--data-dir"])
+        .arg(dir.path())
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--rest-listen", &format!("127.0.0.1:{}", free_port())])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let kubeconfig = dir.path().join("pki").join("admin.kubeconfig");
+    let mut cluster = Cluster {
+        child,
+        kubeconfig,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(
+            cluster.child.try_wait().unwrap().is_none(),
+            "apiserver exited early"
+        );
+        if cluster.kubeconfig.exists() && cluster.try_kubectl(&["get", "ns", "default"]).0 {
+            return cluster;
+        }
+        assert!(Instant::now() < deadline, "apiserver did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Cluster {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("kubectl");
+        command
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs kubectl; whether it succeeded, its stdout and stderr.
+    fn try_kubectl(&self, args: &[&str]) -> (bool, String, String) {
+        let output = self.command(args).output().expect("kubectl runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
+    }
+
+    /// Runs kubectl and returns its stdout; panics (with stderr) on failure.
+    fn kubectl(&self, args: &[&str]) -> String {
+        let (ok, stdout, stderr) = self.try_kubectl(args);
+        assert!(ok, "kubectl {args:?} failed: {stderr}{stdout}");
+        stdout
+    }
+
+    /// Runs kubectl with `input` on stdin.
+    fn kubectl_stdin(&self, args: &[&str], input: &str) -> String {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        assert!(
+            output.status.success(),
+            "kubectl {args:?} failed: {}{stdout}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.extend(["-o", "json"]);
+        serde_json::from_str(&self.kubectl(&args)).unwrap()
+    }
+}
+
+const MANIFEST: &str = "apiVersion: v1
+kind: Namespace
+metadata:
+  name: demo
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: demo
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        ports:
+        - containerPort: 80
+        env:
+        - {name: A, value: one}
+        - {name: B, value: two}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p1
+  namespace: demo
+  labels: {app: web, tier: front}
+spec:
+  containers:
+  - name: c
+    image: busybox
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p2
+  namespace: demo
+  labels: {app: db}
+spec:
+  containers:
+  - name: c
+    image: busybox
+";
+
+const NODE: &str = "apiVersion: v1
+kind: Node
+metadata:
+  name: n1
+  labels: {kubernetes.io/hostname: n1, node-role.kubernetes.io/worker: ''}
+status:
+  capacity: {cpu: '4', memory: 8Gi, pods: '110'}
+  allocatable: {cpu: '4', memory: 8Gi, pods: '110'}
+  conditions:
+  - {type: Ready, status: 'True'}
+";
+
+fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn e2e_kubectl_discovery_apply_get_and_edit() {
+    let cluster = start();
+    let scratch = tempfile::tempdir().unwrap();
+
+    let info = cluster.kubectl(&["cluster-info"]);
+    assert!(info.contains("is running at https://127.0.0.1:"), "{info}");
+    let resources = cluster.kubectl(&["api-resources"]);
+    let pods_row = resources
+        .lines()
+        .find(|line| line.starts_with("pods "))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>();
+    assert_eq!(pods_row, ["pods", "po", "v1", "true", "Pod"], "{resources}");
+    assert!(resources.contains("deployments"), "{resources}");
+    let versions = cluster.kubectl(&["api-versions"]);
+    for version in ["v1", "apps/v1", "batch/v1", "rbac.authorization.k8s.io/v1"] {
+        assert!(versions.lines().any(|line| line == version), "{versions}");
+    }
+    let explained = cluster.kubectl(&["explain", "pod.spec.affinity"]);
+    assert!(
+        explained.contains("FIELD: affinity <Affinity>"),
+        "{explained}"
+    );
+    assert!(explained.contains("nodeAffinity"), "{explained}");
+
+    // apply of a multi-document manifest, then again with a change: a patch.
+    let manifest = write(scratch.path(), "app.yaml", MANIFEST);
+    let manifest = manifest.to_str().unwrap();
+    let applied = cluster.kubectl(&["apply", "-f", manifest]);
+    for line in [
+        "namespace/demo created",
+        "deployment.apps/web created",
+        "pod/p1 created",
+        "pod/p2 created",
+    ] {
+        assert!(applied.contains(line), "{applied}");
+    }
+    let created = cluster.json(&["get", "deploy", "web", "-n", "demo"]);
+    let uid = created["metadata"]["uid"].clone();
+    write(
+        scratch.path(),
+        "app.yaml",
+        &MANIFEST.replace("nginx:1.25", "nginx:1.26"),
+    );
+    let reapplied = cluster.kubectl(&["apply", "-f", manifest]);
+    assert!(
+        reapplied.contains("deployment.apps/web configured"),
+        "{reapplied}"
+    );
+    assert!(reapplied.contains("pod/p1 unchanged"), "{reapplied}");
+    let patched = cluster.json(&["get", "deploy", "web", "-n", "demo"]);
+    assert_eq!(patched["metadata"]["uid"], uid, "a patch, not a replace");
+    let container = &patched["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "nginx:1.26");
+    assert_eq!(container["env"].as_array().unwrap().len(), 2);
+    assert_eq!(patched["metadata"]["generation"], 2);
+
+    // Server-side apply takes over the fields.
+    let server_side = cluster.kubectl(&["apply", "--server-side", "-f", manifest]);
+    assert!(
+        server_side.contains("deployment.apps/web serverside-applied"),
+        "{server_side}"
+    );
+    let managed = cluster.json(&[
+        "get",
+        "deploy",
+        "web",
+        "-n",
+        "demo",
+        "--show-managed-fields",
+    ]);
+    let managers: Vec<&str> = managed["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry["manager"].as_str())
+        .collect();
+    assert!(managers.contains(&"kubectl"), "{managers:?}");
+
+    // get in every output format, with selectors.
+    let wide = cluster.kubectl(&["get", "pods", "-n", "demo", "-o", "wide"]);
+    let header: Vec<&str> = wide.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "AGE",
+            "IP",
+            "NODE",
+            "NOMINATED",
+            "NODE",
+            "READINESS",
+            "GATES"
+        ]
+    );
+    assert!(wide.contains("Pending"), "{wide}");
+    let yaml = cluster.kubectl(&["get", "pod", "p1", "-n", "demo", "-o", "yaml"]);
+    assert!(
+        yaml.contains("kind: Pod") && yaml.contains("name: p1"),
+        "{yaml}"
+    );
+    let image = cluster.kubectl(&[
+        "get",
+        "pod",
+        "p1",
+        "-n",
+        "demo",
+        "-o",
+        "jsonpath={.spec.containers[0].image}",
+    ]);
+    assert_eq!(image, "busybox");
+    let labelled = cluster.kubectl(&["get", "pods", "-n", "demo", "-l", "app=web", "-o", "name"]);
+    assert_eq!(labelled.trim(), "pod/p1");
+    let by_field = cluster.kubectl(&[
+        "get",
+        "pods",
+        "-n",
+        "demo",
+        "--field-selector",
+        "metadata.name=p2",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(by_field.trim(), "pod/p2");
+    let everywhere = cluster.kubectl(&["get", "pods", "-A"]);
+    assert!(everywhere.starts_with("NAMESPACE"), "{everywhere}");
+    assert_eq!(everywhere.lines().count(), 3, "{everywhere}");
+
+    // label, annotate, edit (through an EDITOR script), describe.
+    cluster.kubectl(&["label", "pod", "p1", "-n", "demo", "env=prod"]);
+    cluster.kubectl(&["annotate", "pod", "p1", "-n", "demo", "note=hello"]);
+    let editor = write(
+        scratch.path(),
+        "editor.sh",
+        "#!/bin/sh\nsed -i 's/image: busybox$/image: busybox:1.36/' \"$1\"\n",
+    );
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let edited = cluster
+        .command(&["edit", "pod", "p1", "-n", "demo"])
+        .env("EDITOR", &editor)
+        .output()
+        .unwrap();
+    assert!(
+        edited.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edited.stderr)
+    );
+    let pod = cluster.json(&["get", "pod", "p1", "-n", "demo"]);
+    assert_eq!(pod["metadata"]["labels"]["env"], "prod");
+    assert_eq!(pod["metadata"]["annotations"]["note"], "hello");
+    assert_eq!(pod["spec"]["containers"][0]["image"], "busybox:1.36");
+    let described = cluster.kubectl(&["describe", "pod", "p1", "-n", "demo"]);
+    assert!(described.contains("Namespace:    demo"), "{described}");
+    assert!(described.contains("env=prod"), "{described}");
+
+    // scale through the scale subresource.
+    let scaled = cluster.kubectl(&["scale", "deploy", "web", "-n", "demo", "--replicas=5"]);
+    assert!(scaled.contains("deployment.apps/web scaled"), "{scaled}");
+    let deployment = cluster.json(&["get", "deploy", "web", "-n", "demo"]);
+    assert_eq!(deployment["spec"]["replicas"], 5);
+
+    // delete
+    let deleted = cluster.kubectl(&["delete", "pod", "p2", "-n", "demo"]);
+    assert!(deleted.contains("pod \"p2\" deleted"), "{deleted}");
+    let (found, _, stderr) = cluster.try_kubectl(&["get", "pod", "p2", "-n", "demo"]);
+    assert!(!found);
+    assert!(
+        stderr.contains("Error from server (NotFound): pods \"p2\" not found"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn e2e_kubectl_nodes_watch_and_errors() {
+    let cluster = start();
+    cluster.kubectl_stdin(&["create", "-f", "-"], NODE);
+    cluster.kubectl(&["cordon", "n1"]);
+    cluster.kubectl(&["taint", "nodes", "n1", "dedicated=gpu:NoSchedule"]);
+    let nodes = cluster.kubectl(&["get", "nodes"]);
+    let row: Vec<&str> = nodes.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(
+        &row[..3],
+        ["n1", "Ready,SchedulingDisabled", "worker"],
+        "{nodes}"
+    );
+    let node = cluster.json(&["get", "node", "n1"]);
+    assert_eq!(node["spec"]["unschedulable"], true);
+    assert_eq!(node["spec"]["taints"][0]["key"], "dedicated");
+    let described = cluster.kubectl(&["describe", "node", "n1"]);
+    assert!(
+        described.contains("dedicated=gpu:NoSchedule"),
+        "{described}"
+    );
+    cluster.kubectl(&["uncordon", "n1"]);
+    cluster.kubectl(&["taint", "nodes", "n1", "dedicated-"]);
+    let node = cluster.json(&["get", "node", "n1"]);
+    assert!(node["spec"].get("unschedulable").is_none_or(|v| v == false));
+    assert!(
+        node["spec"]
+            .get("taints")
+            .is_none_or(|taints| taints.as_array().is_some_and(Vec::is_empty))
+    );
+
+    // get -w sees a change made while it watches.
+    cluster.kubectl_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: default}\ndata: {a: '1'}\n",
+    );
+    let mut watcher = cluster
+        .command(&["get", "configmaps", "-w", "--request-timeout=20s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watcher.stdout.take().unwrap();
+    let (lines_sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines_sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = lines.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(first.starts_with("NAME"), "{first}");
+    let listed = lines.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(listed.starts_with("settings"), "{listed}");
+    cluster.kubectl(&["label", "configmap", "settings", "changed=yes"]);
+    let changed = lines.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(changed.starts_with("settings"), "{changed}");
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+
+    // Errors are Kubernetes Status messages.
+    let (ok, _, stderr) = cluster.try_kubectl(&["get", "widgets"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("the server doesn't have a resource type \"widgets\""),
+        "{stderr}"
+    );
+    let invalid = "apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name}\nspec:\n  containers: [{name: c, image: i}]\n";
+    let (ok, _, stderr) = {
+        use std::io::Write;
+        let mut child = cluster
+            .command(&["create", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(invalid.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
+    };
+    assert!(!ok);
+    assert!(
+        stderr.contains(
+            "The Pod \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\""
+        ),
+        "{stderr}"
+    );
+}
