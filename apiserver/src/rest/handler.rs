@@ -22,7 +22,7 @@ use crate::rest::path::{self, PathInfo, ResourcePath};
 use crate::rest::query::{self, Query};
 use crate::rest::table::{self, IncludeObject, TableRequest};
 use crate::rest::{RestState, watch};
-use crate::rest::{discovery, metadata, openapi, resources, reviews};
+use crate::rest::{discovery, metadata, openapi, protobuf, resources, reviews};
 use crate::verbs::{DeleteOptions, ListOptions, ListPage, Patcher, WatchOptions, WriteOptions};
 
 /// Serves one request as `user`.
@@ -246,7 +246,7 @@ async fn resource(
         }
         (Method::DELETE, true, "") => {
             query.only(&[query::LIST, query::DELETE])?;
-            let bytes = read_body(rest, request.into_body()).await?;
+            let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = delete_options(&query, &bytes)?;
             let page = state
                 .list(info.plural, &list_options(&path, &query)?)
@@ -305,7 +305,7 @@ async fn resource(
         }
         (Method::DELETE, false, "") => {
             query.only(&[query::DELETE])?;
-            let bytes = read_body(rest, request.into_body()).await?;
+            let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = delete_options(&query, &bytes)?;
             let deleted = kind
                 .delete(state, &attributes(Verb::Delete), &options)
@@ -771,16 +771,25 @@ async fn read_body(rest: &RestState, incoming: Incoming) -> Result<Bytes, ApiErr
     }
 }
 
-/// Reads a body that must be JSON (`application/json`, or no type).
+/// Reads a body that must be JSON (`application/json`, or no type) or
+/// Kubernetes protobuf, which is decoded to the same JSON.
 async fn read_json_body(
     rest: &RestState,
     headers: &HeaderMap,
     incoming: Incoming,
 ) -> Result<Bytes, ApiError> {
     let content_type = content_type(headers);
+    if content_type == protobuf::MEDIA_TYPE {
+        let bytes = read_body(rest, incoming).await?;
+        let object = protobuf::decode_request(&bytes)
+            .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+        return serde_json::to_vec(&object)
+            .map(Bytes::from)
+            .map_err(ApiError::internal);
+    }
     if !matches!(content_type.as_str(), "" | "application/json" | "*/*") {
         return Err(ApiError::UnsupportedMediaType(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json (got {content_type:?})"
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf (got {content_type:?})"
         )));
     }
     read_body(rest, incoming).await
