@@ -597,8 +597,26 @@ async fn protobuf_bodies_from_kubectl_create_objects() {
     );
     assert_eq!(review["status"]["allowed"], true);
 
-    // A body that is not protobuf, or names a kind the decoder does not
-    // know, is a 400 Status and stores nothing.
+    // `kubectl drain --disable-eviction` deletes with protobuf DeleteOptions.
+    let pods = "/api/v1/namespaces/default/pods";
+    let (status, _) = json_call(address, "POST", pods, pod("p1")).await;
+    assert_eq!(status, 201);
+    let (status, body) = call(
+        address,
+        "DELETE",
+        &format!("{pods}/p1"),
+        PROTOBUF,
+        kubectl_body("delete-options"),
+    )
+    .await;
+    assert!(
+        status == 200 || status == 202,
+        "{status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+
+    // A body that is not protobuf, or is cut short, is a 400 Status and
+    // stores nothing.
     let before = count_keys(&server.store, "/registry/").await;
     let (status, body) = call(address, "POST", deployments, PROTOBUF, b"{}".to_vec()).await;
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));

@@ -615,3 +615,24 @@ fn map_entries_keep_order_and_a_missing_value_is_empty() {
         }),
     );
 }
+
+#[test]
+fn kubectl_drain_without_eviction_sends_delete_options() {
+    check(
+        &fixture("kubectl-delete-options.bin"),
+        json!({"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 5}),
+    );
+}
+
+#[test]
+fn repeated_numbers_may_be_packed_or_not() {
+    let on_exit_codes = Proto::new().string(2, "In").bytes(3, &[1, 42]).varint(3, 7);
+    let rule = Proto::new().string(1, "FailJob").message(2, on_exit_codes);
+    let spec = Proto::new().message(11, Proto::new().message(1, rule));
+    let job = Proto::new().message(1, object_meta("j")).message(2, spec);
+    let decoded = decode_request(&envelope("batch/v1", "Job", job)).unwrap();
+    assert_eq!(
+        decoded["spec"]["podFailurePolicy"],
+        json!({"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [1, 42, 7]}}]})
+    );
+}

@@ -8,12 +8,7 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static REPLICA_SET: Message = Message {
     name: "ReplicaSet",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&REPLICA_SET_SPEC), S::Always),
         field(3, "status", T::Message(&REPLICA_SET_STATUS), S::Always),
     ],
@@ -24,18 +19,8 @@ pub(crate) static REPLICA_SET_SPEC: Message = Message {
     fields: &[
         field(1, "replicas", T::Int32, S::Pointer),
         field(4, "minReadySeconds", T::Int32, S::OmitEmpty),
-        field(
-            2,
-            "selector",
-            T::Message(&super::meta::LABEL_SELECTOR),
-            S::Pointer,
-        ),
-        field(
-            3,
-            "template",
-            T::Message(&super::core_pod::POD_TEMPLATE_SPEC),
-            S::Always,
-        ),
+        field(2, "selector", T::Message(&super::meta::LABEL_SELECTOR), S::Pointer),
+        field(3, "template", T::Message(&super::core_pod::POD_TEMPLATE_SPEC), S::Always),
     ],
 };
 
@@ -48,12 +33,7 @@ pub(crate) static REPLICA_SET_STATUS: Message = Message {
         field(5, "availableReplicas", T::Int32, S::OmitEmpty),
         field(7, "terminatingReplicas", T::Int32, S::Pointer),
         field(3, "observedGeneration", T::Int64, S::OmitEmpty),
-        field(
-            6,
-            "conditions",
-            T::Message(&REPLICA_SET_CONDITION),
-            S::Repeated,
-        ),
+        field(6, "conditions", T::Message(&REPLICA_SET_CONDITION), S::Repeated),
     ],
 };
 
@@ -71,12 +51,7 @@ pub(crate) static REPLICA_SET_CONDITION: Message = Message {
 pub(crate) static DEPLOYMENT: Message = Message {
     name: "Deployment",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&DEPLOYMENT_SPEC), S::Always),
         field(3, "status", T::Message(&DEPLOYMENT_STATUS), S::Always),
     ],
@@ -86,18 +61,8 @@ pub(crate) static DEPLOYMENT_SPEC: Message = Message {
     name: "DeploymentSpec",
     fields: &[
         field(1, "replicas", T::Int32, S::Pointer),
-        field(
-            2,
-            "selector",
-            T::Message(&super::meta::LABEL_SELECTOR),
-            S::Pointer,
-        ),
-        field(
-            3,
-            "template",
-            T::Message(&super::core_pod::POD_TEMPLATE_SPEC),
-            S::Always,
-        ),
+        field(2, "selector", T::Message(&super::meta::LABEL_SELECTOR), S::Pointer),
+        field(3, "template", T::Message(&super::core_pod::POD_TEMPLATE_SPEC), S::Always),
         field(4, "strategy", T::Message(&DEPLOYMENT_STRATEGY), S::Always),
         field(5, "minReadySeconds", T::Int32, S::OmitEmpty),
         field(6, "revisionHistoryLimit", T::Int32, S::Pointer),
@@ -110,12 +75,7 @@ pub(crate) static DEPLOYMENT_STRATEGY: Message = Message {
     name: "DeploymentStrategy",
     fields: &[
         field(1, "type", T::String, S::OmitEmpty),
-        field(
-            2,
-            "rollingUpdate",
-            T::Message(&ROLLING_UPDATE_DEPLOYMENT),
-            S::Pointer,
-        ),
+        field(2, "rollingUpdate", T::Message(&ROLLING_UPDATE_DEPLOYMENT), S::Pointer),
     ],
 };
 
@@ -137,12 +97,7 @@ pub(crate) static DEPLOYMENT_STATUS: Message = Message {
         field(4, "availableReplicas", T::Int32, S::OmitEmpty),
         field(5, "unavailableReplicas", T::Int32, S::OmitEmpty),
         field(9, "terminatingReplicas", T::Int32, S::Pointer),
-        field(
-            6,
-            "conditions",
-            T::Message(&DEPLOYMENT_CONDITION),
-            S::Repeated,
-        ),
+        field(6, "conditions", T::Message(&DEPLOYMENT_CONDITION), S::Repeated),
         field(8, "collisionCount", T::Int32, S::Pointer),
     ],
 };
@@ -162,12 +117,7 @@ pub(crate) static DEPLOYMENT_CONDITION: Message = Message {
 pub(crate) static DAEMON_SET: Message = Message {
     name: "DaemonSet",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&DAEMON_SET_SPEC), S::Always),
         field(3, "status", T::Message(&DAEMON_SET_STATUS), S::Always),
     ],
@@ -176,24 +126,9 @@ pub(crate) static DAEMON_SET: Message = Message {
 pub(crate) static DAEMON_SET_SPEC: Message = Message {
     name: "DaemonSetSpec",
     fields: &[
-        field(
-            1,
-            "selector",
-            T::Message(&super::meta::LABEL_SELECTOR),
-            S::Pointer,
-        ),
-        field(
-            2,
-            "template",
-            T::Message(&super::core_pod::POD_TEMPLATE_SPEC),
-            S::Always,
-        ),
-        field(
-            3,
-            "updateStrategy",
-            T::Message(&DAEMON_SET_UPDATE_STRATEGY),
-            S::Always,
-        ),
+        field(1, "selector", T::Message(&super::meta::LABEL_SELECTOR), S::Pointer),
+        field(2, "template", T::Message(&super::core_pod::POD_TEMPLATE_SPEC), S::Always),
+        field(3, "updateStrategy", T::Message(&DAEMON_SET_UPDATE_STRATEGY), S::Always),
         field(4, "minReadySeconds", T::Int32, S::OmitEmpty),
         field(6, "revisionHistoryLimit", T::Int32, S::Pointer),
     ],
@@ -203,12 +138,7 @@ pub(crate) static DAEMON_SET_UPDATE_STRATEGY: Message = Message {
     name: "DaemonSetUpdateStrategy",
     fields: &[
         field(1, "type", T::String, S::OmitEmpty),
-        field(
-            2,
-            "rollingUpdate",
-            T::Message(&ROLLING_UPDATE_DAEMON_SET),
-            S::Pointer,
-        ),
+        field(2, "rollingUpdate", T::Message(&ROLLING_UPDATE_DAEMON_SET), S::Pointer),
     ],
 };
 
@@ -232,12 +162,7 @@ pub(crate) static DAEMON_SET_STATUS: Message = Message {
         field(7, "numberAvailable", T::Int32, S::OmitEmpty),
         field(8, "numberUnavailable", T::Int32, S::OmitEmpty),
         field(9, "collisionCount", T::Int32, S::Pointer),
-        field(
-            10,
-            "conditions",
-            T::Message(&DAEMON_SET_CONDITION),
-            S::Repeated,
-        ),
+        field(10, "conditions", T::Message(&DAEMON_SET_CONDITION), S::Repeated),
     ],
 };
 
@@ -255,12 +180,7 @@ pub(crate) static DAEMON_SET_CONDITION: Message = Message {
 pub(crate) static STATEFUL_SET: Message = Message {
     name: "StatefulSet",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&STATEFUL_SET_SPEC), S::Always),
         field(3, "status", T::Message(&STATEFUL_SET_STATUS), S::Always),
     ],
@@ -270,46 +190,16 @@ pub(crate) static STATEFUL_SET_SPEC: Message = Message {
     name: "StatefulSetSpec",
     fields: &[
         field(1, "replicas", T::Int32, S::Pointer),
-        field(
-            2,
-            "selector",
-            T::Message(&super::meta::LABEL_SELECTOR),
-            S::Pointer,
-        ),
-        field(
-            3,
-            "template",
-            T::Message(&super::core_pod::POD_TEMPLATE_SPEC),
-            S::Always,
-        ),
-        field(
-            4,
-            "volumeClaimTemplates",
-            T::Message(&super::core_volume::PERSISTENT_VOLUME_CLAIM),
-            S::Repeated,
-        ),
+        field(2, "selector", T::Message(&super::meta::LABEL_SELECTOR), S::Pointer),
+        field(3, "template", T::Message(&super::core_pod::POD_TEMPLATE_SPEC), S::Always),
+        field(4, "volumeClaimTemplates", T::Message(&super::core_volume::PERSISTENT_VOLUME_CLAIM), S::Repeated),
         field(5, "serviceName", T::String, S::Always),
         field(6, "podManagementPolicy", T::String, S::OmitEmpty),
-        field(
-            7,
-            "updateStrategy",
-            T::Message(&STATEFUL_SET_UPDATE_STRATEGY),
-            S::Always,
-        ),
+        field(7, "updateStrategy", T::Message(&STATEFUL_SET_UPDATE_STRATEGY), S::Always),
         field(8, "revisionHistoryLimit", T::Int32, S::Pointer),
         field(9, "minReadySeconds", T::Int32, S::OmitEmpty),
-        field(
-            10,
-            "persistentVolumeClaimRetentionPolicy",
-            T::Message(&STATEFUL_SET_PERSISTENT_VOLUME_CLAIM_RETENTION_POLICY),
-            S::Pointer,
-        ),
-        field(
-            11,
-            "ordinals",
-            T::Message(&STATEFUL_SET_ORDINALS),
-            S::Pointer,
-        ),
+        field(10, "persistentVolumeClaimRetentionPolicy", T::Message(&STATEFUL_SET_PERSISTENT_VOLUME_CLAIM_RETENTION_POLICY), S::Pointer),
+        field(11, "ordinals", T::Message(&STATEFUL_SET_ORDINALS), S::Pointer),
     ],
 };
 
@@ -317,12 +207,7 @@ pub(crate) static STATEFUL_SET_UPDATE_STRATEGY: Message = Message {
     name: "StatefulSetUpdateStrategy",
     fields: &[
         field(1, "type", T::String, S::OmitEmpty),
-        field(
-            2,
-            "rollingUpdate",
-            T::Message(&ROLLING_UPDATE_STATEFUL_SET_STRATEGY),
-            S::Pointer,
-        ),
+        field(2, "rollingUpdate", T::Message(&ROLLING_UPDATE_STATEFUL_SET_STRATEGY), S::Pointer),
     ],
 };
 
@@ -344,7 +229,9 @@ pub(crate) static STATEFUL_SET_PERSISTENT_VOLUME_CLAIM_RETENTION_POLICY: Message
 
 pub(crate) static STATEFUL_SET_ORDINALS: Message = Message {
     name: "StatefulSetOrdinals",
-    fields: &[field(1, "start", T::Int32, S::Always)],
+    fields: &[
+        field(1, "start", T::Int32, S::Always),
+    ],
 };
 
 pub(crate) static STATEFUL_SET_STATUS: Message = Message {
@@ -358,12 +245,7 @@ pub(crate) static STATEFUL_SET_STATUS: Message = Message {
         field(6, "currentRevision", T::String, S::OmitEmpty),
         field(7, "updateRevision", T::String, S::OmitEmpty),
         field(9, "collisionCount", T::Int32, S::Pointer),
-        field(
-            10,
-            "conditions",
-            T::Message(&STATEFUL_SET_CONDITION),
-            S::Repeated,
-        ),
+        field(10, "conditions", T::Message(&STATEFUL_SET_CONDITION), S::Repeated),
         field(11, "availableReplicas", T::Int32, S::Always),
     ],
 };

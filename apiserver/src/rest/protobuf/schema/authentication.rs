@@ -9,24 +9,16 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static SELF_SUBJECT_REVIEW: Message = Message {
     name: "SelfSubjectReview",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
-        field(
-            2,
-            "status",
-            T::Message(&SELF_SUBJECT_REVIEW_STATUS),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
+        field(2, "status", T::Message(&SELF_SUBJECT_REVIEW_STATUS), S::Always),
     ],
 };
 
 pub(crate) static SELF_SUBJECT_REVIEW_STATUS: Message = Message {
     name: "SelfSubjectReviewStatus",
-    fields: &[field(1, "userInfo", T::Message(&USER_INFO), S::Always)],
+    fields: &[
+        field(1, "userInfo", T::Message(&USER_INFO), S::Always),
+    ],
 };
 
 pub(crate) static USER_INFO: Message = Message {
@@ -42,12 +34,7 @@ pub(crate) static USER_INFO: Message = Message {
 pub(crate) static TOKEN_REVIEW: Message = Message {
     name: "TokenReview",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&TOKEN_REVIEW_SPEC), S::Always),
         field(3, "status", T::Message(&TOKEN_REVIEW_STATUS), S::Always),
     ],
@@ -74,12 +61,7 @@ pub(crate) static TOKEN_REVIEW_STATUS: Message = Message {
 pub(crate) static TOKEN_REQUEST: Message = Message {
     name: "TokenRequest",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&TOKEN_REQUEST_SPEC), S::Always),
         field(3, "status", T::Message(&TOKEN_REQUEST_STATUS), S::Always),
     ],
@@ -90,12 +72,7 @@ pub(crate) static TOKEN_REQUEST_SPEC: Message = Message {
     fields: &[
         field(1, "audiences", T::String, S::Repeated),
         field(4, "expirationSeconds", T::Int64, S::Pointer),
-        field(
-            3,
-            "boundObjectRef",
-            T::Message(&BOUND_OBJECT_REFERENCE),
-            S::Pointer,
-        ),
+        field(3, "boundObjectRef", T::Message(&BOUND_OBJECT_REFERENCE), S::Pointer),
     ],
 };
 

@@ -8,12 +8,7 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static SCALE: Message = Message {
     name: "Scale",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&SCALE_SPEC), S::Always),
         field(3, "status", T::Message(&SCALE_STATUS), S::Always),
     ],
@@ -21,7 +16,9 @@ pub(crate) static SCALE: Message = Message {
 
 pub(crate) static SCALE_SPEC: Message = Message {
     name: "ScaleSpec",
-    fields: &[field(1, "replicas", T::Int32, S::OmitEmpty)],
+    fields: &[
+        field(1, "replicas", T::Int32, S::OmitEmpty),
+    ],
 };
 
 pub(crate) static SCALE_STATUS: Message = Message {

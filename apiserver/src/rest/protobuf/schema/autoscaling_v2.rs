@@ -8,45 +8,20 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static HORIZONTAL_POD_AUTOSCALER: Message = Message {
     name: "HorizontalPodAutoscaler",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
-        field(
-            2,
-            "spec",
-            T::Message(&HORIZONTAL_POD_AUTOSCALER_SPEC),
-            S::Always,
-        ),
-        field(
-            3,
-            "status",
-            T::Message(&HORIZONTAL_POD_AUTOSCALER_STATUS),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
+        field(2, "spec", T::Message(&HORIZONTAL_POD_AUTOSCALER_SPEC), S::Always),
+        field(3, "status", T::Message(&HORIZONTAL_POD_AUTOSCALER_STATUS), S::Always),
     ],
 };
 
 pub(crate) static HORIZONTAL_POD_AUTOSCALER_SPEC: Message = Message {
     name: "HorizontalPodAutoscalerSpec",
     fields: &[
-        field(
-            1,
-            "scaleTargetRef",
-            T::Message(&CROSS_VERSION_OBJECT_REFERENCE),
-            S::Always,
-        ),
+        field(1, "scaleTargetRef", T::Message(&CROSS_VERSION_OBJECT_REFERENCE), S::Always),
         field(2, "minReplicas", T::Int32, S::Pointer),
         field(3, "maxReplicas", T::Int32, S::Always),
         field(4, "metrics", T::Message(&METRIC_SPEC), S::Repeated),
-        field(
-            5,
-            "behavior",
-            T::Message(&HORIZONTAL_POD_AUTOSCALER_BEHAVIOR),
-            S::Pointer,
-        ),
+        field(5, "behavior", T::Message(&HORIZONTAL_POD_AUTOSCALER_BEHAVIOR), S::Pointer),
     ],
 };
 
@@ -65,36 +40,16 @@ pub(crate) static METRIC_SPEC: Message = Message {
         field(1, "type", T::String, S::Always),
         field(2, "object", T::Message(&OBJECT_METRIC_SOURCE), S::Pointer),
         field(3, "pods", T::Message(&PODS_METRIC_SOURCE), S::Pointer),
-        field(
-            4,
-            "resource",
-            T::Message(&RESOURCE_METRIC_SOURCE),
-            S::Pointer,
-        ),
-        field(
-            7,
-            "containerResource",
-            T::Message(&CONTAINER_RESOURCE_METRIC_SOURCE),
-            S::Pointer,
-        ),
-        field(
-            5,
-            "external",
-            T::Message(&EXTERNAL_METRIC_SOURCE),
-            S::Pointer,
-        ),
+        field(4, "resource", T::Message(&RESOURCE_METRIC_SOURCE), S::Pointer),
+        field(7, "containerResource", T::Message(&CONTAINER_RESOURCE_METRIC_SOURCE), S::Pointer),
+        field(5, "external", T::Message(&EXTERNAL_METRIC_SOURCE), S::Pointer),
     ],
 };
 
 pub(crate) static OBJECT_METRIC_SOURCE: Message = Message {
     name: "ObjectMetricSource",
     fields: &[
-        field(
-            1,
-            "describedObject",
-            T::Message(&CROSS_VERSION_OBJECT_REFERENCE),
-            S::Always,
-        ),
+        field(1, "describedObject", T::Message(&CROSS_VERSION_OBJECT_REFERENCE), S::Always),
         field(2, "target", T::Message(&METRIC_TARGET), S::Always),
         field(3, "metric", T::Message(&METRIC_IDENTIFIER), S::Always),
     ],
@@ -114,12 +69,7 @@ pub(crate) static METRIC_IDENTIFIER: Message = Message {
     name: "MetricIdentifier",
     fields: &[
         field(1, "name", T::String, S::Always),
-        field(
-            2,
-            "selector",
-            T::Message(&super::meta::LABEL_SELECTOR),
-            S::Pointer,
-        ),
+        field(2, "selector", T::Message(&super::meta::LABEL_SELECTOR), S::Pointer),
     ],
 };
 
@@ -191,12 +141,7 @@ pub(crate) static HORIZONTAL_POD_AUTOSCALER_STATUS: Message = Message {
         field(3, "currentReplicas", T::Int32, S::OmitEmpty),
         field(4, "desiredReplicas", T::Int32, S::Always),
         field(5, "currentMetrics", T::Message(&METRIC_STATUS), S::Repeated),
-        field(
-            6,
-            "conditions",
-            T::Message(&HORIZONTAL_POD_AUTOSCALER_CONDITION),
-            S::Repeated,
-        ),
+        field(6, "conditions", T::Message(&HORIZONTAL_POD_AUTOSCALER_CONDITION), S::Repeated),
     ],
 };
 
@@ -206,24 +151,9 @@ pub(crate) static METRIC_STATUS: Message = Message {
         field(1, "type", T::String, S::Always),
         field(2, "object", T::Message(&OBJECT_METRIC_STATUS), S::Pointer),
         field(3, "pods", T::Message(&PODS_METRIC_STATUS), S::Pointer),
-        field(
-            4,
-            "resource",
-            T::Message(&RESOURCE_METRIC_STATUS),
-            S::Pointer,
-        ),
-        field(
-            7,
-            "containerResource",
-            T::Message(&CONTAINER_RESOURCE_METRIC_STATUS),
-            S::Pointer,
-        ),
-        field(
-            5,
-            "external",
-            T::Message(&EXTERNAL_METRIC_STATUS),
-            S::Pointer,
-        ),
+        field(4, "resource", T::Message(&RESOURCE_METRIC_STATUS), S::Pointer),
+        field(7, "containerResource", T::Message(&CONTAINER_RESOURCE_METRIC_STATUS), S::Pointer),
+        field(5, "external", T::Message(&EXTERNAL_METRIC_STATUS), S::Pointer),
     ],
 };
 
@@ -232,12 +162,7 @@ pub(crate) static OBJECT_METRIC_STATUS: Message = Message {
     fields: &[
         field(1, "metric", T::Message(&METRIC_IDENTIFIER), S::Always),
         field(2, "current", T::Message(&METRIC_VALUE_STATUS), S::Always),
-        field(
-            3,
-            "describedObject",
-            T::Message(&CROSS_VERSION_OBJECT_REFERENCE),
-            S::Always,
-        ),
+        field(3, "describedObject", T::Message(&CROSS_VERSION_OBJECT_REFERENCE), S::Always),
     ],
 };
 

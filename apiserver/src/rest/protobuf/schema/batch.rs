@@ -8,12 +8,7 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static JOB: Message = Message {
     name: "Job",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&JOB_SPEC), S::Always),
         field(3, "status", T::Message(&JOB_STATUS), S::Always),
     ],
@@ -25,29 +20,14 @@ pub(crate) static JOB_SPEC: Message = Message {
         field(1, "parallelism", T::Int32, S::Pointer),
         field(2, "completions", T::Int32, S::Pointer),
         field(3, "activeDeadlineSeconds", T::Int64, S::Pointer),
-        field(
-            11,
-            "podFailurePolicy",
-            T::Message(&POD_FAILURE_POLICY),
-            S::Pointer,
-        ),
+        field(11, "podFailurePolicy", T::Message(&POD_FAILURE_POLICY), S::Pointer),
         field(16, "successPolicy", T::Message(&SUCCESS_POLICY), S::Pointer),
         field(7, "backoffLimit", T::Int32, S::Pointer),
         field(12, "backoffLimitPerIndex", T::Int32, S::Pointer),
         field(13, "maxFailedIndexes", T::Int32, S::Pointer),
-        field(
-            4,
-            "selector",
-            T::Message(&super::meta::LABEL_SELECTOR),
-            S::Pointer,
-        ),
+        field(4, "selector", T::Message(&super::meta::LABEL_SELECTOR), S::Pointer),
         field(5, "manualSelector", T::Bool, S::Pointer),
-        field(
-            6,
-            "template",
-            T::Message(&super::core_pod::POD_TEMPLATE_SPEC),
-            S::Always,
-        ),
+        field(6, "template", T::Message(&super::core_pod::POD_TEMPLATE_SPEC), S::Always),
         field(8, "ttlSecondsAfterFinished", T::Int32, S::Pointer),
         field(9, "completionMode", T::String, S::Pointer),
         field(10, "suspend", T::Bool, S::Pointer),
@@ -58,30 +38,17 @@ pub(crate) static JOB_SPEC: Message = Message {
 
 pub(crate) static POD_FAILURE_POLICY: Message = Message {
     name: "PodFailurePolicy",
-    fields: &[field(
-        1,
-        "rules",
-        T::Message(&POD_FAILURE_POLICY_RULE),
-        S::Repeated,
-    )],
+    fields: &[
+        field(1, "rules", T::Message(&POD_FAILURE_POLICY_RULE), S::Repeated),
+    ],
 };
 
 pub(crate) static POD_FAILURE_POLICY_RULE: Message = Message {
     name: "PodFailurePolicyRule",
     fields: &[
         field(1, "action", T::String, S::Always),
-        field(
-            2,
-            "onExitCodes",
-            T::Message(&POD_FAILURE_POLICY_ON_EXIT_CODES_REQUIREMENT),
-            S::Pointer,
-        ),
-        field(
-            3,
-            "onPodConditions",
-            T::Message(&POD_FAILURE_POLICY_ON_POD_CONDITIONS_PATTERN),
-            S::Repeated,
-        ),
+        field(2, "onExitCodes", T::Message(&POD_FAILURE_POLICY_ON_EXIT_CODES_REQUIREMENT), S::Pointer),
+        field(3, "onPodConditions", T::Message(&POD_FAILURE_POLICY_ON_POD_CONDITIONS_PATTERN), S::Repeated),
     ],
 };
 
@@ -104,12 +71,9 @@ pub(crate) static POD_FAILURE_POLICY_ON_POD_CONDITIONS_PATTERN: Message = Messag
 
 pub(crate) static SUCCESS_POLICY: Message = Message {
     name: "SuccessPolicy",
-    fields: &[field(
-        1,
-        "rules",
-        T::Message(&SUCCESS_POLICY_RULE),
-        S::Repeated,
-    )],
+    fields: &[
+        field(1, "rules", T::Message(&SUCCESS_POLICY_RULE), S::Repeated),
+    ],
 };
 
 pub(crate) static SUCCESS_POLICY_RULE: Message = Message {
@@ -132,12 +96,7 @@ pub(crate) static JOB_STATUS: Message = Message {
         field(11, "terminating", T::Int32, S::Pointer),
         field(7, "completedIndexes", T::String, S::OmitEmpty),
         field(10, "failedIndexes", T::String, S::Pointer),
-        field(
-            8,
-            "uncountedTerminatedPods",
-            T::Message(&UNCOUNTED_TERMINATED_PODS),
-            S::Pointer,
-        ),
+        field(8, "uncountedTerminatedPods", T::Message(&UNCOUNTED_TERMINATED_PODS), S::Pointer),
         field(9, "ready", T::Int32, S::Pointer),
     ],
 };
@@ -165,12 +124,7 @@ pub(crate) static UNCOUNTED_TERMINATED_PODS: Message = Message {
 pub(crate) static CRON_JOB: Message = Message {
     name: "CronJob",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&CRON_JOB_SPEC), S::Always),
         field(3, "status", T::Message(&CRON_JOB_STATUS), S::Always),
     ],
@@ -193,12 +147,7 @@ pub(crate) static CRON_JOB_SPEC: Message = Message {
 pub(crate) static JOB_TEMPLATE_SPEC: Message = Message {
     name: "JobTemplateSpec",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&JOB_SPEC), S::Always),
     ],
 };
@@ -206,12 +155,7 @@ pub(crate) static JOB_TEMPLATE_SPEC: Message = Message {
 pub(crate) static CRON_JOB_STATUS: Message = Message {
     name: "CronJobStatus",
     fields: &[
-        field(
-            1,
-            "active",
-            T::Message(&super::core_objects::OBJECT_REFERENCE),
-            S::Repeated,
-        ),
+        field(1, "active", T::Message(&super::core_objects::OBJECT_REFERENCE), S::Repeated),
         field(4, "lastScheduleTime", T::Time, S::Pointer),
         field(5, "lastSuccessfulTime", T::Time, S::Pointer),
     ],

@@ -8,12 +8,7 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static LEASE: Message = Message {
     name: "Lease",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&LEASE_SPEC), S::Always),
     ],
 };

@@ -9,12 +9,7 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static NODE: Message = Message {
     name: "Node",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&NODE_SPEC), S::Always),
         field(3, "status", T::Message(&NODE_STATUS), S::Always),
     ],
@@ -27,30 +22,17 @@ pub(crate) static NODE_SPEC: Message = Message {
         field(7, "podCIDRs", T::String, S::Repeated),
         field(3, "providerID", T::String, S::OmitEmpty),
         field(4, "unschedulable", T::Bool, S::OmitEmpty),
-        field(
-            5,
-            "taints",
-            T::Message(&super::core_objects::TAINT),
-            S::Repeated,
-        ),
-        field(
-            6,
-            "configSource",
-            T::Message(&NODE_CONFIG_SOURCE),
-            S::Pointer,
-        ),
+        field(5, "taints", T::Message(&super::core_objects::TAINT), S::Repeated),
+        field(6, "configSource", T::Message(&NODE_CONFIG_SOURCE), S::Pointer),
         field(2, "externalID", T::String, S::OmitEmpty),
     ],
 };
 
 pub(crate) static NODE_CONFIG_SOURCE: Message = Message {
     name: "NodeConfigSource",
-    fields: &[field(
-        2,
-        "configMap",
-        T::Message(&CONFIG_MAP_NODE_CONFIG_SOURCE),
-        S::Pointer,
-    )],
+    fields: &[
+        field(2, "configMap", T::Message(&CONFIG_MAP_NODE_CONFIG_SOURCE), S::Pointer),
+    ],
 };
 
 pub(crate) static CONFIG_MAP_NODE_CONFIG_SOURCE: Message = Message {
@@ -72,28 +54,13 @@ pub(crate) static NODE_STATUS: Message = Message {
         field(3, "phase", T::String, S::OmitEmpty),
         field(4, "conditions", T::Message(&NODE_CONDITION), S::Repeated),
         field(5, "addresses", T::Message(&NODE_ADDRESS), S::Repeated),
-        field(
-            6,
-            "daemonEndpoints",
-            T::Message(&NODE_DAEMON_ENDPOINTS),
-            S::Always,
-        ),
+        field(6, "daemonEndpoints", T::Message(&NODE_DAEMON_ENDPOINTS), S::Always),
         field(7, "nodeInfo", T::Message(&NODE_SYSTEM_INFO), S::Always),
         field(8, "images", T::Message(&CONTAINER_IMAGE), S::Repeated),
         field(9, "volumesInUse", T::String, S::Repeated),
-        field(
-            10,
-            "volumesAttached",
-            T::Message(&ATTACHED_VOLUME),
-            S::Repeated,
-        ),
+        field(10, "volumesAttached", T::Message(&ATTACHED_VOLUME), S::Repeated),
         field(11, "config", T::Message(&NODE_CONFIG_STATUS), S::Pointer),
-        field(
-            12,
-            "runtimeHandlers",
-            T::Message(&NODE_RUNTIME_HANDLER),
-            S::Repeated,
-        ),
+        field(12, "runtimeHandlers", T::Message(&NODE_RUNTIME_HANDLER), S::Repeated),
         field(13, "features", T::Message(&NODE_FEATURES), S::Pointer),
     ],
 };
@@ -120,17 +87,16 @@ pub(crate) static NODE_ADDRESS: Message = Message {
 
 pub(crate) static NODE_DAEMON_ENDPOINTS: Message = Message {
     name: "NodeDaemonEndpoints",
-    fields: &[field(
-        1,
-        "kubeletEndpoint",
-        T::Message(&DAEMON_ENDPOINT),
-        S::Always,
-    )],
+    fields: &[
+        field(1, "kubeletEndpoint", T::Message(&DAEMON_ENDPOINT), S::Always),
+    ],
 };
 
 pub(crate) static DAEMON_ENDPOINT: Message = Message {
     name: "DaemonEndpoint",
-    fields: &[field(1, "Port", T::Int32, S::Always)],
+    fields: &[
+        field(1, "Port", T::Int32, S::Always),
+    ],
 };
 
 pub(crate) static NODE_SYSTEM_INFO: Message = Message {
@@ -152,7 +118,9 @@ pub(crate) static NODE_SYSTEM_INFO: Message = Message {
 
 pub(crate) static NODE_SWAP_STATUS: Message = Message {
     name: "NodeSwapStatus",
-    fields: &[field(1, "capacity", T::Int64, S::Pointer)],
+    fields: &[
+        field(1, "capacity", T::Int64, S::Pointer),
+    ],
 };
 
 pub(crate) static CONTAINER_IMAGE: Message = Message {
@@ -176,12 +144,7 @@ pub(crate) static NODE_CONFIG_STATUS: Message = Message {
     fields: &[
         field(1, "assigned", T::Message(&NODE_CONFIG_SOURCE), S::Pointer),
         field(2, "active", T::Message(&NODE_CONFIG_SOURCE), S::Pointer),
-        field(
-            3,
-            "lastKnownGood",
-            T::Message(&NODE_CONFIG_SOURCE),
-            S::Pointer,
-        ),
+        field(3, "lastKnownGood", T::Message(&NODE_CONFIG_SOURCE), S::Pointer),
         field(4, "error", T::String, S::OmitEmpty),
     ],
 };
@@ -190,12 +153,7 @@ pub(crate) static NODE_RUNTIME_HANDLER: Message = Message {
     name: "NodeRuntimeHandler",
     fields: &[
         field(1, "name", T::String, S::Always),
-        field(
-            2,
-            "features",
-            T::Message(&NODE_RUNTIME_HANDLER_FEATURES),
-            S::Pointer,
-        ),
+        field(2, "features", T::Message(&NODE_RUNTIME_HANDLER_FEATURES), S::Pointer),
     ],
 };
 
@@ -209,52 +167,31 @@ pub(crate) static NODE_RUNTIME_HANDLER_FEATURES: Message = Message {
 
 pub(crate) static NODE_FEATURES: Message = Message {
     name: "NodeFeatures",
-    fields: &[field(1, "supplementalGroupsPolicy", T::Bool, S::Pointer)],
+    fields: &[
+        field(1, "supplementalGroupsPolicy", T::Bool, S::Pointer),
+    ],
 };
 
 pub(crate) static NODE_AFFINITY: Message = Message {
     name: "NodeAffinity",
     fields: &[
-        field(
-            1,
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            T::Message(&NODE_SELECTOR),
-            S::Pointer,
-        ),
-        field(
-            2,
-            "preferredDuringSchedulingIgnoredDuringExecution",
-            T::Message(&super::core_pod::PREFERRED_SCHEDULING_TERM),
-            S::Repeated,
-        ),
+        field(1, "requiredDuringSchedulingIgnoredDuringExecution", T::Message(&NODE_SELECTOR), S::Pointer),
+        field(2, "preferredDuringSchedulingIgnoredDuringExecution", T::Message(&super::core_pod::PREFERRED_SCHEDULING_TERM), S::Repeated),
     ],
 };
 
 pub(crate) static NODE_SELECTOR: Message = Message {
     name: "NodeSelector",
-    fields: &[field(
-        1,
-        "nodeSelectorTerms",
-        T::Message(&NODE_SELECTOR_TERM),
-        S::Repeated,
-    )],
+    fields: &[
+        field(1, "nodeSelectorTerms", T::Message(&NODE_SELECTOR_TERM), S::Repeated),
+    ],
 };
 
 pub(crate) static NODE_SELECTOR_TERM: Message = Message {
     name: "NodeSelectorTerm",
     fields: &[
-        field(
-            1,
-            "matchExpressions",
-            T::Message(&NODE_SELECTOR_REQUIREMENT),
-            S::Repeated,
-        ),
-        field(
-            2,
-            "matchFields",
-            T::Message(&NODE_SELECTOR_REQUIREMENT),
-            S::Repeated,
-        ),
+        field(1, "matchExpressions", T::Message(&NODE_SELECTOR_REQUIREMENT), S::Repeated),
+        field(2, "matchFields", T::Message(&NODE_SELECTOR_REQUIREMENT), S::Repeated),
     ],
 };
 

@@ -11,12 +11,7 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static NAMESPACE: Message = Message {
     name: "Namespace",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&NAMESPACE_SPEC), S::Always),
         field(3, "status", T::Message(&NAMESPACE_STATUS), S::Always),
     ],
@@ -24,19 +19,16 @@ pub(crate) static NAMESPACE: Message = Message {
 
 pub(crate) static NAMESPACE_SPEC: Message = Message {
     name: "NamespaceSpec",
-    fields: &[field(1, "finalizers", T::String, S::Repeated)],
+    fields: &[
+        field(1, "finalizers", T::String, S::Repeated),
+    ],
 };
 
 pub(crate) static NAMESPACE_STATUS: Message = Message {
     name: "NamespaceStatus",
     fields: &[
         field(1, "phase", T::String, S::OmitEmpty),
-        field(
-            2,
-            "conditions",
-            T::Message(&NAMESPACE_CONDITION),
-            S::Repeated,
-        ),
+        field(2, "conditions", T::Message(&NAMESPACE_CONDITION), S::Repeated),
     ],
 };
 
@@ -64,12 +56,7 @@ pub(crate) static TAINT: Message = Message {
 pub(crate) static POD: Message = Message {
     name: "Pod",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&super::core_pod::POD_SPEC), S::Always),
         field(3, "status", T::Message(&POD_STATUS), S::Always),
     ],
@@ -89,38 +76,13 @@ pub(crate) static POD_STATUS: Message = Message {
         field(6, "podIP", T::String, S::OmitEmpty),
         field(12, "podIPs", T::Message(&POD_IP), S::Repeated),
         field(7, "startTime", T::Time, S::Pointer),
-        field(
-            10,
-            "initContainerStatuses",
-            T::Message(&CONTAINER_STATUS),
-            S::Repeated,
-        ),
-        field(
-            8,
-            "containerStatuses",
-            T::Message(&CONTAINER_STATUS),
-            S::Repeated,
-        ),
+        field(10, "initContainerStatuses", T::Message(&CONTAINER_STATUS), S::Repeated),
+        field(8, "containerStatuses", T::Message(&CONTAINER_STATUS), S::Repeated),
         field(9, "qosClass", T::String, S::OmitEmpty),
-        field(
-            13,
-            "ephemeralContainerStatuses",
-            T::Message(&CONTAINER_STATUS),
-            S::Repeated,
-        ),
+        field(13, "ephemeralContainerStatuses", T::Message(&CONTAINER_STATUS), S::Repeated),
         field(14, "resize", T::String, S::OmitEmpty),
-        field(
-            15,
-            "resourceClaimStatuses",
-            T::Message(&POD_RESOURCE_CLAIM_STATUS),
-            S::Repeated,
-        ),
-        field(
-            18,
-            "extendedResourceClaimStatus",
-            T::Message(&POD_EXTENDED_RESOURCE_CLAIM_STATUS),
-            S::Pointer,
-        ),
+        field(15, "resourceClaimStatuses", T::Message(&POD_RESOURCE_CLAIM_STATUS), S::Repeated),
+        field(18, "extendedResourceClaimStatus", T::Message(&POD_EXTENDED_RESOURCE_CLAIM_STATUS), S::Pointer),
     ],
 };
 
@@ -139,12 +101,16 @@ pub(crate) static POD_CONDITION: Message = Message {
 
 pub(crate) static HOST_IP: Message = Message {
     name: "HostIP",
-    fields: &[field(1, "ip", T::String, S::Always)],
+    fields: &[
+        field(1, "ip", T::String, S::Always),
+    ],
 };
 
 pub(crate) static POD_IP: Message = Message {
     name: "PodIP",
-    fields: &[field(1, "ip", T::String, S::Always)],
+    fields: &[
+        field(1, "ip", T::String, S::Always),
+    ],
 };
 
 pub(crate) static CONTAINER_STATUS: Message = Message {
@@ -160,25 +126,10 @@ pub(crate) static CONTAINER_STATUS: Message = Message {
         field(8, "containerID", T::String, S::OmitEmpty),
         field(9, "started", T::Bool, S::Pointer),
         field(10, "allocatedResources", T::Quantity, S::Map),
-        field(
-            11,
-            "resources",
-            T::Message(&super::core_pod::RESOURCE_REQUIREMENTS),
-            S::Pointer,
-        ),
-        field(
-            12,
-            "volumeMounts",
-            T::Message(&super::core_volume::VOLUME_MOUNT_STATUS),
-            S::Repeated,
-        ),
+        field(11, "resources", T::Message(&super::core_pod::RESOURCE_REQUIREMENTS), S::Pointer),
+        field(12, "volumeMounts", T::Message(&super::core_volume::VOLUME_MOUNT_STATUS), S::Repeated),
         field(13, "user", T::Message(&CONTAINER_USER), S::Pointer),
-        field(
-            14,
-            "allocatedResourcesStatus",
-            T::Message(&RESOURCE_STATUS),
-            S::Repeated,
-        ),
+        field(14, "allocatedResourcesStatus", T::Message(&RESOURCE_STATUS), S::Repeated),
         field(15, "stopSignal", T::String, S::Pointer),
     ],
 };
@@ -186,24 +137,9 @@ pub(crate) static CONTAINER_STATUS: Message = Message {
 pub(crate) static CONTAINER_STATE: Message = Message {
     name: "ContainerState",
     fields: &[
-        field(
-            1,
-            "waiting",
-            T::Message(&CONTAINER_STATE_WAITING),
-            S::Pointer,
-        ),
-        field(
-            2,
-            "running",
-            T::Message(&CONTAINER_STATE_RUNNING),
-            S::Pointer,
-        ),
-        field(
-            3,
-            "terminated",
-            T::Message(&CONTAINER_STATE_TERMINATED),
-            S::Pointer,
-        ),
+        field(1, "waiting", T::Message(&CONTAINER_STATE_WAITING), S::Pointer),
+        field(2, "running", T::Message(&CONTAINER_STATE_RUNNING), S::Pointer),
+        field(3, "terminated", T::Message(&CONTAINER_STATE_TERMINATED), S::Pointer),
     ],
 };
 
@@ -217,7 +153,9 @@ pub(crate) static CONTAINER_STATE_WAITING: Message = Message {
 
 pub(crate) static CONTAINER_STATE_RUNNING: Message = Message {
     name: "ContainerStateRunning",
-    fields: &[field(1, "startedAt", T::Time, S::OmitEmpty)],
+    fields: &[
+        field(1, "startedAt", T::Time, S::OmitEmpty),
+    ],
 };
 
 pub(crate) static CONTAINER_STATE_TERMINATED: Message = Message {
@@ -235,12 +173,9 @@ pub(crate) static CONTAINER_STATE_TERMINATED: Message = Message {
 
 pub(crate) static CONTAINER_USER: Message = Message {
     name: "ContainerUser",
-    fields: &[field(
-        1,
-        "linux",
-        T::Message(&LINUX_CONTAINER_USER),
-        S::Pointer,
-    )],
+    fields: &[
+        field(1, "linux", T::Message(&LINUX_CONTAINER_USER), S::Pointer),
+    ],
 };
 
 pub(crate) static LINUX_CONTAINER_USER: Message = Message {
@@ -279,12 +214,7 @@ pub(crate) static POD_RESOURCE_CLAIM_STATUS: Message = Message {
 pub(crate) static POD_EXTENDED_RESOURCE_CLAIM_STATUS: Message = Message {
     name: "PodExtendedResourceClaimStatus",
     fields: &[
-        field(
-            1,
-            "requestMappings",
-            T::Message(&CONTAINER_EXTENDED_RESOURCE_REQUEST),
-            S::Repeated,
-        ),
+        field(1, "requestMappings", T::Message(&CONTAINER_EXTENDED_RESOURCE_REQUEST), S::Repeated),
         field(2, "resourceClaimName", T::String, S::Always),
     ],
 };
@@ -301,12 +231,7 @@ pub(crate) static CONTAINER_EXTENDED_RESOURCE_REQUEST: Message = Message {
 pub(crate) static SERVICE: Message = Message {
     name: "Service",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&SERVICE_SPEC), S::Always),
         field(3, "status", T::Message(&SERVICE_STATUS), S::Always),
     ],
@@ -328,12 +253,7 @@ pub(crate) static SERVICE_SPEC: Message = Message {
         field(11, "externalTrafficPolicy", T::String, S::OmitEmpty),
         field(12, "healthCheckNodePort", T::Int32, S::OmitEmpty),
         field(13, "publishNotReadyAddresses", T::Bool, S::OmitEmpty),
-        field(
-            14,
-            "sessionAffinityConfig",
-            T::Message(&SESSION_AFFINITY_CONFIG),
-            S::Pointer,
-        ),
+        field(14, "sessionAffinityConfig", T::Message(&SESSION_AFFINITY_CONFIG), S::Pointer),
         field(19, "ipFamilies", T::String, S::Repeated),
         field(17, "ipFamilyPolicy", T::String, S::Pointer),
         field(20, "allocateLoadBalancerNodePorts", T::Bool, S::Pointer),
@@ -357,45 +277,31 @@ pub(crate) static SERVICE_PORT: Message = Message {
 
 pub(crate) static SESSION_AFFINITY_CONFIG: Message = Message {
     name: "SessionAffinityConfig",
-    fields: &[field(
-        1,
-        "clientIP",
-        T::Message(&CLIENT_IP_CONFIG),
-        S::Pointer,
-    )],
+    fields: &[
+        field(1, "clientIP", T::Message(&CLIENT_IP_CONFIG), S::Pointer),
+    ],
 };
 
 pub(crate) static CLIENT_IP_CONFIG: Message = Message {
     name: "ClientIPConfig",
-    fields: &[field(1, "timeoutSeconds", T::Int32, S::Pointer)],
+    fields: &[
+        field(1, "timeoutSeconds", T::Int32, S::Pointer),
+    ],
 };
 
 pub(crate) static SERVICE_STATUS: Message = Message {
     name: "ServiceStatus",
     fields: &[
-        field(
-            1,
-            "loadBalancer",
-            T::Message(&LOAD_BALANCER_STATUS),
-            S::Always,
-        ),
-        field(
-            2,
-            "conditions",
-            T::Message(&super::meta::CONDITION),
-            S::Repeated,
-        ),
+        field(1, "loadBalancer", T::Message(&LOAD_BALANCER_STATUS), S::Always),
+        field(2, "conditions", T::Message(&super::meta::CONDITION), S::Repeated),
     ],
 };
 
 pub(crate) static LOAD_BALANCER_STATUS: Message = Message {
     name: "LoadBalancerStatus",
-    fields: &[field(
-        1,
-        "ingress",
-        T::Message(&LOAD_BALANCER_INGRESS),
-        S::Repeated,
-    )],
+    fields: &[
+        field(1, "ingress", T::Message(&LOAD_BALANCER_INGRESS), S::Repeated),
+    ],
 };
 
 pub(crate) static LOAD_BALANCER_INGRESS: Message = Message {
@@ -420,12 +326,7 @@ pub(crate) static PORT_STATUS: Message = Message {
 pub(crate) static ENDPOINTS: Message = Message {
     name: "Endpoints",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "subsets", T::Message(&ENDPOINT_SUBSET), S::Repeated),
     ],
 };
@@ -434,12 +335,7 @@ pub(crate) static ENDPOINT_SUBSET: Message = Message {
     name: "EndpointSubset",
     fields: &[
         field(1, "addresses", T::Message(&ENDPOINT_ADDRESS), S::Repeated),
-        field(
-            2,
-            "notReadyAddresses",
-            T::Message(&ENDPOINT_ADDRESS),
-            S::Repeated,
-        ),
+        field(2, "notReadyAddresses", T::Message(&ENDPOINT_ADDRESS), S::Repeated),
         field(3, "ports", T::Message(&ENDPOINT_PORT), S::Repeated),
     ],
 };
@@ -480,24 +376,9 @@ pub(crate) static ENDPOINT_PORT: Message = Message {
 pub(crate) static REPLICATION_CONTROLLER: Message = Message {
     name: "ReplicationController",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
-        field(
-            2,
-            "spec",
-            T::Message(&REPLICATION_CONTROLLER_SPEC),
-            S::Always,
-        ),
-        field(
-            3,
-            "status",
-            T::Message(&REPLICATION_CONTROLLER_STATUS),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
+        field(2, "spec", T::Message(&REPLICATION_CONTROLLER_SPEC), S::Always),
+        field(3, "status", T::Message(&REPLICATION_CONTROLLER_STATUS), S::Always),
     ],
 };
 
@@ -507,12 +388,7 @@ pub(crate) static REPLICATION_CONTROLLER_SPEC: Message = Message {
         field(1, "replicas", T::Int32, S::Pointer),
         field(4, "minReadySeconds", T::Int32, S::OmitEmpty),
         field(2, "selector", T::String, S::Map),
-        field(
-            3,
-            "template",
-            T::Message(&super::core_pod::POD_TEMPLATE_SPEC),
-            S::Pointer,
-        ),
+        field(3, "template", T::Message(&super::core_pod::POD_TEMPLATE_SPEC), S::Pointer),
     ],
 };
 
@@ -524,12 +400,7 @@ pub(crate) static REPLICATION_CONTROLLER_STATUS: Message = Message {
         field(4, "readyReplicas", T::Int32, S::OmitEmpty),
         field(5, "availableReplicas", T::Int32, S::OmitEmpty),
         field(3, "observedGeneration", T::Int64, S::OmitEmpty),
-        field(
-            6,
-            "conditions",
-            T::Message(&REPLICATION_CONTROLLER_CONDITION),
-            S::Repeated,
-        ),
+        field(6, "conditions", T::Message(&REPLICATION_CONTROLLER_CONDITION), S::Repeated),
     ],
 };
 
@@ -547,18 +418,8 @@ pub(crate) static REPLICATION_CONTROLLER_CONDITION: Message = Message {
 pub(crate) static EVENT: Message = Message {
     name: "Event",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
-        field(
-            2,
-            "involvedObject",
-            T::Message(&OBJECT_REFERENCE),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
+        field(2, "involvedObject", T::Message(&OBJECT_REFERENCE), S::Always),
         field(3, "reason", T::String, S::OmitEmpty),
         field(4, "message", T::String, S::OmitEmpty),
         field(5, "source", T::Message(&EVENT_SOURCE), S::Always),
@@ -594,12 +455,7 @@ pub(crate) static EVENT_SERIES: Message = Message {
 pub(crate) static BINDING: Message = Message {
     name: "Binding",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "target", T::Message(&OBJECT_REFERENCE), S::Always),
     ],
 };
@@ -607,12 +463,7 @@ pub(crate) static BINDING: Message = Message {
 pub(crate) static SECRET: Message = Message {
     name: "Secret",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(5, "immutable", T::Bool, S::Pointer),
         field(2, "data", T::Bytes, S::Map),
         field(4, "stringData", T::String, S::Map),
@@ -623,12 +474,7 @@ pub(crate) static SECRET: Message = Message {
 pub(crate) static CONFIG_MAP: Message = Message {
     name: "ConfigMap",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(4, "immutable", T::Bool, S::Pointer),
         field(2, "data", T::String, S::Map),
         field(3, "binaryData", T::Bytes, S::Map),
@@ -638,19 +484,9 @@ pub(crate) static CONFIG_MAP: Message = Message {
 pub(crate) static SERVICE_ACCOUNT: Message = Message {
     name: "ServiceAccount",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "secrets", T::Message(&OBJECT_REFERENCE), S::Repeated),
-        field(
-            3,
-            "imagePullSecrets",
-            T::Message(&super::core_pod::LOCAL_OBJECT_REFERENCE),
-            S::Repeated,
-        ),
+        field(3, "imagePullSecrets", T::Message(&super::core_pod::LOCAL_OBJECT_REFERENCE), S::Repeated),
         field(4, "automountServiceAccountToken", T::Bool, S::Pointer),
     ],
 };
@@ -658,12 +494,7 @@ pub(crate) static SERVICE_ACCOUNT: Message = Message {
 pub(crate) static RESOURCE_QUOTA: Message = Message {
     name: "ResourceQuota",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&RESOURCE_QUOTA_SPEC), S::Always),
         field(3, "status", T::Message(&RESOURCE_QUOTA_STATUS), S::Always),
     ],
@@ -680,12 +511,9 @@ pub(crate) static RESOURCE_QUOTA_SPEC: Message = Message {
 
 pub(crate) static SCOPE_SELECTOR: Message = Message {
     name: "ScopeSelector",
-    fields: &[field(
-        1,
-        "matchExpressions",
-        T::Message(&SCOPED_RESOURCE_SELECTOR_REQUIREMENT),
-        S::Repeated,
-    )],
+    fields: &[
+        field(1, "matchExpressions", T::Message(&SCOPED_RESOURCE_SELECTOR_REQUIREMENT), S::Repeated),
+    ],
 };
 
 pub(crate) static SCOPED_RESOURCE_SELECTOR_REQUIREMENT: Message = Message {
@@ -708,24 +536,16 @@ pub(crate) static RESOURCE_QUOTA_STATUS: Message = Message {
 pub(crate) static LIMIT_RANGE: Message = Message {
     name: "LimitRange",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&LIMIT_RANGE_SPEC), S::Always),
     ],
 };
 
 pub(crate) static LIMIT_RANGE_SPEC: Message = Message {
     name: "LimitRangeSpec",
-    fields: &[field(
-        1,
-        "limits",
-        T::Message(&LIMIT_RANGE_ITEM),
-        S::Repeated,
-    )],
+    fields: &[
+        field(1, "limits", T::Message(&LIMIT_RANGE_ITEM), S::Repeated),
+    ],
 };
 
 pub(crate) static LIMIT_RANGE_ITEM: Message = Message {

@@ -9,20 +9,10 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static POD_SPEC: Message = Message {
     name: "PodSpec",
     fields: &[
-        field(
-            1,
-            "volumes",
-            T::Message(&super::core_volume::VOLUME),
-            S::Repeated,
-        ),
+        field(1, "volumes", T::Message(&super::core_volume::VOLUME), S::Repeated),
         field(20, "initContainers", T::Message(&CONTAINER), S::Repeated),
         field(2, "containers", T::Message(&CONTAINER), S::Repeated),
-        field(
-            34,
-            "ephemeralContainers",
-            T::Message(&EPHEMERAL_CONTAINER),
-            S::Repeated,
-        ),
+        field(34, "ephemeralContainers", T::Message(&EPHEMERAL_CONTAINER), S::Repeated),
         field(3, "restartPolicy", T::String, S::OmitEmpty),
         field(4, "terminationGracePeriodSeconds", T::Int64, S::Pointer),
         field(5, "activeDeadlineSeconds", T::Int64, S::Pointer),
@@ -36,18 +26,8 @@ pub(crate) static POD_SPEC: Message = Message {
         field(12, "hostPID", T::Bool, S::OmitEmpty),
         field(13, "hostIPC", T::Bool, S::OmitEmpty),
         field(27, "shareProcessNamespace", T::Bool, S::Pointer),
-        field(
-            14,
-            "securityContext",
-            T::Message(&POD_SECURITY_CONTEXT),
-            S::Pointer,
-        ),
-        field(
-            15,
-            "imagePullSecrets",
-            T::Message(&LOCAL_OBJECT_REFERENCE),
-            S::Repeated,
-        ),
+        field(14, "securityContext", T::Message(&POD_SECURITY_CONTEXT), S::Pointer),
+        field(15, "imagePullSecrets", T::Message(&LOCAL_OBJECT_REFERENCE), S::Repeated),
         field(16, "hostname", T::String, S::OmitEmpty),
         field(17, "subdomain", T::String, S::OmitEmpty),
         field(18, "affinity", T::Message(&AFFINITY), S::Pointer),
@@ -57,50 +37,27 @@ pub(crate) static POD_SPEC: Message = Message {
         field(24, "priorityClassName", T::String, S::OmitEmpty),
         field(25, "priority", T::Int32, S::Pointer),
         field(26, "dnsConfig", T::Message(&POD_DNS_CONFIG), S::Pointer),
-        field(
-            28,
-            "readinessGates",
-            T::Message(&POD_READINESS_GATE),
-            S::Repeated,
-        ),
+        field(28, "readinessGates", T::Message(&POD_READINESS_GATE), S::Repeated),
         field(29, "runtimeClassName", T::String, S::Pointer),
         field(30, "enableServiceLinks", T::Bool, S::Pointer),
         field(31, "preemptionPolicy", T::String, S::Pointer),
         field(32, "overhead", T::Quantity, S::Map),
-        field(
-            33,
-            "topologySpreadConstraints",
-            T::Message(&TOPOLOGY_SPREAD_CONSTRAINT),
-            S::Repeated,
-        ),
+        field(33, "topologySpreadConstraints", T::Message(&TOPOLOGY_SPREAD_CONSTRAINT), S::Repeated),
         field(35, "setHostnameAsFQDN", T::Bool, S::Pointer),
         field(36, "os", T::Message(&POD_OS), S::Pointer),
         field(37, "hostUsers", T::Bool, S::Pointer),
-        field(
-            38,
-            "schedulingGates",
-            T::Message(&POD_SCHEDULING_GATE),
-            S::Repeated,
-        ),
-        field(
-            39,
-            "resourceClaims",
-            T::Message(&POD_RESOURCE_CLAIM),
-            S::Repeated,
-        ),
-        field(
-            40,
-            "resources",
-            T::Message(&RESOURCE_REQUIREMENTS),
-            S::Pointer,
-        ),
+        field(38, "schedulingGates", T::Message(&POD_SCHEDULING_GATE), S::Repeated),
+        field(39, "resourceClaims", T::Message(&POD_RESOURCE_CLAIM), S::Repeated),
+        field(40, "resources", T::Message(&RESOURCE_REQUIREMENTS), S::Pointer),
         field(41, "hostnameOverride", T::String, S::Pointer),
     ],
 };
 
 pub(crate) static LOCAL_OBJECT_REFERENCE: Message = Message {
     name: "LocalObjectReference",
-    fields: &[field(1, "name", T::String, S::OmitEmpty)],
+    fields: &[
+        field(1, "name", T::String, S::OmitEmpty),
+    ],
 };
 
 pub(crate) static OBJECT_FIELD_SELECTOR: Message = Message {
@@ -131,25 +88,10 @@ pub(crate) static CONTAINER: Message = Message {
         field(6, "ports", T::Message(&CONTAINER_PORT), S::Repeated),
         field(19, "envFrom", T::Message(&ENV_FROM_SOURCE), S::Repeated),
         field(7, "env", T::Message(&ENV_VAR), S::Repeated),
-        field(
-            8,
-            "resources",
-            T::Message(&RESOURCE_REQUIREMENTS),
-            S::Always,
-        ),
-        field(
-            23,
-            "resizePolicy",
-            T::Message(&CONTAINER_RESIZE_POLICY),
-            S::Repeated,
-        ),
+        field(8, "resources", T::Message(&RESOURCE_REQUIREMENTS), S::Always),
+        field(23, "resizePolicy", T::Message(&CONTAINER_RESIZE_POLICY), S::Repeated),
         field(24, "restartPolicy", T::String, S::Pointer),
-        field(
-            25,
-            "restartPolicyRules",
-            T::Message(&CONTAINER_RESTART_RULE),
-            S::Repeated,
-        ),
+        field(25, "restartPolicyRules", T::Message(&CONTAINER_RESTART_RULE), S::Repeated),
         field(9, "volumeMounts", T::Message(&VOLUME_MOUNT), S::Repeated),
         field(21, "volumeDevices", T::Message(&VOLUME_DEVICE), S::Repeated),
         field(10, "livenessProbe", T::Message(&PROBE), S::Pointer),
@@ -159,12 +101,7 @@ pub(crate) static CONTAINER: Message = Message {
         field(13, "terminationMessagePath", T::String, S::OmitEmpty),
         field(20, "terminationMessagePolicy", T::String, S::OmitEmpty),
         field(14, "imagePullPolicy", T::String, S::OmitEmpty),
-        field(
-            15,
-            "securityContext",
-            T::Message(&SECURITY_CONTEXT),
-            S::Pointer,
-        ),
+        field(15, "securityContext", T::Message(&SECURITY_CONTEXT), S::Pointer),
         field(16, "stdin", T::Bool, S::OmitEmpty),
         field(17, "stdinOnce", T::Bool, S::OmitEmpty),
         field(18, "tty", T::Bool, S::OmitEmpty),
@@ -186,12 +123,7 @@ pub(crate) static ENV_FROM_SOURCE: Message = Message {
     name: "EnvFromSource",
     fields: &[
         field(1, "prefix", T::String, S::OmitEmpty),
-        field(
-            2,
-            "configMapRef",
-            T::Message(&CONFIG_MAP_ENV_SOURCE),
-            S::Pointer,
-        ),
+        field(2, "configMapRef", T::Message(&CONFIG_MAP_ENV_SOURCE), S::Pointer),
         field(3, "secretRef", T::Message(&SECRET_ENV_SOURCE), S::Pointer),
     ],
 };
@@ -224,30 +156,10 @@ pub(crate) static ENV_VAR: Message = Message {
 pub(crate) static ENV_VAR_SOURCE: Message = Message {
     name: "EnvVarSource",
     fields: &[
-        field(
-            1,
-            "fieldRef",
-            T::Message(&OBJECT_FIELD_SELECTOR),
-            S::Pointer,
-        ),
-        field(
-            2,
-            "resourceFieldRef",
-            T::Message(&RESOURCE_FIELD_SELECTOR),
-            S::Pointer,
-        ),
-        field(
-            3,
-            "configMapKeyRef",
-            T::Message(&CONFIG_MAP_KEY_SELECTOR),
-            S::Pointer,
-        ),
-        field(
-            4,
-            "secretKeyRef",
-            T::Message(&SECRET_KEY_SELECTOR),
-            S::Pointer,
-        ),
+        field(1, "fieldRef", T::Message(&OBJECT_FIELD_SELECTOR), S::Pointer),
+        field(2, "resourceFieldRef", T::Message(&RESOURCE_FIELD_SELECTOR), S::Pointer),
+        field(3, "configMapKeyRef", T::Message(&CONFIG_MAP_KEY_SELECTOR), S::Pointer),
+        field(4, "secretKeyRef", T::Message(&SECRET_KEY_SELECTOR), S::Pointer),
         field(5, "fileKeyRef", T::Message(&FILE_KEY_SELECTOR), S::Pointer),
     ],
 };
@@ -309,12 +221,7 @@ pub(crate) static CONTAINER_RESTART_RULE: Message = Message {
     name: "ContainerRestartRule",
     fields: &[
         field(1, "action", T::String, S::OmitEmpty),
-        field(
-            2,
-            "exitCodes",
-            T::Message(&CONTAINER_RESTART_RULE_ON_EXIT_CODES),
-            S::Pointer,
-        ),
+        field(2, "exitCodes", T::Message(&CONTAINER_RESTART_RULE_ON_EXIT_CODES), S::Pointer),
     ],
 };
 
@@ -372,7 +279,9 @@ pub(crate) static PROBE_HANDLER: Message = Message {
 
 pub(crate) static EXEC_ACTION: Message = Message {
     name: "ExecAction",
-    fields: &[field(1, "command", T::String, S::Repeated)],
+    fields: &[
+        field(1, "command", T::String, S::Repeated),
+    ],
 };
 
 pub(crate) static HTTP_GET_ACTION: Message = Message {
@@ -431,7 +340,9 @@ pub(crate) static LIFECYCLE_HANDLER: Message = Message {
 
 pub(crate) static SLEEP_ACTION: Message = Message {
     name: "SleepAction",
-    fields: &[field(1, "seconds", T::Int64, S::Always)],
+    fields: &[
+        field(1, "seconds", T::Int64, S::Always),
+    ],
 };
 
 pub(crate) static SECURITY_CONTEXT: Message = Message {
@@ -439,36 +350,16 @@ pub(crate) static SECURITY_CONTEXT: Message = Message {
     fields: &[
         field(1, "capabilities", T::Message(&CAPABILITIES), S::Pointer),
         field(2, "privileged", T::Bool, S::Pointer),
-        field(
-            3,
-            "seLinuxOptions",
-            T::Message(&SE_LINUX_OPTIONS),
-            S::Pointer,
-        ),
-        field(
-            10,
-            "windowsOptions",
-            T::Message(&WINDOWS_SECURITY_CONTEXT_OPTIONS),
-            S::Pointer,
-        ),
+        field(3, "seLinuxOptions", T::Message(&SE_LINUX_OPTIONS), S::Pointer),
+        field(10, "windowsOptions", T::Message(&WINDOWS_SECURITY_CONTEXT_OPTIONS), S::Pointer),
         field(4, "runAsUser", T::Int64, S::Pointer),
         field(8, "runAsGroup", T::Int64, S::Pointer),
         field(5, "runAsNonRoot", T::Bool, S::Pointer),
         field(6, "readOnlyRootFilesystem", T::Bool, S::Pointer),
         field(7, "allowPrivilegeEscalation", T::Bool, S::Pointer),
         field(9, "procMount", T::String, S::Pointer),
-        field(
-            11,
-            "seccompProfile",
-            T::Message(&SECCOMP_PROFILE),
-            S::Pointer,
-        ),
-        field(
-            12,
-            "appArmorProfile",
-            T::Message(&APP_ARMOR_PROFILE),
-            S::Pointer,
-        ),
+        field(11, "seccompProfile", T::Message(&SECCOMP_PROFILE), S::Pointer),
+        field(12, "appArmorProfile", T::Message(&APP_ARMOR_PROFILE), S::Pointer),
     ],
 };
 
@@ -535,25 +426,10 @@ pub(crate) static EPHEMERAL_CONTAINER_COMMON: Message = Message {
         field(6, "ports", T::Message(&CONTAINER_PORT), S::Repeated),
         field(19, "envFrom", T::Message(&ENV_FROM_SOURCE), S::Repeated),
         field(7, "env", T::Message(&ENV_VAR), S::Repeated),
-        field(
-            8,
-            "resources",
-            T::Message(&RESOURCE_REQUIREMENTS),
-            S::Always,
-        ),
-        field(
-            23,
-            "resizePolicy",
-            T::Message(&CONTAINER_RESIZE_POLICY),
-            S::Repeated,
-        ),
+        field(8, "resources", T::Message(&RESOURCE_REQUIREMENTS), S::Always),
+        field(23, "resizePolicy", T::Message(&CONTAINER_RESIZE_POLICY), S::Repeated),
         field(24, "restartPolicy", T::String, S::Pointer),
-        field(
-            25,
-            "restartPolicyRules",
-            T::Message(&CONTAINER_RESTART_RULE),
-            S::Repeated,
-        ),
+        field(25, "restartPolicyRules", T::Message(&CONTAINER_RESTART_RULE), S::Repeated),
         field(9, "volumeMounts", T::Message(&VOLUME_MOUNT), S::Repeated),
         field(21, "volumeDevices", T::Message(&VOLUME_DEVICE), S::Repeated),
         field(10, "livenessProbe", T::Message(&PROBE), S::Pointer),
@@ -563,12 +439,7 @@ pub(crate) static EPHEMERAL_CONTAINER_COMMON: Message = Message {
         field(13, "terminationMessagePath", T::String, S::OmitEmpty),
         field(20, "terminationMessagePolicy", T::String, S::OmitEmpty),
         field(14, "imagePullPolicy", T::String, S::OmitEmpty),
-        field(
-            15,
-            "securityContext",
-            T::Message(&SECURITY_CONTEXT),
-            S::Pointer,
-        ),
+        field(15, "securityContext", T::Message(&SECURITY_CONTEXT), S::Pointer),
         field(16, "stdin", T::Bool, S::OmitEmpty),
         field(17, "stdinOnce", T::Bool, S::OmitEmpty),
         field(18, "tty", T::Bool, S::OmitEmpty),
@@ -578,18 +449,8 @@ pub(crate) static EPHEMERAL_CONTAINER_COMMON: Message = Message {
 pub(crate) static POD_SECURITY_CONTEXT: Message = Message {
     name: "PodSecurityContext",
     fields: &[
-        field(
-            1,
-            "seLinuxOptions",
-            T::Message(&SE_LINUX_OPTIONS),
-            S::Pointer,
-        ),
-        field(
-            8,
-            "windowsOptions",
-            T::Message(&WINDOWS_SECURITY_CONTEXT_OPTIONS),
-            S::Pointer,
-        ),
+        field(1, "seLinuxOptions", T::Message(&SE_LINUX_OPTIONS), S::Pointer),
+        field(8, "windowsOptions", T::Message(&WINDOWS_SECURITY_CONTEXT_OPTIONS), S::Pointer),
         field(2, "runAsUser", T::Int64, S::Pointer),
         field(6, "runAsGroup", T::Int64, S::Pointer),
         field(3, "runAsNonRoot", T::Bool, S::Pointer),
@@ -598,18 +459,8 @@ pub(crate) static POD_SECURITY_CONTEXT: Message = Message {
         field(5, "fsGroup", T::Int64, S::Pointer),
         field(7, "sysctls", T::Message(&SYSCTL), S::Repeated),
         field(9, "fsGroupChangePolicy", T::String, S::Pointer),
-        field(
-            10,
-            "seccompProfile",
-            T::Message(&SECCOMP_PROFILE),
-            S::Pointer,
-        ),
-        field(
-            11,
-            "appArmorProfile",
-            T::Message(&APP_ARMOR_PROFILE),
-            S::Pointer,
-        ),
+        field(10, "seccompProfile", T::Message(&SECCOMP_PROFILE), S::Pointer),
+        field(11, "appArmorProfile", T::Message(&APP_ARMOR_PROFILE), S::Pointer),
         field(13, "seLinuxChangePolicy", T::String, S::Pointer),
     ],
 };
@@ -625,19 +476,9 @@ pub(crate) static SYSCTL: Message = Message {
 pub(crate) static AFFINITY: Message = Message {
     name: "Affinity",
     fields: &[
-        field(
-            1,
-            "nodeAffinity",
-            T::Message(&super::core_node::NODE_AFFINITY),
-            S::Pointer,
-        ),
+        field(1, "nodeAffinity", T::Message(&super::core_node::NODE_AFFINITY), S::Pointer),
         field(2, "podAffinity", T::Message(&POD_AFFINITY), S::Pointer),
-        field(
-            3,
-            "podAntiAffinity",
-            T::Message(&POD_ANTI_AFFINITY),
-            S::Pointer,
-        ),
+        field(3, "podAntiAffinity", T::Message(&POD_ANTI_AFFINITY), S::Pointer),
     ],
 };
 
@@ -645,50 +486,25 @@ pub(crate) static PREFERRED_SCHEDULING_TERM: Message = Message {
     name: "PreferredSchedulingTerm",
     fields: &[
         field(1, "weight", T::Int32, S::Always),
-        field(
-            2,
-            "preference",
-            T::Message(&super::core_node::NODE_SELECTOR_TERM),
-            S::Always,
-        ),
+        field(2, "preference", T::Message(&super::core_node::NODE_SELECTOR_TERM), S::Always),
     ],
 };
 
 pub(crate) static POD_AFFINITY: Message = Message {
     name: "PodAffinity",
     fields: &[
-        field(
-            1,
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            T::Message(&POD_AFFINITY_TERM),
-            S::Repeated,
-        ),
-        field(
-            2,
-            "preferredDuringSchedulingIgnoredDuringExecution",
-            T::Message(&WEIGHTED_POD_AFFINITY_TERM),
-            S::Repeated,
-        ),
+        field(1, "requiredDuringSchedulingIgnoredDuringExecution", T::Message(&POD_AFFINITY_TERM), S::Repeated),
+        field(2, "preferredDuringSchedulingIgnoredDuringExecution", T::Message(&WEIGHTED_POD_AFFINITY_TERM), S::Repeated),
     ],
 };
 
 pub(crate) static POD_AFFINITY_TERM: Message = Message {
     name: "PodAffinityTerm",
     fields: &[
-        field(
-            1,
-            "labelSelector",
-            T::Message(&super::meta::LABEL_SELECTOR),
-            S::Pointer,
-        ),
+        field(1, "labelSelector", T::Message(&super::meta::LABEL_SELECTOR), S::Pointer),
         field(2, "namespaces", T::String, S::Repeated),
         field(3, "topologyKey", T::String, S::Always),
-        field(
-            4,
-            "namespaceSelector",
-            T::Message(&super::meta::LABEL_SELECTOR),
-            S::Pointer,
-        ),
+        field(4, "namespaceSelector", T::Message(&super::meta::LABEL_SELECTOR), S::Pointer),
         field(5, "matchLabelKeys", T::String, S::Repeated),
         field(6, "mismatchLabelKeys", T::String, S::Repeated),
     ],
@@ -698,30 +514,15 @@ pub(crate) static WEIGHTED_POD_AFFINITY_TERM: Message = Message {
     name: "WeightedPodAffinityTerm",
     fields: &[
         field(1, "weight", T::Int32, S::Always),
-        field(
-            2,
-            "podAffinityTerm",
-            T::Message(&POD_AFFINITY_TERM),
-            S::Always,
-        ),
+        field(2, "podAffinityTerm", T::Message(&POD_AFFINITY_TERM), S::Always),
     ],
 };
 
 pub(crate) static POD_ANTI_AFFINITY: Message = Message {
     name: "PodAntiAffinity",
     fields: &[
-        field(
-            1,
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            T::Message(&POD_AFFINITY_TERM),
-            S::Repeated,
-        ),
-        field(
-            2,
-            "preferredDuringSchedulingIgnoredDuringExecution",
-            T::Message(&WEIGHTED_POD_AFFINITY_TERM),
-            S::Repeated,
-        ),
+        field(1, "requiredDuringSchedulingIgnoredDuringExecution", T::Message(&POD_AFFINITY_TERM), S::Repeated),
+        field(2, "preferredDuringSchedulingIgnoredDuringExecution", T::Message(&WEIGHTED_POD_AFFINITY_TERM), S::Repeated),
     ],
 };
 
@@ -749,12 +550,7 @@ pub(crate) static POD_DNS_CONFIG: Message = Message {
     fields: &[
         field(1, "nameservers", T::String, S::Repeated),
         field(2, "searches", T::String, S::Repeated),
-        field(
-            3,
-            "options",
-            T::Message(&POD_DNS_CONFIG_OPTION),
-            S::Repeated,
-        ),
+        field(3, "options", T::Message(&POD_DNS_CONFIG_OPTION), S::Repeated),
     ],
 };
 
@@ -768,7 +564,9 @@ pub(crate) static POD_DNS_CONFIG_OPTION: Message = Message {
 
 pub(crate) static POD_READINESS_GATE: Message = Message {
     name: "PodReadinessGate",
-    fields: &[field(1, "conditionType", T::String, S::Always)],
+    fields: &[
+        field(1, "conditionType", T::String, S::Always),
+    ],
 };
 
 pub(crate) static TOPOLOGY_SPREAD_CONSTRAINT: Message = Message {
@@ -777,12 +575,7 @@ pub(crate) static TOPOLOGY_SPREAD_CONSTRAINT: Message = Message {
         field(1, "maxSkew", T::Int32, S::Always),
         field(2, "topologyKey", T::String, S::Always),
         field(3, "whenUnsatisfiable", T::String, S::Always),
-        field(
-            4,
-            "labelSelector",
-            T::Message(&super::meta::LABEL_SELECTOR),
-            S::Pointer,
-        ),
+        field(4, "labelSelector", T::Message(&super::meta::LABEL_SELECTOR), S::Pointer),
         field(5, "minDomains", T::Int32, S::Pointer),
         field(6, "nodeAffinityPolicy", T::String, S::Pointer),
         field(7, "nodeTaintsPolicy", T::String, S::Pointer),
@@ -792,12 +585,16 @@ pub(crate) static TOPOLOGY_SPREAD_CONSTRAINT: Message = Message {
 
 pub(crate) static POD_OS: Message = Message {
     name: "PodOS",
-    fields: &[field(1, "name", T::String, S::Always)],
+    fields: &[
+        field(1, "name", T::String, S::Always),
+    ],
 };
 
 pub(crate) static POD_SCHEDULING_GATE: Message = Message {
     name: "PodSchedulingGate",
-    fields: &[field(1, "name", T::String, S::Always)],
+    fields: &[
+        field(1, "name", T::String, S::Always),
+    ],
 };
 
 pub(crate) static POD_RESOURCE_CLAIM: Message = Message {
@@ -812,12 +609,7 @@ pub(crate) static POD_RESOURCE_CLAIM: Message = Message {
 pub(crate) static POD_TEMPLATE_SPEC: Message = Message {
     name: "PodTemplateSpec",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&POD_SPEC), S::Always),
     ],
 };

@@ -8,12 +8,7 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static ENDPOINT_SLICE: Message = Message {
     name: "EndpointSlice",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(4, "addressType", T::String, S::Always),
         field(2, "endpoints", T::Message(&ENDPOINT), S::Repeated),
         field(3, "ports", T::Message(&ENDPOINT_PORT), S::Repeated),
@@ -26,12 +21,7 @@ pub(crate) static ENDPOINT: Message = Message {
         field(1, "addresses", T::String, S::Repeated),
         field(2, "conditions", T::Message(&ENDPOINT_CONDITIONS), S::Always),
         field(3, "hostname", T::String, S::Pointer),
-        field(
-            4,
-            "targetRef",
-            T::Message(&super::core_objects::OBJECT_REFERENCE),
-            S::Pointer,
-        ),
+        field(4, "targetRef", T::Message(&super::core_objects::OBJECT_REFERENCE), S::Pointer),
         field(5, "deprecatedTopology", T::String, S::Map),
         field(6, "nodeName", T::String, S::Pointer),
         field(7, "zone", T::String, S::Pointer),
@@ -58,12 +48,16 @@ pub(crate) static ENDPOINT_HINTS: Message = Message {
 
 pub(crate) static FOR_ZONE: Message = Message {
     name: "ForZone",
-    fields: &[field(1, "name", T::String, S::Always)],
+    fields: &[
+        field(1, "name", T::String, S::Always),
+    ],
 };
 
 pub(crate) static FOR_NODE: Message = Message {
     name: "ForNode",
-    fields: &[field(1, "name", T::String, S::Always)],
+    fields: &[
+        field(1, "name", T::String, S::Always),
+    ],
 };
 
 pub(crate) static ENDPOINT_PORT: Message = Message {

@@ -22,19 +22,9 @@ pub(crate) static OBJECT_META: Message = Message {
         field(10, "deletionGracePeriodSeconds", T::Int64, S::Pointer),
         field(11, "labels", T::String, S::Map),
         field(12, "annotations", T::String, S::Map),
-        field(
-            13,
-            "ownerReferences",
-            T::Message(&OWNER_REFERENCE),
-            S::Repeated,
-        ),
+        field(13, "ownerReferences", T::Message(&OWNER_REFERENCE), S::Repeated),
         field(14, "finalizers", T::String, S::Repeated),
-        field(
-            17,
-            "managedFields",
-            T::Message(&MANAGED_FIELDS_ENTRY),
-            S::Repeated,
-        ),
+        field(17, "managedFields", T::Message(&MANAGED_FIELDS_ENTRY), S::Repeated),
     ],
 };
 
@@ -67,12 +57,7 @@ pub(crate) static LABEL_SELECTOR: Message = Message {
     name: "LabelSelector",
     fields: &[
         field(1, "matchLabels", T::String, S::Map),
-        field(
-            2,
-            "matchExpressions",
-            T::Message(&LABEL_SELECTOR_REQUIREMENT),
-            S::Repeated,
-        ),
+        field(2, "matchExpressions", T::Message(&LABEL_SELECTOR_REQUIREMENT), S::Repeated),
     ],
 };
 
@@ -105,12 +90,7 @@ pub(crate) static DELETE_OPTIONS: Message = Message {
         field(3, "orphanDependents", T::Bool, S::Pointer),
         field(4, "propagationPolicy", T::String, S::Pointer),
         field(5, "dryRun", T::String, S::Repeated),
-        field(
-            6,
-            "ignoreStoreReadErrorWithClusterBreakingPotential",
-            T::Bool,
-            S::Pointer,
-        ),
+        field(6, "ignoreStoreReadErrorWithClusterBreakingPotential", T::Bool, S::Pointer),
     ],
 };
 

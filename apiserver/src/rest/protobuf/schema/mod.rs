@@ -9,22 +9,40 @@
 //! Kubernetes 1.34. `metav1.Duration` and `float64` fields never occur in
 //! that closure, so the value types have none.
 
+// The tables keep one field per line, so formatting leaves them alone.
+#[rustfmt::skip]
 mod apps;
+#[rustfmt::skip]
 mod authentication;
+#[rustfmt::skip]
 mod authorization;
+#[rustfmt::skip]
 mod autoscaling_v1;
+#[rustfmt::skip]
 mod autoscaling_v2;
+#[rustfmt::skip]
 mod batch;
+#[rustfmt::skip]
 mod coordination;
+#[rustfmt::skip]
 mod core_node;
+#[rustfmt::skip]
 mod core_objects;
+#[rustfmt::skip]
 mod core_pod;
+#[rustfmt::skip]
 mod core_volume;
+#[rustfmt::skip]
 mod discovery;
+#[rustfmt::skip]
 mod meta;
+#[rustfmt::skip]
 mod networking;
+#[rustfmt::skip]
 mod policy;
+#[rustfmt::skip]
 mod rbac;
+#[rustfmt::skip]
 mod scheduling;
 
 /// One protobuf message: its Go name (for error paths) and its fields.

@@ -8,12 +8,7 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static INGRESS: Message = Message {
     name: "Ingress",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&INGRESS_SPEC), S::Always),
         field(3, "status", T::Message(&INGRESS_STATUS), S::Always),
     ],
@@ -23,12 +18,7 @@ pub(crate) static INGRESS_SPEC: Message = Message {
     name: "IngressSpec",
     fields: &[
         field(4, "ingressClassName", T::String, S::Pointer),
-        field(
-            1,
-            "defaultBackend",
-            T::Message(&INGRESS_BACKEND),
-            S::Pointer,
-        ),
+        field(1, "defaultBackend", T::Message(&INGRESS_BACKEND), S::Pointer),
         field(2, "tls", T::Message(&INGRESS_TLS), S::Repeated),
         field(3, "rules", T::Message(&INGRESS_RULE), S::Repeated),
     ],
@@ -37,18 +27,8 @@ pub(crate) static INGRESS_SPEC: Message = Message {
 pub(crate) static INGRESS_BACKEND: Message = Message {
     name: "IngressBackend",
     fields: &[
-        field(
-            4,
-            "service",
-            T::Message(&INGRESS_SERVICE_BACKEND),
-            S::Pointer,
-        ),
-        field(
-            3,
-            "resource",
-            T::Message(&super::core_volume::TYPED_LOCAL_OBJECT_REFERENCE),
-            S::Pointer,
-        ),
+        field(4, "service", T::Message(&INGRESS_SERVICE_BACKEND), S::Pointer),
+        field(3, "resource", T::Message(&super::core_volume::TYPED_LOCAL_OBJECT_REFERENCE), S::Pointer),
     ],
 };
 
@@ -86,22 +66,16 @@ pub(crate) static INGRESS_RULE: Message = Message {
 
 pub(crate) static INGRESS_RULE_VALUE: Message = Message {
     name: "IngressRuleValue",
-    fields: &[field(
-        1,
-        "http",
-        T::Message(&HTTP_INGRESS_RULE_VALUE),
-        S::Pointer,
-    )],
+    fields: &[
+        field(1, "http", T::Message(&HTTP_INGRESS_RULE_VALUE), S::Pointer),
+    ],
 };
 
 pub(crate) static HTTP_INGRESS_RULE_VALUE: Message = Message {
     name: "HTTPIngressRuleValue",
-    fields: &[field(
-        1,
-        "paths",
-        T::Message(&HTTP_INGRESS_PATH),
-        S::Repeated,
-    )],
+    fields: &[
+        field(1, "paths", T::Message(&HTTP_INGRESS_PATH), S::Repeated),
+    ],
 };
 
 pub(crate) static HTTP_INGRESS_PATH: Message = Message {
@@ -115,22 +89,16 @@ pub(crate) static HTTP_INGRESS_PATH: Message = Message {
 
 pub(crate) static INGRESS_STATUS: Message = Message {
     name: "IngressStatus",
-    fields: &[field(
-        1,
-        "loadBalancer",
-        T::Message(&INGRESS_LOAD_BALANCER_STATUS),
-        S::Always,
-    )],
+    fields: &[
+        field(1, "loadBalancer", T::Message(&INGRESS_LOAD_BALANCER_STATUS), S::Always),
+    ],
 };
 
 pub(crate) static INGRESS_LOAD_BALANCER_STATUS: Message = Message {
     name: "IngressLoadBalancerStatus",
-    fields: &[field(
-        1,
-        "ingress",
-        T::Message(&INGRESS_LOAD_BALANCER_INGRESS),
-        S::Repeated,
-    )],
+    fields: &[
+        field(1, "ingress", T::Message(&INGRESS_LOAD_BALANCER_INGRESS), S::Repeated),
+    ],
 };
 
 pub(crate) static INGRESS_LOAD_BALANCER_INGRESS: Message = Message {
@@ -154,12 +122,7 @@ pub(crate) static INGRESS_PORT_STATUS: Message = Message {
 pub(crate) static INGRESS_CLASS: Message = Message {
     name: "IngressClass",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "spec", T::Message(&INGRESS_CLASS_SPEC), S::Always),
     ],
 };
@@ -168,12 +131,7 @@ pub(crate) static INGRESS_CLASS_SPEC: Message = Message {
     name: "IngressClassSpec",
     fields: &[
         field(1, "controller", T::String, S::OmitEmpty),
-        field(
-            2,
-            "parameters",
-            T::Message(&INGRESS_CLASS_PARAMETERS_REFERENCE),
-            S::Pointer,
-        ),
+        field(2, "parameters", T::Message(&INGRESS_CLASS_PARAMETERS_REFERENCE), S::Pointer),
     ],
 };
 

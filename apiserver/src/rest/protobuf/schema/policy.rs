@@ -8,24 +8,9 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static POD_DISRUPTION_BUDGET: Message = Message {
     name: "PodDisruptionBudget",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
-        field(
-            2,
-            "spec",
-            T::Message(&POD_DISRUPTION_BUDGET_SPEC),
-            S::Always,
-        ),
-        field(
-            3,
-            "status",
-            T::Message(&POD_DISRUPTION_BUDGET_STATUS),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
+        field(2, "spec", T::Message(&POD_DISRUPTION_BUDGET_SPEC), S::Always),
+        field(3, "status", T::Message(&POD_DISRUPTION_BUDGET_STATUS), S::Always),
     ],
 };
 
@@ -33,12 +18,7 @@ pub(crate) static POD_DISRUPTION_BUDGET_SPEC: Message = Message {
     name: "PodDisruptionBudgetSpec",
     fields: &[
         field(1, "minAvailable", T::IntOrString, S::Pointer),
-        field(
-            2,
-            "selector",
-            T::Message(&super::meta::LABEL_SELECTOR),
-            S::Pointer,
-        ),
+        field(2, "selector", T::Message(&super::meta::LABEL_SELECTOR), S::Pointer),
         field(3, "maxUnavailable", T::IntOrString, S::Pointer),
         field(4, "unhealthyPodEvictionPolicy", T::String, S::Pointer),
     ],
@@ -53,29 +33,14 @@ pub(crate) static POD_DISRUPTION_BUDGET_STATUS: Message = Message {
         field(4, "currentHealthy", T::Int32, S::Always),
         field(5, "desiredHealthy", T::Int32, S::Always),
         field(6, "expectedPods", T::Int32, S::Always),
-        field(
-            7,
-            "conditions",
-            T::Message(&super::meta::CONDITION),
-            S::Repeated,
-        ),
+        field(7, "conditions", T::Message(&super::meta::CONDITION), S::Repeated),
     ],
 };
 
 pub(crate) static EVICTION: Message = Message {
     name: "Eviction",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
-        field(
-            2,
-            "deleteOptions",
-            T::Message(&super::meta::DELETE_OPTIONS),
-            S::Pointer,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
+        field(2, "deleteOptions", T::Message(&super::meta::DELETE_OPTIONS), S::Pointer),
     ],
 };

@@ -8,12 +8,7 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static ROLE: Message = Message {
     name: "Role",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "rules", T::Message(&POLICY_RULE), S::Repeated),
     ],
 };
@@ -32,41 +27,23 @@ pub(crate) static POLICY_RULE: Message = Message {
 pub(crate) static CLUSTER_ROLE: Message = Message {
     name: "ClusterRole",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "rules", T::Message(&POLICY_RULE), S::Repeated),
-        field(
-            3,
-            "aggregationRule",
-            T::Message(&AGGREGATION_RULE),
-            S::Pointer,
-        ),
+        field(3, "aggregationRule", T::Message(&AGGREGATION_RULE), S::Pointer),
     ],
 };
 
 pub(crate) static AGGREGATION_RULE: Message = Message {
     name: "AggregationRule",
-    fields: &[field(
-        1,
-        "clusterRoleSelectors",
-        T::Message(&super::meta::LABEL_SELECTOR),
-        S::Repeated,
-    )],
+    fields: &[
+        field(1, "clusterRoleSelectors", T::Message(&super::meta::LABEL_SELECTOR), S::Repeated),
+    ],
 };
 
 pub(crate) static ROLE_BINDING: Message = Message {
     name: "RoleBinding",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "subjects", T::Message(&SUBJECT), S::Repeated),
         field(3, "roleRef", T::Message(&ROLE_REF), S::Always),
     ],
@@ -94,12 +71,7 @@ pub(crate) static ROLE_REF: Message = Message {
 pub(crate) static CLUSTER_ROLE_BINDING: Message = Message {
     name: "ClusterRoleBinding",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "subjects", T::Message(&SUBJECT), S::Repeated),
         field(3, "roleRef", T::Message(&ROLE_REF), S::Always),
     ],

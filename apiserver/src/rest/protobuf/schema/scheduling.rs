@@ -8,12 +8,7 @@ use super::{FieldShape as S, Message, ValueType as T, field};
 pub(crate) static PRIORITY_CLASS: Message = Message {
     name: "PriorityClass",
     fields: &[
-        field(
-            1,
-            "metadata",
-            T::Message(&super::meta::OBJECT_META),
-            S::Always,
-        ),
+        field(1, "metadata", T::Message(&super::meta::OBJECT_META), S::Always),
         field(2, "value", T::Int32, S::Always),
         field(3, "globalDefault", T::Bool, S::OmitEmpty),
         field(4, "description", T::String, S::OmitEmpty),
