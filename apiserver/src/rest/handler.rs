@@ -772,25 +772,30 @@ async fn read_body(rest: &RestState, incoming: Incoming) -> Result<Bytes, ApiErr
 }
 
 /// Reads a body that must be JSON (`application/json`, or no type) or
-/// Kubernetes protobuf, which is decoded to the same JSON.
+/// Kubernetes protobuf, which is decoded to the same JSON. As in
+/// kube-apiserver, the type of an empty body (a DELETE without options)
+/// does not matter.
 async fn read_json_body(
     rest: &RestState,
     headers: &HeaderMap,
     incoming: Incoming,
 ) -> Result<Bytes, ApiError> {
     let content_type = content_type(headers);
-    if content_type == protobuf::MEDIA_TYPE {
-        let bytes = read_body(rest, incoming).await?;
-        let object = protobuf::decode_request(&bytes)
-            .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-        return serde_json::to_vec(&object)
-            .map(Bytes::from)
-            .map_err(ApiError::internal);
+    let bytes = read_body(rest, incoming).await?;
+    if bytes.is_empty() {
+        return Ok(bytes);
     }
-    if !matches!(content_type.as_str(), "" | "application/json" | "*/*") {
-        return Err(ApiError::UnsupportedMediaType(format!(
+    match content_type.as_str() {
+        "" | "application/json" | "*/*" => Ok(bytes),
+        protobuf::MEDIA_TYPE => {
+            let object = protobuf::decode_request(&bytes)
+                .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+            serde_json::to_vec(&object)
+                .map(Bytes::from)
+                .map_err(ApiError::internal)
+        }
+        _ => Err(ApiError::UnsupportedMediaType(format!(
             "the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf (got {content_type:?})"
-        )));
+        ))),
     }
-    read_body(rest, incoming).await
 }

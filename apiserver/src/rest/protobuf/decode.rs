@@ -1,7 +1,8 @@
 //! One message's bytes → a JSON object, walking the schema: known fields
 //! become JSON by their value type and shape, unknown fields are skipped
-//! as protobuf readers do, and a later occurrence of a singular field
-//! replaces an earlier one. Nesting is limited to [`MAX_DEPTH`] messages.
+//! as protobuf readers do, a later occurrence of a singular scalar
+//! replaces an earlier one and of a message merges into it. Nesting is
+//! limited to [`MAX_DEPTH`] messages.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -146,6 +147,19 @@ fn decode_field_into(
                 object.insert(json_name, decoded.value);
             }
             Ok(())
+        }
+        (_, ValueType::Message(inner))
+            if matches!(object.get(&json_name), Some(Value::Object(_))) =>
+        {
+            // A message seen again merges into the first, as protobuf
+            // readers (and Go's) do.
+            let bytes = length_delimited(wire_value, path)?;
+            match object.get_mut(&json_name) {
+                Some(Value::Object(existing)) => {
+                    decode_fields_into(existing, bytes, inner, path, depth + 1)
+                }
+                _ => Ok(()),
+            }
         }
         (_, value_type) => {
             // A null (a zero Time, an empty RawExtension) is Go's JSON for

@@ -547,6 +547,7 @@ fn nesting_past_the_limit_is_an_error_not_a_stack_overflow() {
         }
     ));
     assert!(decode::decode_message(&nested(MAX_DEPTH - 1), &NESTED, &path, 1).is_ok());
+    assert!(decode::decode_message(&nested(MAX_DEPTH), &NESTED, &path, 1).is_err());
 }
 
 #[test]
@@ -634,5 +635,20 @@ fn repeated_numbers_may_be_packed_or_not() {
     assert_eq!(
         decoded["spec"]["podFailurePolicy"],
         json!({"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [1, 42, 7]}}]})
+    );
+}
+
+#[test]
+fn a_message_seen_twice_merges() {
+    let namespace = Proto::new()
+        .message(1, Proto::new().string(1, "first").entry(11, "a", "1"))
+        .message(1, Proto::new().string(1, "second").entry(11, "b", "2"));
+    check(
+        &envelope("v1", "Namespace", namespace),
+        json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "second", "labels": {"a": "1", "b": "2"}},
+        }),
     );
 }
