@@ -1,7 +1,9 @@
 //! Kubernetes protobuf request bodies → the JSON the REST handler already
 //! reads. Since Kubernetes 1.31 client-go's typed clients (and so `kubectl
-//! create namespace`, `create deployment`, `auth can-i`, `drain`, `create
-//! token`, …) send `application/vnd.kubernetes.protobuf`: the magic
+//! create namespace`, `create deployment`, `auth can-i`, `auth whoami`,
+//! `create token`, the DELETE of `drain --disable-eviction`, …) send
+//! `application/vnd.kubernetes.protobuf` (kubectl 1.32 still posts an
+//! Eviction as JSON): the magic
 //! `k8s\0`, then a `runtime.Unknown` {typeMeta = 1 {apiVersion = 1,
 //! kind = 2}, raw = 2, contentEncoding = 3, contentType = 4} whose `raw`
 //! is the object's own message (`staging/src/k8s.io/apimachinery/pkg/

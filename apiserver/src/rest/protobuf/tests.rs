@@ -652,3 +652,39 @@ fn a_message_seen_twice_merges() {
         }),
     );
 }
+
+#[test]
+fn env_from_a_config_map_key_and_a_secret_volume() {
+    let key_selector = Proto::new()
+        .message(1, Proto::new().string(1, "settings"))
+        .string(2, "level")
+        .varint(3, 0);
+    let env = Proto::new()
+        .string(1, "LEVEL")
+        .string(2, "")
+        .message(3, Proto::new().message(3, key_selector));
+    let container = Proto::new().string(1, "app").message(7, env);
+    let secret_volume = Proto::new()
+        .string(1, "tls")
+        .message(2, Proto::new().string(1, "tls.crt").string(2, "cert.pem"))
+        .varint(3, 0o440);
+    let volume = Proto::new()
+        .string(1, "certs")
+        .message(2, Proto::new().message(6, secret_volume));
+    let spec = Proto::new().message(1, volume).message(2, container);
+    let pod = Proto::new().message(1, object_meta("p")).message(2, spec);
+    let decoded = decode_request(&envelope("v1", "Pod", pod)).unwrap();
+    assert_eq!(
+        decoded["spec"],
+        json!({
+            "volumes": [{
+                "name": "certs",
+                "secret": {"secretName": "tls", "items": [{"key": "tls.crt", "path": "cert.pem"}], "defaultMode": 288},
+            }],
+            "containers": [{
+                "name": "app",
+                "env": [{"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "level", "optional": false}}}],
+            }],
+        })
+    );
+}
