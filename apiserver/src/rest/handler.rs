@@ -22,7 +22,7 @@ use crate::rest::path::{self, PathInfo, ResourcePath};
 use crate::rest::query::{self, Query};
 use crate::rest::table::{self, IncludeObject, TableRequest};
 use crate::rest::{RestState, watch};
-use crate::rest::{discovery, metadata, openapi, resources, reviews, scale};
+use crate::rest::{discovery, metadata, openapi, protobuf, resources, reviews, scale};
 use crate::verbs::{DeleteOptions, ListOptions, ListPage, Patcher, WatchOptions, WriteOptions};
 
 /// Serves one request as `user`.
@@ -253,7 +253,7 @@ async fn resource(
         }
         (Method::DELETE, true, "") => {
             query.only(&[query::LIST, query::DELETE])?;
-            let bytes = read_body(rest, request.into_body()).await?;
+            let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = delete_options(&query, &bytes)?;
             let page = state
                 .list(info.plural, &list_options(&path, &query)?)
@@ -312,7 +312,7 @@ async fn resource(
         }
         (Method::DELETE, false, "") => {
             query.only(&[query::DELETE])?;
-            let bytes = read_body(rest, request.into_body()).await?;
+            let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = delete_options(&query, &bytes)?;
             let deleted = kind
                 .delete(state, &attributes(Verb::Delete), &options)
@@ -331,7 +331,11 @@ async fn resource(
         }
         (Method::GET | Method::PUT | Method::PATCH, false, "scale") => {
             let content_type = content_type(&headers);
-            let bytes = read_body(rest, request.into_body()).await?;
+            let bytes = if verb == Verb::Update {
+                read_json_body(rest, &headers, request.into_body()).await?
+            } else {
+                read_body(rest, request.into_body()).await?
+            };
             let options = write_options(&query)?;
             let scale = scale::serve(
                 rest,
@@ -793,17 +797,31 @@ async fn read_body(rest: &RestState, incoming: Incoming) -> Result<Bytes, ApiErr
     }
 }
 
-/// Reads a body that must be JSON (`application/json`, or no type).
+/// Reads a body that must be JSON (`application/json`, or no type) or
+/// Kubernetes protobuf, which is decoded to the same JSON. As in
+/// kube-apiserver, the type of an empty body (a DELETE without options)
+/// does not matter.
 async fn read_json_body(
     rest: &RestState,
     headers: &HeaderMap,
     incoming: Incoming,
 ) -> Result<Bytes, ApiError> {
     let content_type = content_type(headers);
-    if !matches!(content_type.as_str(), "" | "application/json" | "*/*") {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json (got {content_type:?})"
-        )));
+    let bytes = read_body(rest, incoming).await?;
+    if bytes.is_empty() {
+        return Ok(bytes);
     }
-    read_body(rest, incoming).await
+    match content_type.as_str() {
+        "" | "application/json" | "*/*" => Ok(bytes),
+        protobuf::MEDIA_TYPE => {
+            let object = protobuf::decode_request(&bytes)
+                .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+            serde_json::to_vec(&object)
+                .map(Bytes::from)
+                .map_err(ApiError::internal)
+        }
+        _ => Err(ApiError::UnsupportedMediaType(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf (got {content_type:?})"
+        ))),
+    }
 }

@@ -4,7 +4,8 @@
 //! `server` accepts connections (TLS with HTTP/2 and HTTP/1.1 by ALPN, or
 //! plain HTTP on loopback) with bounded connections and timeouts; `path`
 //! reads what a URL names; `handler` maps method and path to a verb and
-//! calls the core; `query` reads options; `body` writes responses (lists
+//! calls the core; `query` reads options; `protobuf` turns Kubernetes
+//! protobuf request bodies into JSON; `body` writes responses (lists
 //! spliced from stored bytes); `watch` streams `?watch=1`; `status` is the
 //! one place an error becomes a Kubernetes `Status`.
 
@@ -15,6 +16,7 @@ mod handler;
 pub(crate) mod metadata;
 pub(crate) mod openapi;
 mod path;
+mod protobuf;
 mod query;
 pub(crate) mod resources;
 mod reviews;

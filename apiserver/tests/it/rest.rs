@@ -538,3 +538,93 @@ async fn service_account_tokens_authenticate() {
         "system:serviceaccount:default:robot"
     );
 }
+
+/// A request body kubectl 1.32 sent for a command, as captured.
+fn kubectl_body(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/src/rest/protobuf/testdata/kubectl-{name}.bin",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap()
+}
+
+const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
+
+#[tokio::test]
+async fn protobuf_bodies_from_kubectl_create_objects() {
+    let (server, address) = start_rest(Config::new(memory_store())).await;
+    let created = |(status, body): (u16, Vec<u8>)| {
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice::<Value>(&body).unwrap()
+    };
+
+    let namespace = created(
+        call(
+            address,
+            "POST",
+            "/api/v1/namespaces",
+            PROTOBUF,
+            kubectl_body("namespace"),
+        )
+        .await,
+    );
+    assert_eq!(namespace["metadata"]["name"], "demo");
+    let deployments = "/apis/apps/v1/namespaces/default/deployments";
+    let deployment = created(
+        call(
+            address,
+            "POST",
+            deployments,
+            PROTOBUF,
+            kubectl_body("deployment"),
+        )
+        .await,
+    );
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx"
+    );
+    let review = created(
+        call(
+            address,
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            PROTOBUF,
+            kubectl_body("ssar"),
+        )
+        .await,
+    );
+    assert_eq!(review["status"]["allowed"], true);
+
+    // `kubectl drain --disable-eviction` deletes with protobuf DeleteOptions.
+    let pods = "/api/v1/namespaces/default/pods";
+    let (status, _) = json_call(address, "POST", pods, pod("p1")).await;
+    assert_eq!(status, 201);
+    let (status, body) = call(
+        address,
+        "DELETE",
+        &format!("{pods}/p1"),
+        PROTOBUF,
+        kubectl_body("delete-options"),
+    )
+    .await;
+    assert!(
+        status == 200 || status == 202,
+        "{status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+
+    // A body that is not protobuf, or is cut short, is a 400 Status and
+    // stores nothing.
+    let before = count_keys(&server.store, "/registry/").await;
+    let (status, body) = call(address, "POST", deployments, PROTOBUF, b"{}".to_vec()).await;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    let status_body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status_body["kind"], "Status");
+    let mut truncated = kubectl_body("deployment");
+    truncated.truncate(truncated.len() - 10);
+    let (status, _) = call(address, "POST", deployments, PROTOBUF, truncated).await;
+    assert_eq!(status, 400);
+    assert_eq!(count_keys(&server.store, "/registry/").await, before);
+}
