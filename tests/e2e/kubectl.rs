@@ -471,3 +471,64 @@ fn e2e_kubectl_nodes_watch_and_errors() {
         "{stderr}"
     );
 }
+
+#[test]
+fn e2e_kubectl_typed_commands_can_i_and_drain() {
+    let cluster = start();
+    // Commands whose bodies kubectl sends as protobuf.
+    let created = cluster.kubectl(&["create", "namespace", "apps"]);
+    assert!(created.contains("namespace/apps created"), "{created}");
+    let created = cluster.kubectl(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx",
+        "--replicas=2",
+        "-n",
+        "apps",
+    ]);
+    assert!(created.contains("deployment.apps/web created"), "{created}");
+    let deployment = cluster.json(&["get", "deploy", "web", "-n", "apps"]);
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx"
+    );
+    assert_eq!(deployment["spec"]["selector"]["matchLabels"]["app"], "web");
+    let wide = cluster.kubectl(&["get", "deploy", "-n", "apps", "-o", "wide"]);
+    assert!(wide.contains("app=web"), "{wide}");
+
+    // auth can-i agrees with what the admin may do.
+    assert_eq!(
+        cluster.kubectl(&["auth", "can-i", "list", "pods"]).trim(),
+        "yes"
+    );
+    assert_eq!(
+        cluster
+            .kubectl(&["auth", "can-i", "delete", "nodes"])
+            .trim(),
+        "yes"
+    );
+    let whoami = cluster.kubectl(&["auth", "whoami"]);
+    assert!(whoami.contains("skiff-admin"), "{whoami}");
+
+    // drain: cordon, then evict the pods bound to the node.
+    cluster.kubectl_stdin(&["create", "-f", "-"], NODE);
+    cluster.kubectl_stdin(
+        &["create", "-f", "-"],
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: bound, namespace: apps}\nspec:\n  nodeName: n1\n  containers: [{name: c, image: i}]\n",
+    );
+    let drained = cluster.kubectl(&[
+        "drain",
+        "n1",
+        "--force",
+        "--grace-period=0",
+        "--timeout=30s",
+    ]);
+    assert!(drained.contains("node/n1 drained"), "{drained}");
+    assert!(drained.contains("evicting pod apps/bound"), "{drained}");
+    let (found, _, _) = cluster.try_kubectl(&["get", "pod", "bound", "-n", "apps"]);
+    assert!(!found, "the evicted pod is gone");
+    let node = cluster.json(&["get", "node", "n1"]);
+    assert_eq!(node["spec"]["unschedulable"], true);
+}

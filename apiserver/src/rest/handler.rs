@@ -22,7 +22,7 @@ use crate::rest::path::{self, PathInfo, ResourcePath};
 use crate::rest::query::{self, Query};
 use crate::rest::table::{self, IncludeObject, TableRequest};
 use crate::rest::{RestState, watch};
-use crate::rest::{discovery, metadata, openapi, protobuf, resources, reviews, scale};
+use crate::rest::{discovery, eviction, metadata, openapi, protobuf, resources, reviews, scale};
 use crate::verbs::{DeleteOptions, ListOptions, ListPage, Patcher, WatchOptions, WriteOptions};
 
 /// Serves one request as `user`.
@@ -328,6 +328,12 @@ async fn resource(
             query.only(&[query::WRITE])?;
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             bind(rest, &path, &bytes).await
+        }
+        (Method::POST, false, "eviction") if info.plural == "pods" => {
+            query.only(&[query::WRITE])?;
+            let bytes = read_json_body(rest, &headers, request.into_body()).await?;
+            let answer = eviction::evict(rest, kind.as_ref(), &attributes(verb), &bytes).await?;
+            Ok(body::json_value(StatusCode::CREATED, &answer))
         }
         (Method::GET | Method::PUT | Method::PATCH, false, "scale") => {
             let content_type = content_type(&headers);

@@ -12,6 +12,7 @@
 pub(crate) mod accept;
 mod body;
 pub(crate) mod discovery;
+mod eviction;
 mod handler;
 pub(crate) mod metadata;
 pub(crate) mod openapi;
