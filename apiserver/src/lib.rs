@@ -23,6 +23,7 @@ mod filter;
 mod grpc;
 mod keys;
 mod kinds;
+mod limits;
 mod object;
 #[allow(dead_code, reason = "wired in by the REST handler next")]
 mod patch;
