@@ -60,6 +60,19 @@ pub struct Args {
     /// How often the store's history is compacted, e.g. `10s`.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub compaction_interval: Duration,
+    /// gRPC connections kept open at once; more are closed on accept. The
+    /// cap is also held under the descriptor budget (the soft
+    /// RLIMIT_NOFILE minus 256 kept for the store).
+    #[arg(long, default_value_t = 4096)]
+    pub grpc_max_connections: usize,
+    /// A new connection that has not sent its first bytes (the HTTP/2
+    /// preface on gRPC) within this is closed, e.g. `10s`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub first_byte_timeout: Duration,
+    /// A gRPC connection on which no byte moved either way for this long is
+    /// closed, e.g. `5m`; `0s` never closes one.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub grpc_idle_timeout: Duration,
 }
 
 /// Default of `--retained-revisions`: four times the watch window, so a
@@ -108,6 +121,9 @@ impl Args {
         config.service_cluster_ip_range = self.service_cluster_ip_range;
         config.event_ttl = Duration::from_secs(self.event_ttl);
         config.bind_arbiter = self.bind_arbiter;
+        config.grpc_max_connections = self.grpc_max_connections;
+        config.first_byte_timeout = self.first_byte_timeout;
+        config.grpc_idle_timeout = Some(self.grpc_idle_timeout).filter(|idle| !idle.is_zero());
         Ok(config)
     }
 }

@@ -41,7 +41,11 @@ fn face_limits_for_budget(config: &Config, serves_rest: bool, budget: usize) -> 
         (budget, budget)
     };
     let grpc_max_connections = capped("gRPC", config.grpc_max_connections, grpc_share);
-    let rest_max_connections = capped("REST", config.max_connections, rest_share);
+    let rest_max_connections = if serves_rest {
+        capped("REST", config.max_connections, rest_share)
+    } else {
+        config.max_connections.min(rest_share).max(1)
+    };
     FaceLimits {
         grpc: Limits {
             max_connections: grpc_max_connections,
