@@ -170,4 +170,28 @@ mod tests {
         assert_eq!(defaults.compaction_interval, Duration::from_secs(10));
         assert!(Args::try_parse_from(["apiserver", "--compaction-interval", "soon"]).is_err());
     }
+
+    #[test]
+    fn connection_flags_reach_the_config() {
+        let args = Args::parse_from([
+            "apiserver",
+            "--store",
+            "memory",
+            "--grpc-max-connections",
+            "50",
+            "--first-byte-timeout",
+            "300ms",
+            "--grpc-idle-timeout",
+            "0s",
+        ]);
+        let config = args.config().unwrap();
+        assert_eq!(config.grpc_max_connections, 50);
+        assert_eq!(config.first_byte_timeout, Duration::from_millis(300));
+        assert_eq!(config.grpc_idle_timeout, None);
+        let defaults = Args::parse_from(["apiserver", "--store", "memory"])
+            .config()
+            .unwrap();
+        assert_eq!(defaults.grpc_idle_timeout, Some(Duration::from_secs(300)));
+        assert_eq!(defaults.first_byte_timeout, Duration::from_secs(10));
+    }
 }
