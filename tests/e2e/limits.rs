@@ -150,6 +150,9 @@ async fn wait_all_closed(streams: &mut [TcpStream], within: Duration) {
 /// first-byte timeout closes the idle connections a new client is served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_idle_flood_under_1024_descriptors_leaves_room_for_the_store() {
+    // The test itself holds the 1,100 client ends.
+    let (soft, _hard) = netlimits::raise_nofile_limit().unwrap();
+    assert!(soft > 1200, "the test needs more than {soft} descriptors");
     let server = LimitedApiserver::start(1024, &["--first-byte-timeout", "3s"]).await;
     let writer = server.client();
     writer.create("default", &pod("before")).await.unwrap();
