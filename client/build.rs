@@ -8,6 +8,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(true)
         .build_server(true)
         .bytes(".")
+        // Undecodable messages are InvalidArgument, not Internal (`src/codec.rs`).
+        .codec_path("crate::codec::ApiCodec")
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -77,6 +77,19 @@ pub struct Args {
     /// How often the store's history is compacted, e.g. `10s`.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub compaction_interval: Duration,
+    /// gRPC connections kept open at once; more are closed on accept. The
+    /// cap is also held under the descriptor budget (the soft
+    /// RLIMIT_NOFILE minus 256 kept for the store).
+    #[arg(long, default_value_t = 4096)]
+    pub grpc_max_connections: usize,
+    /// A new connection that has not sent its first bytes (the HTTP/2
+    /// preface on gRPC) within this is closed, e.g. `10s`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub first_byte_timeout: Duration,
+    /// A gRPC connection on which no byte moved either way for this long is
+    /// closed, e.g. `5m`; `0s` never closes one.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub grpc_idle_timeout: Duration,
 }
 
 /// Default of `--retained-revisions`: four times the watch window, so a
@@ -128,6 +141,9 @@ impl Args {
         config.security_dir = Some(self.data_dir.join("pki"));
         config.serving_hosts.clone_from(&self.tls_sans);
         config.token_auth_file.clone_from(&self.token_auth_file);
+        config.grpc_max_connections = self.grpc_max_connections;
+        config.first_byte_timeout = self.first_byte_timeout;
+        config.grpc_idle_timeout = Some(self.grpc_idle_timeout).filter(|idle| !idle.is_zero());
         Ok(config)
     }
 }
@@ -185,5 +201,29 @@ mod tests {
         assert_eq!(defaults.retained_revisions, DEFAULT_RETAINED_REVISIONS);
         assert_eq!(defaults.compaction_interval, Duration::from_secs(10));
         assert!(Args::try_parse_from(["apiserver", "--compaction-interval", "soon"]).is_err());
+    }
+
+    #[test]
+    fn connection_flags_reach_the_config() {
+        let args = Args::parse_from([
+            "apiserver",
+            "--store",
+            "memory",
+            "--grpc-max-connections",
+            "50",
+            "--first-byte-timeout",
+            "300ms",
+            "--grpc-idle-timeout",
+            "0s",
+        ]);
+        let config = args.config().unwrap();
+        assert_eq!(config.grpc_max_connections, 50);
+        assert_eq!(config.first_byte_timeout, Duration::from_millis(300));
+        assert_eq!(config.grpc_idle_timeout, None);
+        let defaults = Args::parse_from(["apiserver", "--store", "memory"])
+            .config()
+            .unwrap();
+        assert_eq!(defaults.grpc_idle_timeout, Some(Duration::from_secs(300)));
+        assert_eq!(defaults.first_byte_timeout, Duration::from_secs(10));
     }
 }

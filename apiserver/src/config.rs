@@ -36,6 +36,25 @@ pub struct Config {
     /// Connections the REST face keeps open at once; more are closed on
     /// accept. Keep it below the process's descriptor limit.
     pub max_connections: usize,
+    /// Connections the gRPC face keeps open at once; more are closed on
+    /// accept. Both faces' caps are also held under the process's
+    /// descriptor budget (`netlimits::connection_budget`).
+    pub grpc_max_connections: usize,
+    /// A new connection must send its first bytes within this, or it is
+    /// closed: the whole HTTP/2 preface on the gRPC face, one byte on the
+    /// REST face (where a TLS handshake must then finish within
+    /// `handshake_timeout`).
+    pub first_byte_timeout: Duration,
+    /// A gRPC connection on which no byte moved either way for this long is
+    /// closed (`None`: never). HTTP/2 pings every `keep_alive_interval` keep
+    /// a live peer busy, so this closes only peers that stalled in the
+    /// handshake or stopped answering.
+    pub grpc_idle_timeout: Option<Duration>,
+    /// Counters of the gRPC face's connections (open, refused at the cap,
+    /// timed out), for tests and metrics.
+    pub grpc_connections: Arc<netlimits::ConnectionStats>,
+    /// Counters of the REST face's connections.
+    pub rest_connections: Arc<netlimits::ConnectionStats>,
     /// A TLS handshake must finish within this.
     pub handshake_timeout: Duration,
     /// A request's headers must arrive within this (also bounds an idle
@@ -75,6 +94,11 @@ impl Config {
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             max_in_flight_requests: 1024,
             max_connections: 4096,
+            grpc_max_connections: 4096,
+            first_byte_timeout: Duration::from_secs(10),
+            grpc_idle_timeout: Some(Duration::from_secs(300)),
+            grpc_connections: Arc::default(),
+            rest_connections: Arc::default(),
             handshake_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(30),
             keep_alive_interval: Duration::from_secs(30),
@@ -97,6 +121,9 @@ impl std::fmt::Debug for Config {
             .field("max_request_bytes", &self.max_request_bytes)
             .field("max_in_flight_requests", &self.max_in_flight_requests)
             .field("max_connections", &self.max_connections)
+            .field("grpc_max_connections", &self.grpc_max_connections)
+            .field("first_byte_timeout", &self.first_byte_timeout)
+            .field("grpc_idle_timeout", &self.grpc_idle_timeout)
             .field("handshake_timeout", &self.handshake_timeout)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("keep_alive_interval", &self.keep_alive_interval)

@@ -22,6 +22,7 @@ mod filter;
 mod grpc;
 mod keys;
 mod kinds;
+mod limits;
 mod object;
 mod patch;
 pub mod request;

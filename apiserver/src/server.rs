@@ -7,7 +7,6 @@ use client::proto::api_server::ApiServer;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tonic::transport::server::TcpIncoming;
 
 use crate::Config;
 use crate::admission::SYSTEM_NAMESPACES;
@@ -117,9 +116,13 @@ pub async fn serve(
         None => Arc::new(AnonymousOnly),
     };
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight_requests.max(1)));
+    let face_limits = crate::limits::face_limits(&config, listeners.rest.is_some());
+    let grpc_connections = config.grpc_connections.clone();
+    let keep_alive_interval = config.keep_alive_interval;
     let rest_limits = RestServer {
         tls: None,
-        max_connections: config.max_connections,
+        connection_limits: face_limits.rest,
+        connections: config.rest_connections.clone(),
         max_in_flight: config.max_in_flight_requests,
         handshake_timeout: config.handshake_timeout,
         header_read_timeout: config.header_read_timeout,
@@ -155,11 +158,16 @@ pub async fn serve(
     let api = ApiServer::new(service)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(usize::MAX);
-    // `Server::tcp_nodelay` only applies to sockets tonic binds itself; on
-    // accepted sockets without it, Nagle's algorithm holds each response's
-    // last segment until the client's delayed ACK (about 40 ms a request).
-    let incoming = TcpIncoming::from(listeners.grpc).with_nodelay(Some(true));
+    // The accept loop caps connections, closes silent and idle ones and
+    // pauses on EMFILE (tonic's own `TcpIncoming` retries at once, spinning).
+    // It sets TCP_NODELAY: without it, Nagle's algorithm holds each
+    // response's last segment until the client's delayed ACK (about 40 ms a
+    // request). Pings drop peers that stopped answering.
+    let incoming = netlimits::LimitedIncoming::new(listeners.grpc, face_limits.grpc)
+        .with_stats(grpc_connections);
     tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(keep_alive_interval))
+        .http2_keepalive_timeout(Some(keep_alive_interval))
         .add_service(api)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;

@@ -10,6 +10,7 @@
 //! implements [`proto::api_server::Api`].
 
 mod client;
+pub mod codec;
 mod error;
 mod params;
 pub mod proto;

@@ -3,6 +3,11 @@
 //! `/debug/pprof/profile?seconds=N`, which samples the process for N seconds
 //! and answers a flamegraph SVG. The scheduler serves it on
 //! `--metrics-listen`, the apiserver on `--debug-listen`.
+//!
+//! Connections are accepted through `netlimits` ([`ServeLimits`]): a small
+//! cap, a first byte and the request head within a timeout each, and a
+//! pause after EMFILE, so the side door can never take the descriptors of
+//! the server it belongs to.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -13,7 +18,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -26,21 +31,60 @@ const MAX_PROFILE_SECONDS: u64 = 300;
 /// Samples per second while profiling.
 const PROFILE_FREQUENCY: i32 = 99;
 
-/// Serves until `stop` turns true. Without `metrics`, `/metrics` is 404.
+/// How the side door limits its connections.
+#[derive(Clone, Debug)]
+pub struct ServeLimits {
+    /// The cap, first-byte timeout and accept pause.
+    pub connections: netlimits::Limits,
+    /// A request head must arrive within this, also between requests on a
+    /// keep-alive connection, which bounds how long an idle one stays.
+    pub header_read_timeout: Duration,
+    /// Counters of the side door's connections.
+    pub stats: Arc<netlimits::ConnectionStats>,
+}
+
+impl Default for ServeLimits {
+    /// 64 connections (a scraper and a few people fetching profiles),
+    /// 10 s for the first byte and for each request head. No idle timeout:
+    /// a profile request is quiet for up to 300 s while it samples.
+    fn default() -> ServeLimits {
+        ServeLimits {
+            connections: netlimits::Limits {
+                max_connections: 64,
+                first_bytes: 1,
+                first_bytes_timeout: Duration::from_secs(10),
+                idle_timeout: None,
+                accept_error_pause: Duration::from_millis(100),
+            },
+            header_read_timeout: Duration::from_secs(10),
+            stats: Arc::default(),
+        }
+    }
+}
+
+/// Serves until `stop` turns true, with the default [`ServeLimits`].
+/// Without `metrics`, `/metrics` is 404.
 pub async fn serve(
     listener: TcpListener,
     metrics: Option<RenderMetrics>,
+    stop: watch::Receiver<bool>,
+) {
+    serve_with_limits(listener, metrics, ServeLimits::default(), stop).await;
+}
+
+/// Serves until `stop` turns true under `limits`.
+pub async fn serve_with_limits(
+    listener: TcpListener,
+    metrics: Option<RenderMetrics>,
+    limits: ServeLimits,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut incoming =
+        netlimits::LimitedIncoming::new(listener, limits.connections).with_stats(limits.stats);
+    let header_read_timeout = limits.header_read_timeout;
     loop {
         let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(error) => {
-                    tracing::warn!(%error, "diagnostics listener accept failed");
-                    continue;
-                }
-            },
+            stream = incoming.accept() => stream,
             _ = stop.wait_for(|stopped| *stopped) => return,
         };
         let metrics = metrics.clone();
@@ -50,7 +94,10 @@ pub async fn serve(
                 let metrics = metrics.clone();
                 async move { Ok::<_, Infallible>(route(request, metrics.as_ref()).await) }
             });
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 result = connection => {
                     if let Err(error) = result {
@@ -173,7 +220,87 @@ fn set_type(response: &mut Response<Full<Bytes>>, content_type: &'static str) {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::time::Instant;
+
     use super::*;
+
+    /// Reads until the server closes `stream`; what it sent, or `None` if
+    /// it stayed open for `within`.
+    async fn read_until_closed(stream: &mut TcpStream, within: Duration) -> Option<Vec<u8>> {
+        let mut received = Vec::new();
+        tokio::time::timeout(within, stream.read_to_end(&mut received))
+            .await
+            .ok()
+            .map(|_| received)
+    }
+
+    #[tokio::test]
+    async fn silent_and_surplus_connections_are_closed_and_requests_served() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut limits = ServeLimits::default();
+        limits.connections.max_connections = 2;
+        limits.connections.first_bytes_timeout = Duration::from_millis(300);
+        limits.header_read_timeout = Duration::from_millis(300);
+        let stats = limits.stats.clone();
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(serve_with_limits(listener, None, limits, stopped));
+
+        let started = Instant::now();
+        let mut silent = TcpStream::connect(address).await.unwrap();
+        let mut partial = TcpStream::connect(address).await.unwrap();
+        partial
+            .write_all(b"GET /healthz HTTP/1.1\r\n")
+            .await
+            .unwrap();
+        let start = Instant::now();
+        while stats.counts().accepted < 2 {
+            assert!(start.elapsed() < Duration::from_secs(10));
+            tokio::task::yield_now().await;
+        }
+        // Over the cap: closed at once, before any timeout.
+        let mut surplus = TcpStream::connect(address).await.unwrap();
+        assert!(
+            read_until_closed(&mut surplus, Duration::from_millis(250))
+                .await
+                .is_some()
+        );
+        assert!(
+            read_until_closed(&mut silent, Duration::from_secs(10))
+                .await
+                .is_some()
+        );
+        assert!(
+            read_until_closed(&mut partial, Duration::from_secs(10))
+                .await
+                .is_some()
+        );
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        let counts = stats.counts();
+        assert_eq!(
+            (counts.refused_at_cap, counts.first_bytes_timeouts),
+            (1, 1),
+            "{counts:?}"
+        );
+
+        let mut client = TcpStream::connect(address).await.unwrap();
+        client
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let response = read_until_closed(&mut client, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(
+            response.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&response)
+        );
+        stop.send(true).unwrap();
+        server.await.unwrap();
+    }
 
     #[test]
     fn profile_seconds_are_checked() {

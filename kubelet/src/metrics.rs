@@ -5,14 +5,17 @@
 //!
 //! Hand-written rather than a web framework: one route, one method, and the
 //! request head is the only input, read with a size cap and a deadline.
+//! Connections are accepted through `netlimits`: over the cap they are
+//! closed at once, one that sends nothing is closed after the deadline, and
+//! the accept loop pauses after EMFILE instead of spinning.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use netlimits::{LimitedIncoming, LimitedStream, Limits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::net::TcpListener;
 
 use crate::usage::UsageTable;
 
@@ -20,8 +23,20 @@ use crate::usage::UsageTable;
 const MAX_HEAD_BYTES: usize = 8 * 1024;
 /// How long a client may take to send its request.
 const READ_DEADLINE: Duration = Duration::from_secs(5);
-/// Connections served at once; more wait to be accepted.
+/// Connections served at once; more are closed on accept.
 const MAX_CONNECTIONS: usize = 16;
+
+/// The endpoint's connection limits: a scraper or two need few
+/// connections, and one request per connection needs no idle timeout.
+fn limits() -> Limits {
+    Limits {
+        max_connections: MAX_CONNECTIONS,
+        first_bytes: 1,
+        first_bytes_timeout: READ_DEADLINE,
+        idle_timeout: None,
+        accept_error_pause: Duration::from_millis(50),
+    }
+}
 
 /// Serves `table` on `listener` until `shutdown` resolves.
 pub(crate) async fn serve(
@@ -29,39 +44,30 @@ pub(crate) async fn serve(
     table: Arc<UsageTable>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    serve_with_limits(LimitedIncoming::new(listener, limits()), table, shutdown).await;
+}
+
+async fn serve_with_limits(
+    mut incoming: LimitedIncoming,
+    table: Arc<UsageTable>,
+    shutdown: impl Future<Output = ()> + Send,
+) {
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
+        let stream = tokio::select! {
             () = &mut shutdown => return,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => return,
-            },
+            stream = incoming.accept() => stream,
         };
-        let accepted = tokio::select! {
-            () = &mut shutdown => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let table = table.clone();
-                tokio::spawn(async move {
-                    if let Err(error) = handle(stream, &table).await {
-                        tracing::debug!(%error, "metrics request failed");
-                    }
-                    drop(permit);
-                });
+        let table = table.clone();
+        tokio::spawn(async move {
+            if let Err(error) = handle(stream, &table).await {
+                tracing::debug!(%error, "metrics request failed");
             }
-            Err(error) => {
-                tracing::warn!(%error, "accepting a metrics connection");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
+        });
     }
 }
 
-async fn handle(mut stream: TcpStream, table: &UsageTable) -> std::io::Result<()> {
+async fn handle(mut stream: LimitedStream, table: &UsageTable) -> std::io::Result<()> {
     let head = match tokio::time::timeout(READ_DEADLINE, read_head(&mut stream)).await {
         Ok(head) => head?,
         Err(_) => return Ok(()),
@@ -77,7 +83,7 @@ async fn handle(mut stream: TcpStream, table: &UsageTable) -> std::io::Result<()
 }
 
 /// Reads up to the blank line ending the request head.
-async fn read_head(stream: &mut TcpStream) -> std::io::Result<String> {
+async fn read_head(stream: &mut LimitedStream) -> std::io::Result<String> {
     let mut head = Vec::with_capacity(512);
     let mut buffer = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -120,7 +126,74 @@ fn respond(head: &str, table: &UsageTable) -> (&'static str, String) {
 
 #[cfg(test)]
 mod tests {
+    use tokio::net::TcpStream;
+
     use super::*;
+
+    async fn read_until_closed(stream: &mut TcpStream, within: Duration) -> Option<Vec<u8>> {
+        let mut received = Vec::new();
+        tokio::time::timeout(within, stream.read_to_end(&mut received))
+            .await
+            .ok()
+            .map(|_| received)
+    }
+
+    #[tokio::test]
+    async fn silent_and_surplus_connections_are_closed_and_scrapes_served() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let limits = Limits {
+            max_connections: 1,
+            first_bytes_timeout: Duration::from_millis(300),
+            ..limits()
+        };
+        let incoming = LimitedIncoming::new(listener, limits);
+        let stats = incoming.stats();
+        let table = Arc::new(UsageTable::new(["n-0".to_string()], SystemTime::now()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_with_limits(incoming, table, async {
+            let _ = stopped.await;
+        }));
+        let started = tokio::time::Instant::now();
+        let mut silent = TcpStream::connect(address).await.unwrap();
+        while stats.counts().accepted < 1 {
+            assert!(started.elapsed() < Duration::from_secs(10));
+            tokio::task::yield_now().await;
+        }
+        let mut surplus = TcpStream::connect(address).await.unwrap();
+        assert!(
+            read_until_closed(&mut surplus, Duration::from_millis(250))
+                .await
+                .is_some()
+        );
+        assert!(
+            read_until_closed(&mut silent, Duration::from_secs(10))
+                .await
+                .is_some()
+        );
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        let counts = stats.counts();
+        assert_eq!(
+            (counts.refused_at_cap, counts.first_bytes_timeouts),
+            (1, 1),
+            "{counts:?}"
+        );
+        let mut scraper = TcpStream::connect(address).await.unwrap();
+        scraper
+            .write_all(b"GET /metrics/resource HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let response = read_until_closed(&mut scraper, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(
+            response.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&response)
+        );
+        stop.send(()).unwrap();
+        server.await.unwrap();
+    }
 
     #[test]
     fn routes() {

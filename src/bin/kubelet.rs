@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    raise_nofile_limit();
     let args = kubelet::Args::parse();
     kubelet::run(args, shutdown_signal())
         .await
@@ -52,4 +53,13 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+/// Raises the soft descriptor limit to the hard one, so the servers' caps
+/// (held under it, see `netlimits::connection_budget`) have room.
+fn raise_nofile_limit() {
+    match netlimits::raise_nofile_limit() {
+        Ok((soft, hard)) => tracing::debug!(soft, hard, "RLIMIT_NOFILE"),
+        Err(error) => tracing::warn!(%error, "cannot raise RLIMIT_NOFILE to the hard limit"),
+    }
 }

@@ -85,6 +85,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn run_component(component: Component) -> anyhow::Result<()> {
     init_tracing("warn");
+    // Each component raises its own limit, as its own binary does.
+    raise_nofile_limit();
     loadgen::cluster::exit_with_parent();
     runtime()?.block_on(async {
         match component {
@@ -185,5 +187,14 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = terminate => {}
+    }
+}
+
+/// Raises the soft descriptor limit to the hard one, so the servers' caps
+/// (held under it, see `netlimits::connection_budget`) have room.
+fn raise_nofile_limit() {
+    match netlimits::raise_nofile_limit() {
+        Ok((soft, hard)) => tracing::debug!(soft, hard, "RLIMIT_NOFILE"),
+        Err(error) => tracing::warn!(%error, "cannot raise RLIMIT_NOFILE to the hard limit"),
     }
 }

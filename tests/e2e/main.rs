@@ -6,6 +6,7 @@
 
 mod apiserver;
 mod kubectl;
+mod limits;
 mod loadgen;
 mod process;
 mod scheduler;

@@ -1,10 +1,11 @@
 //! The REST face's listener: TLS (HTTP/2 or HTTP/1.1 as ALPN and the
 //! client's preface choose) or plain HTTP, with the limits that keep one
 //! client from starving the others: at most `max_connections` open (more
-//! are closed at once), a TLS handshake and request headers within a
-//! timeout (slowloris), at most `max_in_flight` requests being served
-//! (more get 429), and a short pause in the accept loop when the process
-//! is out of file descriptors instead of spinning on the error.
+//! are closed at once), a first byte, a TLS handshake and request headers
+//! within a timeout each (slowloris), at most `max_in_flight` requests
+//! being served (more get 429), and a short pause in the accept loop when
+//! the process is out of file descriptors instead of spinning on the error
+//! (the accept loop and first-byte timeout are `netlimits::LimitedIncoming`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -22,15 +23,15 @@ use crate::request::UserInfo;
 use crate::rest::body::{self, Body};
 use crate::rest::{RestState, handler};
 
-/// Pause after an accept error such as EMFILE before accepting again.
-const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
-
 /// Limits and TLS of one REST listener.
 #[derive(Clone)]
 pub(crate) struct RestServer {
     /// `None` serves plain HTTP (loopback only, checked by the caller).
     pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
-    pub(crate) max_connections: usize,
+    /// The connection cap, first-byte timeout and accept pause.
+    pub(crate) connection_limits: netlimits::Limits,
+    /// Counters of this listener's connections.
+    pub(crate) connections: Arc<netlimits::ConnectionStats>,
     pub(crate) max_in_flight: usize,
     pub(crate) handshake_timeout: Duration,
     pub(crate) header_read_timeout: Duration,
@@ -70,33 +71,21 @@ impl Authenticate for AnonymousOnly {
 
 /// Serves the REST face on `listener` until the state's shutdown signal.
 pub(crate) async fn serve(listener: TcpListener, rest: Arc<RestState>, server: RestServer) {
-    let connections = Arc::new(Semaphore::new(server.max_connections.max(1)));
+    let mut incoming = netlimits::LimitedIncoming::new(listener, server.connection_limits.clone())
+        .with_stats(server.connections.clone());
     let in_flight = Arc::new(Semaphore::new(server.max_in_flight.max(1)));
     let mut shutting_down = rest.shutting_down.clone();
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+        // The stream holds its slot under the cap until it is dropped, and
+        // fails its reads once the first byte is late: hyper's header read
+        // timeout starts only after the HTTP version has been read, so a
+        // client that sends nothing would otherwise be kept forever.
+        let tcp = tokio::select! {
+            tcp = incoming.accept() => tcp,
             () = crate::rest::stopped(&mut shutting_down) => break,
         };
-        let (tcp, _peer) = match accepted {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                // Out of descriptors (or another transient error): pause so
-                // the loop does not spin while connections close.
-                tracing::warn!(%error, "accepting a REST connection failed");
-                tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
-                continue;
-            }
-        };
-        let Ok(permit) = connections.clone().try_acquire_owned() else {
-            tracing::debug!("REST connection limit reached: closing a new connection");
-            drop(tcp);
-            continue;
-        };
-        let _ = tcp.set_nodelay(true);
         let (rest, server, in_flight) = (rest.clone(), server.clone(), in_flight.clone());
         tokio::spawn(async move {
-            let _permit = permit;
             match server.tls.clone() {
                 Some(tls) => {
                     let acceptor = tokio_rustls::TlsAcceptor::from(tls);

@@ -16,6 +16,8 @@ use tokio::task::JoinHandle;
 /// A running apiserver; shut down on drop.
 pub(crate) struct TestServer {
     pub(crate) client: Client,
+    /// The gRPC face's address.
+    pub(crate) address: std::net::SocketAddr,
     pub(crate) store: Arc<dyn Store>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -118,6 +120,7 @@ async fn start_faces(config: Config, rest: Option<apiserver::RestListener>) -> T
     .await;
     TestServer {
         client,
+        address,
         store,
         shutdown: Some(shutdown),
         task: Some(task),

@@ -9,6 +9,7 @@ mod common;
 mod conflicts;
 mod crud;
 mod lifecycle;
+mod limits;
 mod rejects;
 mod rest;
 mod restart;
