@@ -45,6 +45,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use args::Args;
+#[cfg(feature = "kube-backend")]
+pub use backend::kube::KubeBackendError;
 pub use config::{Algorithm, BackendKind, Config, ConfigError};
 pub use scheduling_loop::LoopStartError;
 

@@ -252,3 +252,32 @@ async fn set_unschedulable_condition<B: ClusterApi>(backend: &B, report: &Unsche
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::failed_scheduling_event;
+    use crate::event::Unschedulable;
+
+    #[test]
+    fn failed_scheduling_event_carries_the_cores_message() {
+        let report = Unschedulable {
+            uid: "uid-3".to_string(),
+            namespace: "team".to_string(),
+            name: "big".to_string(),
+            scheduler_name: "skiff-scheduler".to_string(),
+            message: "0/3 nodes are available: 3 Insufficient cpu.".to_string(),
+        };
+        let event = serde_json::to_value(failed_scheduling_event(&report).unwrap()).unwrap();
+        assert_eq!(event["type"], "Warning");
+        assert_eq!(event["reason"], "FailedScheduling");
+        assert_eq!(event["action"], "Scheduling");
+        assert_eq!(
+            event["message"],
+            "0/3 nodes are available: 3 Insufficient cpu."
+        );
+        assert_eq!(event["involvedObject"]["uid"], "uid-3");
+        assert_eq!(event["involvedObject"]["kind"], "Pod");
+        assert_eq!(event["metadata"]["namespace"], "team");
+        assert_eq!(event["source"]["component"], "skiff-scheduler");
+    }
+}

@@ -14,6 +14,8 @@ mod binding;
 mod watch;
 
 #[cfg(test)]
+mod fake_server_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
@@ -95,7 +97,12 @@ impl KubeBackend {
             .first()
             .map(|profile| profile.profile.scheduler_name.clone())
             .unwrap_or_else(|| config.backend.default_scheduler_name().to_string());
-        Ok(KubeBackend { client, component })
+        Ok(KubeBackend::with_client(client, component))
+    }
+
+    /// Over an existing client (any tower service, e.g. a fake server).
+    pub(crate) fn with_client(client: kube::Client, component: String) -> KubeBackend {
+        KubeBackend { client, component }
     }
 
     fn pods(&self, namespace: &str) -> Api<Pod> {
