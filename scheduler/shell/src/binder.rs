@@ -1,7 +1,8 @@
 //! The binder: one tokio task that turns the loop's placements into chunks
 //! of up to `chunk_size` bindings for the backend (one `batch_bind` each on
-//! Skiff's apiserver), with up to `max_in_flight` chunks outstanding, and sends each request's results
-//! back to the loop. The loop keeps scheduling meanwhile (pipelining).
+//! Skiff's apiserver), with up to `max_in_flight` chunks outstanding, and
+//! sends each chunk's results back to the loop. The loop keeps scheduling
+//! meanwhile (pipelining).
 
 use std::collections::VecDeque;
 use std::sync::Arc;

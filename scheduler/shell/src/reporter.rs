@@ -4,8 +4,8 @@
 //! Rate-limited per pod: at most one report per `interval`; a report that
 //! arrives sooner replaces the pod's pending one, written when the interval
 //! ends (unless the pod was bound or deleted meanwhile). Events of one round
-//! go out as one `batch_create` per namespace; condition updates run a few
-//! at a time.
+//! go to the backend per namespace (one `batch_create` on Skiff's
+//! apiserver); condition updates run a few at a time.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
