@@ -7,14 +7,24 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::config::{Algorithm, Config, ConfigError, ProfileConfig, invalid, load_file};
+use crate::config::{
+    Algorithm, BackendKind, Config, ConfigError, ProfileConfig, invalid, load_file_over,
+};
 use api::duration::parse_duration;
 
 /// Skiff's scheduler: binds pending pods to nodes with kube-scheduler's semantics.
 #[derive(Clone, Debug, Parser)]
 #[command(name = "scheduler", version)]
 pub struct Args {
-    /// The apiserver's gRPC address [default: 127.0.0.1:6444].
+    /// Which API server to talk to: Skiff's over gRPC, or any Kubernetes API
+    /// server over HTTPS [default: skiff].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+    /// Kubeconfig file of the Kubernetes backend [default: KUBECONFIG,
+    /// ~/.kube/config, or the in-cluster service account].
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The apiserver's gRPC address (Skiff backend) [default: 127.0.0.1:6444].
     #[arg(long, alias = "apiserver")]
     pub server: Option<String>,
     /// YAML config file (KubeSchedulerConfiguration shape plus Skiff options).
@@ -24,7 +34,8 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub algorithm: Option<Algorithm>,
     /// Scheduler names to serve, each with the config's single profile
-    /// (repeatable) [default: default-scheduler].
+    /// (repeatable) [default: default-scheduler; skiff-scheduler with
+    /// `--backend kubernetes`].
     #[arg(long)]
     pub scheduler_name: Vec<String>,
     /// Percentage of nodes to find feasible before scoring, for every
@@ -64,7 +75,8 @@ pub struct Args {
     /// Hold the leader lease before scheduling (single shard) [default: true].
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub leader_elect: Option<bool>,
-    /// Name of the leader lease; shards use `<name>-shard-<i>` [default: kube-scheduler].
+    /// Name of the leader lease; shards use `<name>-shard-<i>` [default:
+    /// kube-scheduler; skiff-scheduler with `--backend kubernetes`].
     #[arg(long)]
     pub leader_elect_lease_name: Option<String>,
     /// Namespace of the leases [default: kube-system].
@@ -94,9 +106,10 @@ pub struct Args {
 impl Args {
     /// The config: defaults, then the file, then these flags; validated.
     pub fn into_config(self) -> Result<Config, ConfigError> {
+        let base = Config::for_backend(self.backend.unwrap_or_default());
         let mut config = match &self.config {
-            Some(path) => load_file(path)?,
-            None => Config::default(),
+            Some(path) => load_file_over(path, base)?,
+            None => base,
         };
         self.apply(&mut config)?;
         config.validate()?;
@@ -104,6 +117,9 @@ impl Args {
     }
 
     fn apply(self, config: &mut Config) -> Result<(), ConfigError> {
+        if let Some(kubeconfig) = self.kubeconfig {
+            config.kubeconfig = Some(kubeconfig);
+        }
         if let Some(server) = self.server {
             config.server = server;
         }

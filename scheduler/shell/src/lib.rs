@@ -1,7 +1,11 @@
 //! The scheduler service: the async shell around the sans-IO core in
 //! `scheduler`.
 //!
-//! Data flow: watcher tasks (`informer`) list+watch nodes, pods, PDBs and
+//! Every read and write goes through one seam, `backend::ClusterApi`, with
+//! two backends: Skiff's gRPC apiserver (`backend::skiff`) and any
+//! Kubernetes API server (`backend::kube`, feature `kube-backend`).
+//!
+//! Data flow: the backend's watcher tasks list+watch nodes, pods, PDBs and
 //! namespaces and send converted changes to the scheduling loop thread
 //! (`scheduling_loop`), which owns the `ClusterState` and the queue, and
 //! schedules batches on the published snapshot. Placements are assumed and
@@ -17,6 +21,7 @@
 //! chunks.
 
 mod args;
+mod backend;
 mod binder;
 pub mod config;
 mod event;
@@ -40,9 +45,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use args::Args;
-pub use config::{Algorithm, Config, ConfigError};
+#[cfg(feature = "kube-backend")]
+pub use backend::kube::KubeBackendError;
+pub use config::{Algorithm, BackendKind, Config, ConfigError};
 pub use scheduling_loop::LoopStartError;
 
+use crate::backend::ClusterApi;
+use crate::backend::skiff::SkiffBackend;
 use crate::event::{LoopEvent, Membership};
 use crate::membership::MembershipSettings;
 use crate::metrics::Metrics;
@@ -68,6 +77,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[cfg(feature = "kube-backend")]
+    #[error("connecting to the Kubernetes API server: {0}")]
+    Kube(#[from] backend::kube::KubeBackendError),
     #[error(transparent)]
     Loop(#[from] LoopStartError),
     #[error("the scheduling loop panicked")]
@@ -104,7 +116,27 @@ impl Scheduler {
     /// watches retry.
     pub async fn start(config: Config) -> Result<Scheduler, Error> {
         config.validate()?;
-        let client = lazy_client(&config.server)?;
+        match config.backend {
+            BackendKind::Skiff => {
+                let backend = SkiffBackend::new(lazy_client(&config.server)?);
+                Scheduler::start_with(backend, config).await
+            }
+            #[cfg(feature = "kube-backend")]
+            BackendKind::Kubernetes => {
+                let backend = backend::kube::KubeBackend::connect(&config).await?;
+                Scheduler::start_with(backend, config).await
+            }
+            // `validate` rejects it when the feature is off.
+            #[cfg(not(feature = "kube-backend"))]
+            BackendKind::Kubernetes => Err(Error::Config(config::invalid(
+                "--backend",
+                "kubernetes needs a scheduler built with the kube-backend feature",
+            ))),
+        }
+    }
+
+    /// Starts every task over `backend`.
+    async fn start_with<B: ClusterApi>(backend: B, config: Config) -> Result<Scheduler, Error> {
         let metrics = Arc::new(Metrics::new(
             config
                 .profiles
@@ -147,7 +179,7 @@ impl Scheduler {
             metrics.clone(),
         )?;
         let binder = tokio::spawn(binder::run(
-            client.clone(),
+            backend.clone(),
             binder_rx,
             loop_tx.clone(),
             metrics.clone(),
@@ -156,22 +188,22 @@ impl Scheduler {
         ));
         let mut tasks = vec![
             tokio::spawn(reporter::run(
-                client.clone(),
+                backend.clone(),
                 reporter_rx,
                 config.failed_scheduling_report_interval,
                 stop_rx.clone(),
             )),
             tokio::spawn(preemptor::run(
-                client.clone(),
+                backend.clone(),
                 preemptor_rx,
                 loop_tx.clone(),
             )),
         ];
-        tasks.extend(informer::spawn_all(&client, &loop_tx, &stop_rx));
+        tasks.extend(backend.spawn_informers(&loop_tx, &stop_rx));
         if config.uses_leases() {
             let election = &config.leader_election;
             tasks.push(tokio::spawn(membership::run(
-                client.clone(),
+                backend.clone(),
                 MembershipSettings {
                     namespace: election.namespace.clone(),
                     lease_base: election.lease_name.clone(),
@@ -202,6 +234,7 @@ impl Scheduler {
             )));
         }
         tracing::info!(
+            backend = ?config.backend,
             server = %config.server,
             shard = config.shards.index,
             shards = config.shards.count,

@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use api::k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
-use client::{Client, ListParams};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::backend::ClusterApi;
 use crate::config::shard_lease_name;
 use crate::event::{LoopEvent, Membership};
 
@@ -42,8 +42,8 @@ pub(crate) struct MembershipSettings {
 }
 
 /// Runs until `stop` turns true, then releases the lease if held.
-pub(crate) async fn run(
-    client: Client,
+pub(crate) async fn run<B: ClusterApi>(
+    backend: B,
     settings: MembershipSettings,
     loop_tx: Sender<LoopEvent>,
     mut stop: watch::Receiver<bool>,
@@ -59,12 +59,12 @@ pub(crate) async fn run(
             _ = stop.wait_for(|stopped| *stopped) => true,
         };
         if stopping {
-            elector.release(&client).await;
+            elector.release(&backend).await;
             return;
         }
-        let leading = elector.try_acquire_or_renew(&client).await;
+        let leading = elector.try_acquire_or_renew(&backend).await;
         let mut live_shards = if settings.shard_count > 1 {
-            peers.refresh(&client).await;
+            peers.refresh(&backend).await;
             peers.live(Instant::now())
         } else {
             Vec::new()
@@ -127,18 +127,18 @@ impl Elector {
     }
 
     /// One attempt; returns whether this process leads afterwards.
-    async fn try_acquire_or_renew(&mut self, client: &Client) -> bool {
+    async fn try_acquire_or_renew<B: ClusterApi>(&mut self, backend: &B) -> bool {
         let now = Instant::now();
-        if self.attempt(client, now).await {
+        if self.attempt(backend, now).await {
             self.last_renewed = Some(now);
         }
         self.leading(now)
     }
 
-    async fn attempt(&mut self, client: &Client, now: Instant) -> bool {
-        let lease = match client.get::<Lease>(&self.namespace, &self.name).await {
+    async fn attempt<B: ClusterApi>(&mut self, backend: &B, now: Instant) -> bool {
+        let lease = match backend.get_lease(&self.namespace, &self.name).await {
             Ok(lease) => lease,
-            Err(error) if error.is_not_found() => return self.create(client, now).await,
+            Err(error) if error.is_not_found() => return self.create(backend, now).await,
             Err(error) => {
                 tracing::debug!(%error, lease = %self.name, "cannot read lease");
                 return false;
@@ -171,7 +171,7 @@ impl Elector {
             metadata: lease.metadata.clone(),
             spec: Some(spec),
         };
-        match client.update(&updated).await {
+        match backend.update_lease(&updated).await {
             Ok(stored) => {
                 self.observed = Some((stored.metadata.resource_version.unwrap_or_default(), now));
                 true
@@ -183,7 +183,7 @@ impl Elector {
         }
     }
 
-    async fn create(&mut self, client: &Client, now: Instant) -> bool {
+    async fn create<B: ClusterApi>(&mut self, backend: &B, now: Instant) -> bool {
         let wall = MicroTime(crate::wall_clock::now());
         let lease = Lease {
             metadata: ObjectMeta {
@@ -200,7 +200,7 @@ impl Elector {
                 ..Default::default()
             }),
         };
-        match client.create(&self.namespace, &lease).await {
+        match backend.create_lease(&lease).await {
             Ok(stored) => {
                 tracing::info!(lease = %self.name, "created and holding lease");
                 self.observed = Some((stored.metadata.resource_version.unwrap_or_default(), now));
@@ -214,11 +214,11 @@ impl Elector {
     }
 
     /// Gives the lease up (empty holder) if this process holds it.
-    async fn release(&mut self, client: &Client) {
+    async fn release<B: ClusterApi>(&mut self, backend: &B) {
         if self.last_renewed.is_none() {
             return;
         }
-        let Ok(lease) = client.get::<Lease>(&self.namespace, &self.name).await else {
+        let Ok(lease) = backend.get_lease(&self.namespace, &self.name).await else {
             return;
         };
         let mut spec = lease.spec.clone().unwrap_or_default();
@@ -232,7 +232,7 @@ impl Elector {
             metadata: lease.metadata,
             spec: Some(spec),
         };
-        match client.update(&released).await {
+        match backend.update_lease(&released).await {
             Ok(_) => tracing::info!(lease = %self.name, "released lease"),
             Err(error) => tracing::warn!(%error, lease = %self.name, "cannot release lease"),
         }
@@ -276,12 +276,9 @@ impl Peers {
             .then_some(index)
     }
 
-    async fn refresh(&mut self, client: &Client) {
-        let list = match client
-            .list::<Lease>(&self.namespace, &ListParams::default())
-            .await
-        {
-            Ok(list) => list,
+    async fn refresh<B: ClusterApi>(&mut self, backend: &B) {
+        let leases = match backend.list_leases(&self.namespace).await {
+            Ok(leases) => leases,
             Err(error) => {
                 tracing::debug!(%error, "cannot list shard leases");
                 return;
@@ -289,7 +286,7 @@ impl Peers {
         };
         let now = Instant::now();
         let mut present = Vec::new();
-        for lease in list.items {
+        for lease in leases {
             let Some(shard) = lease
                 .metadata
                 .name

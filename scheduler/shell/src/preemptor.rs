@@ -8,12 +8,12 @@
 
 use std::sync::mpsc::Sender;
 
-use api::k8s_openapi::api::core::v1::{Pod, PodCondition};
+use api::k8s_openapi::api::core::v1::PodCondition;
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use client::{Client, DeleteParams};
 use futures::StreamExt;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::backend::ClusterApi;
 use crate::event::{LoopEvent, PodRef, Preemption};
 use crate::reporter::pod_event;
 
@@ -29,18 +29,18 @@ const NOMINATE_RETRIES: usize = 10;
 
 /// Runs until the loop drops its sender; tells the loop when each
 /// preemption is done.
-pub(crate) async fn run(
-    client: Client,
+pub(crate) async fn run<B: ClusterApi>(
+    backend: B,
     preemptions: UnboundedReceiver<Preemption>,
     done: Sender<LoopEvent>,
 ) {
-    let client = &client;
+    let backend = &backend;
     futures::stream::unfold(preemptions, |mut receiver| async move {
         let preemption = receiver.recv().await?;
         Some((preemption, receiver))
     })
     .map(|preemption| async move {
-        let not_deleted = carry_out(client, &preemption).await;
+        let not_deleted = carry_out(backend, &preemption).await;
         (preemption.preemptor.uid, not_deleted)
     })
     .buffer_unordered(PREEMPTION_CONCURRENCY)
@@ -55,7 +55,7 @@ pub(crate) async fn run(
 }
 
 /// Returns the uids of the victims not deleted (nor already gone).
-async fn carry_out(client: &Client, preemption: &Preemption) -> Vec<String> {
+async fn carry_out<B: ClusterApi>(backend: &B, preemption: &Preemption) -> Vec<String> {
     let message = format!(
         "Preempted by pod {} on node {}",
         preemption.preemptor.uid, preemption.node
@@ -64,14 +64,14 @@ async fn carry_out(client: &Client, preemption: &Preemption) -> Vec<String> {
     // Nominate first: once the victims are gone the preemptor may be
     // bound at once, and the nomination tells other schedulers the room
     // is taken.
-    if !nominate(client, &preemption.preemptor, &preemption.node).await {
+    if !nominate(backend, &preemption.preemptor, &preemption.node).await {
         // No victim goes for a preemptor that is not nominated (bound,
         // replaced or deleted meanwhile, or the write kept failing).
         return preemption.victims.iter().map(|v| v.uid.clone()).collect();
     }
     futures::stream::iter(preemption.victims.clone())
         .map(|victim| async move {
-            let gone = evict(client, &victim, component, message).await;
+            let gone = evict(backend, &victim, component, message).await;
             (!gone).then_some(victim.uid)
         })
         .buffer_unordered(VICTIM_CONCURRENCY)
@@ -82,7 +82,12 @@ async fn carry_out(client: &Client, preemption: &Preemption) -> Vec<String> {
 
 /// Whether the victim is gone (deleted now or before). The `Preempted`
 /// event is written alongside, off the path to the deletion.
-async fn evict(client: &Client, victim: &PodRef, component: &str, message: &str) -> bool {
+async fn evict<B: ClusterApi>(
+    backend: &B,
+    victim: &PodRef,
+    component: &str,
+    message: &str,
+) -> bool {
     let record = async {
         match pod_event(
             victim,
@@ -93,24 +98,22 @@ async fn evict(client: &Client, victim: &PodRef, component: &str, message: &str)
             message,
         ) {
             Ok(event) => {
-                if let Err(error) = client.create(&victim.namespace, &event).await {
-                    tracing::debug!(%error, victim = %victim.name, "Preempted event not written");
+                for result in backend.create_events(&victim.namespace, vec![event]).await {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, victim = %victim.name, "Preempted event not written");
+                    }
                 }
             }
             Err(error) => tracing::warn!(%error, "cannot build Preempted event"),
         }
     };
     let delete = async {
-        mark_disruption_target(client, victim).await;
-        let params = DeleteParams {
-            precondition_uid: Some(victim.uid.clone()),
-            ..DeleteParams::default()
-        };
-        match client
-            .delete::<Pod>(&victim.namespace, &victim.name, &params)
+        mark_disruption_target(backend, victim).await;
+        match backend
+            .delete_pod(&victim.namespace, &victim.name, &victim.uid)
             .await
         {
-            Ok(_) => true,
+            Ok(()) => true,
             // Gone, or replaced by a pod with another uid.
             Err(error) if error.is_not_found() || error.is_conflict() => true,
             Err(error) => {
@@ -124,9 +127,9 @@ async fn evict(client: &Client, victim: &PodRef, component: &str, message: &str)
 }
 
 /// Sets `DisruptionTarget=True, reason PreemptionByScheduler` on a victim.
-async fn mark_disruption_target(client: &Client, victim: &PodRef) {
+async fn mark_disruption_target<B: ClusterApi>(backend: &B, victim: &PodRef) {
     for _ in 0..STATUS_RETRIES {
-        let Ok(mut pod) = client.get::<Pod>(&victim.namespace, &victim.name).await else {
+        let Ok(mut pod) = backend.get_pod(&victim.namespace, &victim.name).await else {
             return;
         };
         if pod.metadata.uid.as_deref() != Some(victim.uid.as_str()) {
@@ -146,7 +149,7 @@ async fn mark_disruption_target(client: &Client, victim: &PodRef) {
             last_transition_time: Some(Time(crate::wall_clock::now())),
             ..Default::default()
         });
-        match client.update_status(&pod).await {
+        match backend.update_pod_status(&pod).await {
             Err(error) if error.is_conflict() => continue,
             _ => return,
         }
@@ -155,12 +158,9 @@ async fn mark_disruption_target(client: &Client, victim: &PodRef) {
 
 /// Sets the preemptor's `status.nominatedNodeName`; false if it was bound,
 /// replaced or deleted meanwhile, or the write failed.
-async fn nominate(client: &Client, preemptor: &PodRef, node: &str) -> bool {
+async fn nominate<B: ClusterApi>(backend: &B, preemptor: &PodRef, node: &str) -> bool {
     for _ in 0..NOMINATE_RETRIES {
-        let Ok(mut pod) = client
-            .get::<Pod>(&preemptor.namespace, &preemptor.name)
-            .await
-        else {
+        let Ok(mut pod) = backend.get_pod(&preemptor.namespace, &preemptor.name).await else {
             return false;
         };
         let bound = pod
@@ -176,8 +176,8 @@ async fn nominate(client: &Client, preemptor: &PodRef, node: &str) -> bool {
             return true;
         }
         status.nominated_node_name = Some(node.to_string());
-        match client.update_status(&pod).await {
-            Ok(_) => return true,
+        match backend.update_pod_status(&pod).await {
+            Ok(()) => return true,
             Err(error) if error.is_conflict() => continue,
             Err(error) => {
                 tracing::debug!(%error, pod = %preemptor.name, "cannot set nominatedNodeName");

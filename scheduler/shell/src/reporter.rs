@@ -4,8 +4,8 @@
 //! Rate-limited per pod: at most one report per `interval`; a report that
 //! arrives sooner replaces the pod's pending one, written when the interval
 //! ends (unless the pod was bound or deleted meanwhile). Events of one round
-//! go out as one `batch_create` per namespace; condition updates run a few
-//! at a time.
+//! go to the backend per namespace (one `batch_create` on Skiff's
+//! apiserver); condition updates run a few at a time.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,13 +13,13 @@ use std::time::Duration;
 
 use api::k8s_openapi::api::core::v1::{Event, Pod, PodCondition};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use client::Client;
 use futures::StreamExt;
 use serde_json::json;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::backend::ClusterApi;
 use crate::event::{PodRef, Report, Unschedulable};
 
 /// Condition updates running at once.
@@ -33,8 +33,8 @@ struct PodReports {
 }
 
 /// Runs until the loop drops its sender or `stop` turns true.
-pub(crate) async fn run(
-    client: Client,
+pub(crate) async fn run<B: ClusterApi>(
+    backend: B,
     mut reports: UnboundedReceiver<Report>,
     interval: Duration,
     mut stop: watch::Receiver<bool>,
@@ -69,7 +69,7 @@ pub(crate) async fn run(
             _ = stop.wait_for(|stopped| *stopped) => return,
         }
         if !due.is_empty() {
-            write(&client, due).await;
+            write(&backend, due).await;
         }
     }
 }
@@ -103,7 +103,7 @@ fn accept(
     }
 }
 
-async fn write(client: &Client, reports: Vec<Unschedulable>) {
+async fn write<B: ClusterApi>(backend: &B, reports: Vec<Unschedulable>) {
     let mut by_namespace: BTreeMap<&str, Vec<Event>> = BTreeMap::new();
     for report in &reports {
         match failed_scheduling_event(report) {
@@ -115,19 +115,14 @@ async fn write(client: &Client, reports: Vec<Unschedulable>) {
         }
     }
     for (namespace, events) in by_namespace {
-        match client.batch_create(namespace, &events).await {
-            Ok(results) => {
-                for result in results {
-                    if let Err(error) = result {
-                        tracing::debug!(%error, "FailedScheduling event not written");
-                    }
-                }
+        for result in backend.create_events(namespace, events).await {
+            if let Err(error) = result {
+                tracing::debug!(%error, "FailedScheduling event not written");
             }
-            Err(error) => tracing::warn!(%error, "writing FailedScheduling events failed"),
         }
     }
     futures::stream::iter(reports)
-        .map(|report| async move { set_unschedulable_condition(client, &report).await })
+        .map(|report| async move { set_unschedulable_condition(backend, &report).await })
         .buffer_unordered(CONDITION_CONCURRENCY)
         .collect::<Vec<()>>()
         .await;
@@ -195,9 +190,9 @@ fn now_time() -> Time {
 
 /// Sets `PodScheduled=False, reason Unschedulable` with the message, unless
 /// the pod was bound, replaced or deleted meanwhile.
-async fn set_unschedulable_condition(client: &Client, report: &Unschedulable) {
+async fn set_unschedulable_condition<B: ClusterApi>(backend: &B, report: &Unschedulable) {
     for _ in 0..STATUS_RETRIES {
-        let mut pod: Pod = match client.get(&report.namespace, &report.name).await {
+        let mut pod: Pod = match backend.get_pod(&report.namespace, &report.name).await {
             Ok(pod) => pod,
             Err(error) if error.is_not_found() => return,
             Err(error) => {
@@ -246,8 +241,8 @@ async fn set_unschedulable_condition(client: &Client, report: &Unschedulable) {
             Some(index) => conditions[index] = condition,
             None => conditions.push(condition),
         }
-        match client.update_status(&pod).await {
-            Ok(_) => return,
+        match backend.update_pod_status(&pod).await {
+            Ok(()) => return,
             Err(error) if error.is_conflict() => continue,
             Err(error) if error.is_not_found() => return,
             Err(error) => {
@@ -255,5 +250,34 @@ async fn set_unschedulable_condition(client: &Client, report: &Unschedulable) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failed_scheduling_event;
+    use crate::event::Unschedulable;
+
+    #[test]
+    fn failed_scheduling_event_carries_the_cores_message() {
+        let report = Unschedulable {
+            uid: "uid-3".to_string(),
+            namespace: "team".to_string(),
+            name: "big".to_string(),
+            scheduler_name: "skiff-scheduler".to_string(),
+            message: "0/3 nodes are available: 3 Insufficient cpu.".to_string(),
+        };
+        let event = serde_json::to_value(failed_scheduling_event(&report).unwrap()).unwrap();
+        assert_eq!(event["type"], "Warning");
+        assert_eq!(event["reason"], "FailedScheduling");
+        assert_eq!(event["action"], "Scheduling");
+        assert_eq!(
+            event["message"],
+            "0/3 nodes are available: 3 Insufficient cpu."
+        );
+        assert_eq!(event["involvedObject"]["uid"], "uid-3");
+        assert_eq!(event["involvedObject"]["kind"], "Pod");
+        assert_eq!(event["metadata"]["namespace"], "team");
+        assert_eq!(event["source"]["component"], "skiff-scheduler");
     }
 }

@@ -16,11 +16,16 @@ use api::duration::parse_duration;
 
 /// Reads `path` and applies it over `Config::default()`.
 pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+    load_file_over(path, Config::default())
+}
+
+/// Reads `path` and applies it over `base` (e.g. a backend's defaults).
+pub fn load_file_over(path: &Path, base: Config) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut config = Config::default();
+    let mut config = base;
     apply_yaml(&mut config, &text).map_err(|error| match error {
         ConfigError::Invalid { field, message } => ConfigError::Parse {
             path: path.to_path_buf(),

@@ -14,8 +14,8 @@ use scheduler::Profile;
 use scheduler::preemption::PreemptionConfig;
 use scheduler::queue::QueueConfig;
 
-pub use file::load_file;
 pub(crate) use file::parse_listen;
+pub use file::{load_file, load_file_over};
 
 /// How pods are placed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -27,6 +27,28 @@ pub enum Algorithm {
     /// Nodes in round-robin order without any check: the baseline that
     /// measures everything but the placement decision.
     Noop,
+}
+
+/// Which API server the shell talks to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// Skiff's apiserver over gRPC (batch binds and batch event writes).
+    #[default]
+    Skiff,
+    /// Any Kubernetes API server over HTTPS through kube-rs (needs the
+    /// `kube-backend` feature).
+    Kubernetes,
+}
+
+impl BackendKind {
+    /// The scheduler name (and lease name) served when none is configured:
+    /// against Kubernetes it must not clash with kube-scheduler's.
+    pub fn default_scheduler_name(self) -> &'static str {
+        match self {
+            BackendKind::Skiff => "default-scheduler",
+            BackendKind::Kubernetes => "skiff-scheduler",
+        }
+    }
 }
 
 /// One scheduling profile and its PostFilter.
@@ -100,8 +122,14 @@ impl Default for ShardConfig {
 /// Everything the scheduler service needs to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// The apiserver's gRPC address.
+    /// Which API server to talk to.
+    pub backend: BackendKind,
+    /// The apiserver's gRPC address (Skiff backend).
     pub server: String,
+    /// The kubeconfig file (Kubernetes backend); `None` = `KUBECONFIG`,
+    /// `~/.kube/config` or the in-cluster service account, as kubectl finds
+    /// them.
+    pub kubeconfig: Option<PathBuf>,
     /// This process' name in leases (unique per replica).
     pub identity: String,
     pub algorithm: Algorithm,
@@ -131,11 +159,27 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
+        Config::for_backend(BackendKind::Skiff)
+    }
+}
+
+impl Config {
+    /// The defaults for `backend`: against Kubernetes the profile and the
+    /// leader lease are named `skiff-scheduler`, so the cluster's own
+    /// kube-scheduler keeps its pods and its lease.
+    pub fn for_backend(backend: BackendKind) -> Config {
+        let scheduler_name = backend.default_scheduler_name();
+        let mut leader_election = LeaderElectionConfig::default();
+        if backend == BackendKind::Kubernetes {
+            leader_election.lease_name = scheduler_name.to_string();
+        }
         Config {
+            backend,
             server: "127.0.0.1:6444".to_string(),
+            kubeconfig: None,
             identity: default_identity(),
             algorithm: Algorithm::Default,
-            profiles: vec![ProfileConfig::named("default-scheduler")],
+            profiles: vec![ProfileConfig::named(scheduler_name)],
             parallelism: std::thread::available_parallelism()
                 .map(usize::from)
                 .unwrap_or(2),
@@ -144,7 +188,7 @@ impl Default for Config {
             max_binds_in_flight: 4,
             queue: QueueConfig::default(),
             failed_scheduling_report_interval: Duration::from_secs(10),
-            leader_election: LeaderElectionConfig::default(),
+            leader_election,
             shards: ShardConfig::default(),
             metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 10259))),
             seed: 0x5eed,
@@ -177,8 +221,14 @@ pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> C
 impl Config {
     /// Checks the options that other checks (types, the file schema) cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.server.is_empty() {
+        if self.backend == BackendKind::Skiff && self.server.is_empty() {
             return Err(invalid("server", "must not be empty"));
+        }
+        if self.backend == BackendKind::Kubernetes && !cfg!(feature = "kube-backend") {
+            return Err(invalid(
+                "--backend",
+                "kubernetes needs a scheduler built with the kube-backend feature",
+            ));
         }
         if self.profiles.is_empty() {
             return Err(invalid("profiles", "at least one profile is required"));

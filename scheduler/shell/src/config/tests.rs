@@ -376,3 +376,84 @@ fn bad_flags_and_files_are_reported() {
     );
     assert!(Args::try_parse_from(["scheduler", "--pod-max-backoff", "ten"]).is_err());
 }
+
+#[test]
+fn kubernetes_defaults_name_profile_and_lease_skiff_scheduler() {
+    let config = Config::for_backend(BackendKind::Kubernetes);
+    assert_eq!(config.backend, BackendKind::Kubernetes);
+    assert_eq!(
+        config.profiles,
+        vec![ProfileConfig::named("skiff-scheduler")]
+    );
+    assert_eq!(config.leader_election.lease_name, "skiff-scheduler");
+    assert_eq!(config.leader_election.namespace, "kube-system");
+    assert_eq!(
+        config.leader_election.lease_duration,
+        Duration::from_secs(15)
+    );
+    assert_eq!(
+        config.leader_election.renew_deadline,
+        Duration::from_secs(10)
+    );
+    assert_eq!(config.leader_election.retry_period, Duration::from_secs(2));
+    let skiff = Config::default();
+    assert_eq!(skiff.backend, BackendKind::Skiff);
+    assert_eq!(skiff.leader_election.lease_name, "kube-scheduler");
+}
+
+/// The flags of the Kubernetes backend, and the file applied over its
+/// defaults; without the `kube-backend` feature the backend is refused.
+#[test]
+fn backend_flags_and_file_over_its_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yaml");
+    std::fs::write(&path, "batchSize: 64\n").unwrap();
+    let result = Args::parse_from([
+        "scheduler",
+        "--backend",
+        "kubernetes",
+        "--kubeconfig",
+        "/etc/skiff/admin.kubeconfig",
+        "--config",
+        path.to_str().unwrap(),
+        "--scheduler-name",
+        "skiff-a",
+        "--scheduler-name",
+        "skiff-b",
+    ])
+    .into_config();
+    if !cfg!(feature = "kube-backend") {
+        let error = result.unwrap_err().to_string();
+        assert!(error.contains("kube-backend"), "{error}");
+        return;
+    }
+    let config = result.unwrap();
+    assert_eq!(config.backend, BackendKind::Kubernetes);
+    assert_eq!(
+        config.kubeconfig.as_deref(),
+        Some(std::path::Path::new("/etc/skiff/admin.kubeconfig"))
+    );
+    assert_eq!(config.batch_size, 64);
+    let names: Vec<&str> = config
+        .profiles
+        .iter()
+        .map(|profile| profile.profile.scheduler_name.as_str())
+        .collect();
+    assert_eq!(names, ["skiff-a", "skiff-b"]);
+    assert_eq!(config.leader_election.lease_name, "skiff-scheduler");
+}
+
+#[test]
+fn a_file_naming_its_profiles_wins_over_the_backend_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yaml");
+    std::fs::write(
+        &path,
+        "profiles:\n  - schedulerName: gpu-scheduler\nleaderElection:\n  resourceName: gpu\n",
+    )
+    .unwrap();
+    let config = load_file_over(&path, Config::for_backend(BackendKind::Kubernetes)).unwrap();
+    assert_eq!(config.profiles, vec![ProfileConfig::named("gpu-scheduler")]);
+    assert_eq!(config.leader_election.lease_name, "gpu");
+    assert_eq!(config.backend, BackendKind::Kubernetes);
+}

@@ -1,0 +1,235 @@
+//! The scheduler's Kubernetes backend against Skiff's own apiserver through
+//! its Kubernetes REST face (HTTPS, with the admin kubeconfig the apiserver
+//! writes to its data dir): nodes and pods are created over gRPC, and the
+//! scheduler, talking only kube-rs to the REST face, must bind every pod of
+//! `skiff-scheduler` (POST `pods/{name}/binding`), leave another
+//! scheduler's pod alone, write `Scheduled` events, mark an unschedulable
+//! pod `PodScheduled=False` with a `FailedScheduling` event, and hold its
+//! `kube-system/skiff-scheduler` lease.
+//!
+//! Enabled by the root package's `kube-backend-e2e` feature once the
+//! apiserver binary serves `--rest-listen` (the REST face); CI does not
+//! enable it before that.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use api::k8s_openapi::api::coordination::v1::Lease;
+use api::k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
+use client::{Client, ListParams};
+use serde_json::json;
+
+/// A child process, killed on drop.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_address() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+async fn wait_for<F, Fut>(what: &str, deadline: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !condition().await {
+        assert!(
+            start.elapsed() < deadline,
+            "{what}: not within {deadline:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Starts the apiserver with its gRPC and REST listeners on free ports and
+/// a redb store in `dir`; returns once gRPC answers and the admin
+/// kubeconfig is written.
+async fn start_apiserver(dir: &Path) -> (Process, Client, PathBuf) {
+    let grpc = free_address();
+    let rest = free_address();
+    let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
+        .args(["--store", "redb", "--data-dir", dir.to_str().unwrap()])
+        .args([
+            "--listen",
+            &grpc.to_string(),
+            "--rest-listen",
+            &rest.to_string(),
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let process = Process(child);
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{grpc}")).unwrap();
+    let client = Client::from_channel(endpoint.connect_lazy());
+    let kubeconfig = dir.join("admin.kubeconfig");
+    wait_for("apiserver up", Duration::from_secs(30), || async {
+        client.get::<Namespace>("", "kube-system").await.is_ok() && kubeconfig.exists()
+    })
+    .await;
+    (process, client, kubeconfig)
+}
+
+fn start_scheduler(kubeconfig: &Path) -> Process {
+    let child = Command::new(env!("CARGO_BIN_EXE_scheduler"))
+        .args([
+            "--backend",
+            "kubernetes",
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+        ])
+        .args(["--identity", "skiff-e2e"])
+        .args(["--leader-elect-lease-duration", "3s"])
+        .args(["--leader-elect-renew-deadline", "2s"])
+        .args(["--leader-elect-retry-period", "200ms"])
+        .args(["--failed-scheduling-report-interval", "100ms"])
+        .args([
+            "--pod-initial-backoff",
+            "50ms",
+            "--pod-max-backoff",
+            "200ms",
+        ])
+        .args(["--metrics-listen", "off"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    Process(child)
+}
+
+fn node(name: &str) -> Node {
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+        "status": {"allocatable": {"cpu": "1", "memory": "2Gi", "pods": "110"},
+                   "capacity": {"cpu": "1", "memory": "2Gi", "pods": "110"}}
+    }))
+    .unwrap()
+}
+
+fn pod(name: &str, scheduler_name: &str, cpu: &str) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {"schedulerName": scheduler_name,
+                 "containers": [{"name": "c", "image": "nginx",
+                                 "resources": {"requests": {"cpu": cpu, "memory": "64Mi"}}}]}
+    }))
+    .unwrap()
+}
+
+async fn pods(client: &Client) -> Vec<Pod> {
+    client
+        .list::<Pod>("default", &ListParams::default())
+        .await
+        .unwrap()
+        .items
+}
+
+fn node_of(pod: &Pod) -> Option<&str> {
+    pod.spec
+        .as_ref()
+        .and_then(|spec| spec.node_name.as_deref())
+        .filter(|node| !node.is_empty())
+}
+
+fn named<'a>(pods: &'a [Pod], name: &str) -> &'a Pod {
+    pods.iter()
+        .find(|pod| pod.metadata.name.as_deref() == Some(name))
+        .unwrap()
+}
+
+async fn events_with_reason(client: &Client, reason: &str) -> Vec<Event> {
+    client
+        .list::<Event>("default", &ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|event| event.reason.as_deref() == Some(reason))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_kubernetes_backend_schedules_through_the_rest_face() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_apiserver, client, kubeconfig) = start_apiserver(dir.path()).await;
+    let nodes: Vec<Node> = (0..3).map(|index| node(&format!("node-{index}"))).collect();
+    for result in client.batch_create("", &nodes).await.unwrap() {
+        result.unwrap();
+    }
+    let mut created: Vec<Pod> = (0..8)
+        .map(|index| pod(&format!("web-{index}"), "skiff-scheduler", "250m"))
+        .collect();
+    created.push(pod("theirs", "default-scheduler", "100m"));
+    created.push(pod("huge", "skiff-scheduler", "64"));
+    for result in client.batch_create("default", &created).await.unwrap() {
+        result.unwrap();
+    }
+    let _scheduler = start_scheduler(&kubeconfig);
+
+    wait_for("every web pod bound", Duration::from_secs(60), || async {
+        let pods = pods(&client).await;
+        (0..8).all(|index| node_of(named(&pods, &format!("web-{index}"))).is_some())
+    })
+    .await;
+    wait_for("Scheduled events", Duration::from_secs(30), || async {
+        events_with_reason(&client, "Scheduled").await.len() >= 8
+    })
+    .await;
+    let scheduled = events_with_reason(&client, "Scheduled").await;
+    let web_0 = scheduled
+        .iter()
+        .find(|event| event.involved_object.name.as_deref() == Some("web-0"))
+        .unwrap();
+    let pods_now = pods(&client).await;
+    let web_0_node = node_of(named(&pods_now, "web-0")).unwrap();
+    assert_eq!(
+        web_0.message.as_deref(),
+        Some(format!("Successfully assigned default/web-0 to {web_0_node}").as_str())
+    );
+
+    wait_for(
+        "huge marked unschedulable",
+        Duration::from_secs(30),
+        || async {
+            let pods = pods(&client).await;
+            let huge = named(&pods, "huge");
+            let unschedulable = huge
+                .status
+                .as_ref()
+                .and_then(|status| status.conditions.as_ref())
+                .into_iter()
+                .flatten()
+                .any(|condition| {
+                    condition.type_ == "PodScheduled"
+                        && condition.status == "False"
+                        && condition.reason.as_deref() == Some("Unschedulable")
+                });
+            unschedulable
+                && !events_with_reason(&client, "FailedScheduling")
+                    .await
+                    .is_empty()
+        },
+    )
+    .await;
+    let pods_now = pods(&client).await;
+    assert_eq!(node_of(named(&pods_now, "huge")), None);
+    assert_eq!(node_of(named(&pods_now, "theirs")), None);
+
+    let lease: Lease = client.get("kube-system", "skiff-scheduler").await.unwrap();
+    assert_eq!(
+        lease.spec.and_then(|spec| spec.holder_identity).as_deref(),
+        Some("skiff-e2e")
+    );
+}
