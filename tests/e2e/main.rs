@@ -7,4 +7,5 @@
 mod apiserver;
 mod loadgen;
 mod process;
+mod python_client;
 mod scheduler;
