@@ -10,4 +10,5 @@ mod kubectl;
 mod limits;
 mod loadgen;
 mod process;
+mod python_client;
 mod scheduler;

@@ -71,11 +71,13 @@ impl Query {
         self.values.get(key).map_or("", String::as_str)
     }
 
-    /// A boolean flag: absent is false; `true`/`1` and `false`/`0`.
+    /// A boolean flag: absent is false; otherwise the spellings Go's
+    /// `strconv.ParseBool` accepts, as Kubernetes does (clients send `1`,
+    /// `true` or, like the Python client before version 32, `True`).
     pub(crate) fn flag(&self, key: &str) -> Result<bool, ApiError> {
         match self.text(key) {
-            "" | "false" | "0" => Ok(false),
-            "true" | "1" => Ok(true),
+            "" | "0" | "f" | "F" | "false" | "False" | "FALSE" => Ok(false),
+            "1" | "t" | "T" | "true" | "True" | "TRUE" => Ok(true),
             other => Err(ApiError::BadRequest(format!(
                 "invalid value {other:?} for query parameter {key}: must be true or false"
             ))),
@@ -129,6 +131,10 @@ mod tests {
         assert_eq!(query.text("labelSelector"), "app=web");
         assert_eq!(query.integer("limit").unwrap(), Some(5));
         assert!(query.flag("watch").unwrap());
+        for (text, value) in [("True", true), ("t", true), ("False", false), ("F", false)] {
+            let query = Query::parse(Some(&format!("watch={text}"))).unwrap();
+            assert_eq!(query.flag("watch").unwrap(), value, "{text}");
+        }
         assert!(query.only(&[LIST]).is_ok());
         assert!(query.only(&[WRITE]).is_err());
         assert!(Query::parse(Some("limit=1&limit=2")).is_err());

@@ -340,6 +340,49 @@ async fn watch_streams_events_and_bookmarks() {
     drop(server);
 }
 
+/// Boolean query values are read as Go's `strconv.ParseBool` reads them:
+/// the Python client before version 32 sends `watch=True`.
+#[tokio::test]
+async fn boolean_query_values_in_go_spellings() {
+    let (server, address) = start_rest(Config::new(memory_store())).await;
+    let pods = "/api/v1/namespaces/default/pods";
+    let (_, created) = json_call(address, "POST", pods, pod("a")).await;
+    let from = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (status, list) =
+        json_call(address, "GET", &format!("{pods}?watch=False"), Value::Null).await;
+    assert_eq!((status, list["kind"].as_str()), (200, Some("PodList")));
+    let (status, bad) = json_call(address, "GET", &format!("{pods}?watch=yes"), Value::Null).await;
+    assert_eq!((status, bad["reason"].as_str()), (400, Some("BadRequest")));
+
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .uri(format!(
+            "{pods}?watch=True&allowWatchBookmarks=True&resourceVersion={from}"
+        ))
+        .header("host", "localhost")
+        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    json_call(address, "POST", pods, pod("b")).await;
+    let mut body = response.into_body();
+    let events = read_events(&mut body, &mut Vec::new(), 1, true).await;
+    assert_eq!(events[0]["type"], "ADDED");
+    assert_eq!(events[0]["object"]["metadata"]["name"], "b");
+
+    drop(server);
+}
+
 #[tokio::test]
 async fn watch_from_before_the_window_is_gone() {
     let mut config = Config::new(memory_store());
