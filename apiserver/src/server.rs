@@ -86,8 +86,10 @@ pub async fn serve(
         }
         rest_address = Some(address);
     }
-    let security = match &config.security_dir {
-        Some(dir) => Some(
+    // The security material serves the REST face only (gRPC clients are
+    // Skiff's own components): nothing is created without it.
+    let security = match (&config.security_dir, &listeners.rest) {
+        (Some(dir), Some(_)) => Some(
             Security::load(
                 dir,
                 &config.serving_hosts,
@@ -95,7 +97,7 @@ pub async fn serve(
             )
             .map_err(|error| RunError::Security(error.to_string()))?,
         ),
-        None => None,
+        _ => None,
     };
     let tls = match (&listeners.rest, &security) {
         (Some(rest), Some(security)) if rest.tls => Some(security.pki.rustls_server_config()),

@@ -1,9 +1,7 @@
 //! The `scheduler` binary with `--backend kubernetes`: its wiring (flags,
-//! kubeconfig, typed startup errors) always, and a full run against the
-//! apiserver's Kubernetes REST face in `rest_face` when the
-//! `kube-backend-e2e` feature is on.
+//! kubeconfig, typed startup errors), and a full run against the
+//! apiserver's Kubernetes REST face in `rest_face`.
 
-#[cfg(feature = "kube-backend-e2e")]
 mod rest_face;
 
 use std::process::{Command, Stdio};

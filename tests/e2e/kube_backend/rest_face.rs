@@ -6,10 +6,6 @@
 //! scheduler's pod alone, write `Scheduled` events, mark an unschedulable
 //! pod `PodScheduled=False` with a `FailedScheduling` event, and hold its
 //! `kube-system/skiff-scheduler` lease.
-//!
-//! Enabled by the root package's `kube-backend-e2e` feature once the
-//! apiserver binary serves `--rest-listen` (the REST face); CI does not
-//! enable it before that.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -73,7 +69,7 @@ async fn start_apiserver(dir: &Path) -> (Process, Client, PathBuf) {
     let process = Process(child);
     let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{grpc}")).unwrap();
     let client = Client::from_channel(endpoint.connect_lazy());
-    let kubeconfig = dir.join("admin.kubeconfig");
+    let kubeconfig = dir.join("pki").join("admin.kubeconfig");
     wait_for("apiserver up", Duration::from_secs(30), || async {
         client.get::<Namespace>("", "kube-system").await.is_ok() && kubeconfig.exists()
     })
