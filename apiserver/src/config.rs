@@ -26,6 +26,9 @@ pub struct Config {
     /// watcher that falls further behind is closed with a "too old, relist"
     /// error.
     pub watch_window_events: usize,
+    /// How long a watch from a resourceVersion the store has not reached
+    /// waits for it before failing with "Too large resource version".
+    pub future_revision_wait: Duration,
     /// How often watchers that asked for bookmarks get one.
     pub bookmark_interval: Duration,
     /// Largest request accepted, in bytes.
@@ -91,6 +94,7 @@ impl Config {
             event_ttl: Duration::from_secs(3600),
             watch_window_events: 50_000,
             bookmark_interval: Duration::from_secs(60),
+            future_revision_wait: Duration::from_secs(3),
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             max_in_flight_requests: 1024,
             max_connections: 4096,
@@ -118,6 +122,7 @@ impl std::fmt::Debug for Config {
             .field("event_ttl", &self.event_ttl)
             .field("watch_window_events", &self.watch_window_events)
             .field("bookmark_interval", &self.bookmark_interval)
+            .field("future_revision_wait", &self.future_revision_wait)
             .field("max_request_bytes", &self.max_request_bytes)
             .field("max_in_flight_requests", &self.max_in_flight_requests)
             .field("max_connections", &self.max_connections)

@@ -46,6 +46,10 @@ pub enum ApiError {
     /// Server-side apply met fields another manager owns.
     #[error("{0}")]
     ApplyConflict(String),
+    /// A watch or list named a resourceVersion the store has not reached
+    /// within the wait for it.
+    #[error("Too large resource version: {requested}, current: {current}")]
+    TooLargeResourceVersion { requested: i64, current: i64 },
     /// No representation the client accepts can be served.
     #[error("{0}")]
     NotAcceptable(String),
@@ -96,6 +100,8 @@ pub enum Reason {
     UnsupportedMediaType,
     InternalError,
     ServiceUnavailable,
+    /// The request could not finish in time (HTTP 504).
+    Timeout,
 }
 
 impl Reason {
@@ -117,6 +123,7 @@ impl Reason {
             Reason::UnsupportedMediaType => "UnsupportedMediaType",
             Reason::InternalError => "InternalError",
             Reason::ServiceUnavailable => "ServiceUnavailable",
+            Reason::Timeout => "Timeout",
         }
     }
 
@@ -137,6 +144,7 @@ impl Reason {
             Reason::TooManyRequests => 429,
             Reason::InternalError => 500,
             Reason::ServiceUnavailable => 503,
+            Reason::Timeout => 504,
         }
     }
 }
@@ -192,6 +200,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => Reason::MethodNotAllowed,
             ApiError::UnsupportedMediaType(_) => Reason::UnsupportedMediaType,
             ApiError::NotAcceptable(_) => Reason::NotAcceptable,
+            ApiError::TooLargeResourceVersion { .. } => Reason::Timeout,
             ApiError::TooManyRequests(_) => Reason::TooManyRequests,
             ApiError::TooOld(_) | ApiError::Store(StoreError::Compacted { .. }) => Reason::Expired,
             ApiError::TooLarge { .. }

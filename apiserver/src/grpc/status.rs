@@ -23,6 +23,7 @@ pub(crate) fn code(reason: Reason) -> Code {
         Reason::MethodNotAllowed => Code::Unimplemented,
         Reason::InternalError => Code::Internal,
         Reason::ServiceUnavailable => Code::Unavailable,
+        Reason::Timeout => Code::DeadlineExceeded,
     }
 }
 

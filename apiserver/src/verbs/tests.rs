@@ -159,3 +159,54 @@ async fn removing_the_last_finalizer_of_a_deleting_object_deletes_it() {
     assert!(last["metadata"]["deletionTimestamp"].is_string());
     assert!(state.get("configmaps", "default", "cm").await.is_err());
 }
+
+#[tokio::test]
+async fn a_namespace_comes_with_its_default_service_account() {
+    let state = state().await;
+    let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}});
+    let attributes = Attributes::resource(
+        Arc::new(UserInfo::authenticated(
+            "tester",
+            vec![MASTERS_GROUP.to_string()],
+        )),
+        Verb::Create,
+        state.kinds.get("namespaces").unwrap().info(),
+        "",
+        "",
+        "",
+    );
+    let body = serde_json::to_vec(&body).unwrap();
+    let kind = state.kinds.get("namespaces").unwrap();
+    kind.create(&state, &attributes, &body, &WriteOptions::default())
+        .await
+        .unwrap();
+    let account = state
+        .get("serviceaccounts", "team", "default")
+        .await
+        .unwrap();
+    let account: Value = serde_json::from_slice(&account).unwrap();
+    assert!(account["metadata"]["uid"].is_string());
+}
+
+#[tokio::test]
+async fn a_watch_ahead_of_the_store_fails_after_its_wait() {
+    let store = store::open(&store::Backend::Memory, store::StoreConfig::default()).unwrap();
+    let mut config = Config::new(store);
+    config.future_revision_wait = std::time::Duration::from_millis(50);
+    let state = ApiState::new(config);
+    crate::server::bootstrap(&state).await.unwrap();
+    let ahead = state.store.current_revision() + 1000;
+    let options = crate::verbs::WatchOptions {
+        resource_version: ahead.to_string(),
+        ..Default::default()
+    };
+    let error = match state.watch("pods", &options).await {
+        Ok(_) => panic!("a watch from the future started"),
+        Err(error) => error,
+    };
+    assert_eq!(error.reason(), Reason::Timeout);
+    assert!(
+        error.to_string().starts_with("Too large resource version"),
+        "{error}"
+    );
+}

@@ -27,7 +27,30 @@ pub(crate) struct WatchStart {
     pub(crate) handle: WatchHandle,
 }
 
+/// How often a watch ahead of the store looks again.
+const FUTURE_REVISION_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
 impl ApiState {
+    /// Waits (up to `Config::future_revision_wait`) until the store has
+    /// reached `revision`, as Kubernetes' watch cache waits for a
+    /// resourceVersion it has not seen yet.
+    async fn wait_for_revision(&self, revision: store::Revision) -> Result<(), ApiError> {
+        let deadline = tokio::time::Instant::now() + self.config.future_revision_wait;
+        loop {
+            let current = self.store.current_revision();
+            if revision <= current {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ApiError::TooLargeResourceVersion {
+                    requested: revision,
+                    current,
+                });
+            }
+            tokio::time::sleep(FUTURE_REVISION_POLL).await;
+        }
+    }
+
     pub(crate) async fn watch(
         &self,
         plural: &str,
@@ -46,6 +69,7 @@ impl ApiState {
             &options.field_selector,
         )?;
         let from = object::parse_revision(&options.resource_version)?.unwrap_or(0);
+        self.wait_for_revision(from).await?;
         if from > 0 {
             let handle = self
                 .watch
