@@ -47,6 +47,13 @@ impl UserInfo {
         }
     }
 
+    /// The apiserver's own identity (Kubernetes' loopback client,
+    /// `system:apiserver` in `system:masters`): what it bootstraps runs as
+    /// this, and so do gRPC requests until that face authenticates.
+    pub fn loopback() -> UserInfo {
+        UserInfo::authenticated("system:apiserver", vec![MASTERS_GROUP.to_string()])
+    }
+
     pub fn in_group(&self, group: &str) -> bool {
         self.groups.iter().any(|candidate| candidate == group)
     }

@@ -12,7 +12,7 @@ use crate::Config;
 use crate::admission::SYSTEM_NAMESPACES;
 use crate::error::ApiError;
 use crate::grpc::ApiService;
-use crate::request::{Attributes, MASTERS_GROUP, UserInfo, Verb};
+use crate::request::{Attributes, UserInfo, Verb};
 use crate::rest::{AnonymousOnly, RestServer, RestState};
 use crate::security::{RequestAuthenticator, Security};
 use crate::state::ApiState;
@@ -216,10 +216,7 @@ pub(crate) async fn create_if_absent(
     plural: &str,
     body: &[u8],
 ) -> Result<(), ApiError> {
-    let user = Arc::new(UserInfo::authenticated(
-        "system:apiserver",
-        vec![MASTERS_GROUP.to_string()],
-    ));
+    let user = Arc::new(UserInfo::loopback());
     let kind = state.kinds.get(plural)?;
     let attributes = Attributes::resource(user, Verb::Create, kind.info(), "", "", "");
     match kind

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 use crate::error::ApiError;
-use crate::request::{Attributes, MASTERS_GROUP, UserInfo, Verb};
+use crate::request::{Attributes, UserInfo, Verb};
 use crate::state::ApiState;
 use crate::verbs::{BindTarget, DeleteOptions, ListOptions, WatchOptions, WriteOptions};
 use crate::watch_cache::{CachedEvent, EVENTS_PER_MESSAGE, EventType, WatchHandle, WatchMessage};
@@ -30,12 +30,7 @@ const BATCH_CONCURRENCY: usize = 512;
 /// The identity gRPC requests run as: the face does not authenticate yet,
 /// so it serves only Skiff's own components, as Kubernetes' loopback client
 /// (`system:apiserver` in `system:masters`).
-static GRPC_USER: LazyLock<Arc<UserInfo>> = LazyLock::new(|| {
-    Arc::new(UserInfo::authenticated(
-        "system:apiserver",
-        vec![MASTERS_GROUP.to_string()],
-    ))
-});
+static GRPC_USER: LazyLock<Arc<UserInfo>> = LazyLock::new(|| Arc::new(UserInfo::loopback()));
 
 /// The service. Cheap to clone.
 #[derive(Clone)]
