@@ -6,13 +6,12 @@
 use api::ApiObject;
 use api::k8s_openapi::api::core::v1::{Namespace, NamespaceStatus, ServiceAccount};
 use prost::bytes::Bytes;
-use store::{Compare, CompareTarget, Op, Txn};
 
 use crate::error::ApiError;
 use crate::keys;
 use crate::kinds::Strategy;
 use crate::state::{ApiState, CAS_RETRIES};
-use crate::verbs::{encode_for_store, to_wire};
+use crate::verbs::{add_if_absent, encode_for_store, put_if_absent, to_wire};
 
 /// The ServiceAccount every namespace has.
 const DEFAULT_SERVICE_ACCOUNT: &str = "default";
@@ -41,29 +40,10 @@ impl Strategy for Namespace {
         let account_key = keys::object_key(&ServiceAccount::INFO, &name, DEFAULT_SERVICE_ACCOUNT);
         let account_bytes = encode_for_store(&mut account)?;
         for _ in 0..CAS_RETRIES {
-            let mut txn = Txn {
-                compares: vec![Compare {
-                    key: key.to_string(),
-                    target: CompareTarget::ModRevision(0),
-                }],
-                success: vec![Op::Put {
-                    key: key.to_string(),
-                    value: bytes.clone(),
-                    lease: 0,
-                }],
-                failure: vec![],
-            };
+            let mut txn = put_if_absent(key, bytes.clone());
             // A `default` ServiceAccount left from before is kept.
             if state.get_kv(&account_key).await?.is_none() {
-                txn.compares.push(Compare {
-                    key: account_key.clone(),
-                    target: CompareTarget::ModRevision(0),
-                });
-                txn.success.push(Op::Put {
-                    key: account_key.clone(),
-                    value: account_bytes.clone(),
-                    lease: 0,
-                });
+                add_if_absent(&mut txn, &account_key, account_bytes.clone());
             }
             let response = state.txn(txn).await?;
             if response.succeeded {

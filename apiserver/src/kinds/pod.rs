@@ -6,7 +6,7 @@
 
 use api::k8s_openapi::api::core::v1::{Pod, PodStatus};
 use prost::bytes::Bytes;
-use store::{Compare, CompareTarget, Op, Revision, Txn};
+use store::Revision;
 
 use crate::admission;
 use crate::arbiter::{CountChange, PodUsage, pod_usage};
@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::kinds::Strategy;
 use crate::request::Attributes;
 use crate::state::{ApiState, CAS_RETRIES};
-use crate::verbs::{encode_for_store, store_new_plain, to_wire};
+use crate::verbs::{encode_for_store, put_if_absent, store_new_plain, to_wire};
 
 /// Pods' default `terminationGracePeriodSeconds`.
 const DEFAULT_POD_GRACE_SECONDS: i64 = 30;
@@ -125,18 +125,7 @@ pub(crate) async fn put_new_bound_pod(
             continue;
         }
         node_usage.add(usage);
-        let mut txn = Txn {
-            compares: vec![Compare {
-                key: key.to_string(),
-                target: CompareTarget::ModRevision(0),
-            }],
-            success: vec![Op::Put {
-                key: key.to_string(),
-                value: bytes.clone(),
-                lease: 0,
-            }],
-            failure: vec![],
-        };
+        let mut txn = put_if_absent(key, bytes.clone());
         account.stage(&node_usage, true, &mut txn);
         let response = state.txn(txn).await?;
         account.finish(node_usage, &response);

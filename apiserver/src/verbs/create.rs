@@ -92,18 +92,7 @@ pub(crate) async fn put_new(
     bytes: store::Bytes,
 ) -> Result<Revision, ApiError> {
     for _ in 0..CAS_RETRIES {
-        let txn = Txn {
-            compares: vec![Compare {
-                key: key.to_string(),
-                target: CompareTarget::ModRevision(0),
-            }],
-            success: vec![Op::Put {
-                key: key.to_string(),
-                value: bytes.clone(),
-                lease: 0,
-            }],
-            failure: vec![],
-        };
+        let txn = put_if_absent(key, bytes.clone());
         let response = state.txn(txn).await?;
         if response.succeeded {
             return Ok(response.revision);
@@ -114,6 +103,26 @@ pub(crate) async fn put_new(
         // The key was deleted again in between: try again.
     }
     Err(ApiError::modified(plural, name))
+}
+
+/// A transaction that puts `value` at `key` only if the key is absent.
+pub(crate) fn put_if_absent(key: &str, value: store::Bytes) -> Txn {
+    let mut txn = Txn::default();
+    add_if_absent(&mut txn, key, value);
+    txn
+}
+
+/// Adds "put `value` at `key` if absent" to `txn`.
+pub(crate) fn add_if_absent(txn: &mut Txn, key: &str, value: store::Bytes) {
+    txn.compares.push(Compare {
+        key: key.to_string(),
+        target: CompareTarget::ModRevision(0),
+    });
+    txn.success.push(Op::Put {
+        key: key.to_string(),
+        value,
+        lease: 0,
+    });
 }
 
 /// A name from `generateName` (`prefix` plus a random suffix), or the

@@ -16,7 +16,7 @@ mod update;
 mod watch;
 
 pub(crate) use bind::BindTarget;
-pub(crate) use create::{create, store_new_plain};
+pub(crate) use create::{add_if_absent, create, put_if_absent, store_new_plain};
 pub(crate) use delete::{DeleteOptions, Deleted, delete};
 pub(crate) use read::{ListItem, ListOptions, ListPage};
 pub(crate) use update::{Patcher, patch, update};
