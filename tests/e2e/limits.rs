@@ -50,6 +50,7 @@ impl LimitedApiserver {
             .arg(&data_dir)
             .arg("--listen")
             .arg(address.to_string())
+            .arg("--no-rest")
             .args(extra)
             .env("RUST_LOG", "warn")
             // The binary logs to stdout; both streams share one file offset.
