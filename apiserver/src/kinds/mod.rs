@@ -224,6 +224,9 @@ mod status_parts {
 pub(crate) trait KindOps: Send + Sync {
     fn info(&self) -> &'static KindInfo;
 
+    /// The fields of `body` the kind does not have (`fieldValidation`).
+    fn unknown_fields(&self, body: &[u8]) -> Vec<String>;
+
     /// Creates an object from a request body; returns it as sent to clients.
     fn create<'a>(
         &'a self,
@@ -266,6 +269,10 @@ struct Typed<K>(PhantomData<fn() -> K>);
 impl<K: Strategy> KindOps for Typed<K> {
     fn info(&self) -> &'static KindInfo {
         &K::INFO
+    }
+
+    fn unknown_fields(&self, body: &[u8]) -> Vec<String> {
+        verbs::unknown_fields::<K>(body)
     }
 
     fn create<'a>(

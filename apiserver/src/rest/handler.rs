@@ -246,10 +246,14 @@ async fn resource(
             query.only(&[query::WRITE])?;
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = write_options(&query)?;
+            let warnings = check_fields(kind.as_ref(), &query, &bytes)?;
             let created = kind
                 .create(state, &attributes(Verb::Create), &bytes, &options)
                 .await?;
-            Ok(body::json_bytes(StatusCode::CREATED, created))
+            Ok(with_warnings(
+                body::json_bytes(StatusCode::CREATED, created),
+                &warnings,
+            ))
         }
         (Method::DELETE, true, "") => {
             query.only(&[query::LIST, query::DELETE])?;
@@ -281,10 +285,14 @@ async fn resource(
             query.only(&[query::WRITE])?;
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = write_options(&query)?;
+            let warnings = check_fields(kind.as_ref(), &query, &bytes)?;
             let updated = kind
                 .update(state, &attributes(Verb::Update), &bytes, &options)
                 .await?;
-            Ok(body::json_bytes(StatusCode::OK, updated))
+            Ok(with_warnings(
+                body::json_bytes(StatusCode::OK, updated),
+                &warnings,
+            ))
         }
         (Method::PATCH, false, "" | "status") => {
             query.only(&[query::PATCH])?;
@@ -496,6 +504,45 @@ pub(crate) fn watch_options(path: &ResourcePath, query: &Query) -> Result<WatchO
         resource_version: query.text("resourceVersion").to_string(),
         allow_bookmarks: query.flag("allowWatchBookmarks")?,
     })
+}
+
+/// `fieldValidation` on a create or update body: `Strict` rejects fields
+/// the kind does not have (400, as Kubernetes' strict decoding), `Warn`
+/// answers them as warnings, `Ignore` (and no parameter) drops them.
+fn check_fields(kind: &dyn KindOps, query: &Query, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
+    let strict = match query.text("fieldValidation") {
+        "" | "Ignore" => return Ok(Vec::new()),
+        "Strict" => true,
+        "Warn" => false,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "fieldValidation must be one of Ignore, Warn or Strict, not {other:?}"
+            )));
+        }
+    };
+    let unknown: Vec<String> = kind
+        .unknown_fields(bytes)
+        .into_iter()
+        .map(|field| format!("unknown field {field:?}"))
+        .collect();
+    if strict && !unknown.is_empty() {
+        return Err(ApiError::BadRequest(format!(
+            "strict decoding error: {}",
+            unknown.join(", ")
+        )));
+    }
+    Ok(unknown)
+}
+
+/// Adds one `Warning: 299 - "…"` header per warning, as Kubernetes does.
+fn with_warnings(mut response: http::Response<Body>, warnings: &[String]) -> http::Response<Body> {
+    for warning in warnings {
+        let text = format!("299 - {}", serde_json::Value::String(warning.clone()));
+        if let Ok(value) = http::HeaderValue::from_str(&text) {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
+    response
 }
 
 fn write_options(query: &Query) -> Result<WriteOptions, ApiError> {

@@ -55,6 +55,39 @@ pub(crate) fn decode_body<K: Strategy>(body: &[u8]) -> Result<K, ApiError> {
     )))
 }
 
+/// The fields of a request body that kind `K` does not have, as
+/// Kubernetes' strict decoding names them (`spec.containers[0].bogus`).
+pub(crate) fn unknown_fields<K: Strategy>(body: &[u8]) -> Vec<String> {
+    let mut unknown = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let decoded: Result<K, _> = serde_ignored::deserialize(&mut deserializer, |path| {
+        unknown.push(field_path(&path));
+    });
+    // A body that does not decode fails later with its own error.
+    drop(decoded);
+    unknown
+}
+
+/// `spec.containers[0].bogus` for a serde_ignored path.
+fn field_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => {
+            let parent = field_path(parent);
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_path(parent),
+    }
+}
+
 /// Decodes a JSON value (a patched object) as kind `K`, diagnosed as
 /// [`decode_body`] does.
 pub(crate) fn decode_value<K: Strategy>(mut value: Value) -> Result<K, ApiError> {

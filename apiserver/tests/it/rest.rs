@@ -671,3 +671,88 @@ async fn protobuf_bodies_from_kubectl_create_objects() {
     assert_eq!(status, 400);
     assert_eq!(count_keys(&server.store, "/registry/").await, before);
 }
+
+#[tokio::test]
+async fn field_validation_strict_warn_and_ignore() {
+    let (server, address) = start_rest(Config::new(memory_store())).await;
+    let pods = "/api/v1/namespaces/default/pods";
+    let with_unknown = |name: &str| {
+        let mut body = pod(name);
+        body["spec"]["bogus"] = json!(1);
+        body["spec"]["containers"][0]["extra"] = json!("x");
+        serde_json::to_vec(&body).unwrap()
+    };
+    let (status, body) = call(
+        address,
+        "POST",
+        &format!("{pods}?fieldValidation=Strict"),
+        "application/json",
+        with_unknown("strict"),
+    )
+    .await;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    let message = serde_json::from_slice::<Value>(&body).unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.starts_with("strict decoding error: "), "{message}");
+    assert!(
+        message.contains("unknown field \"spec.bogus\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("unknown field \"spec.containers[0].extra\""),
+        "{message}"
+    );
+    assert!(server.client.get::<Pod>("default", "strict").await.is_err());
+
+    // Warn: stored, with one Warning header per field.
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("{pods}?fieldValidation=Warn"))
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
+        .body(Full::new(Bytes::from(with_unknown("warned"))))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let warnings: Vec<String> = response
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "299 - \"unknown field \\\"spec.bogus\\\"\"",
+            "299 - \"unknown field \\\"spec.containers[0].extra\\\"\""
+        ]
+    );
+    // Ignore (and no parameter): stored without the fields.
+    let (status, _) = call(
+        address,
+        "POST",
+        &format!("{pods}?fieldValidation=Ignore"),
+        "application/json",
+        with_unknown("ignored"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = call(
+        address,
+        "POST",
+        &format!("{pods}?fieldValidation=Sometimes"),
+        "application/json",
+        with_unknown("bad"),
+    )
+    .await;
+    assert_eq!(status, 400);
+}
