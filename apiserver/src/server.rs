@@ -75,48 +75,11 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RunError> {
-    let mut rest_address = None;
-    if let Some(rest) = &listeners.rest {
-        let address = rest
-            .listener
-            .local_addr()
-            .map_err(RunError::ListenerAddress)?;
-        if !rest.tls && !address.ip().is_loopback() {
-            return Err(RunError::PlainHttpNotLoopback(address));
-        }
-        rest_address = Some(address);
-    }
-    // The security material serves the REST face only (gRPC clients are
-    // Skiff's own components): nothing is created without it.
-    let security = match (&config.security_dir, &listeners.rest) {
-        (Some(dir), Some(_)) => Some(
-            Security::load(
-                dir,
-                &config.serving_hosts,
-                config.token_auth_file.as_deref(),
-            )
-            .map_err(|error| RunError::Security(error.to_string()))?,
-        ),
-        _ => None,
-    };
-    let tls = match (&listeners.rest, &security) {
-        (Some(rest), Some(security)) if rest.tls => Some(security.pki.rustls_server_config()),
-        (Some(rest), None) if rest.tls => return Err(RunError::NoSecurityDir),
-        _ => None,
-    };
-    if let (Some(security), Some(address)) = (&security, rest_address) {
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let path = security
-            .write_admin_kubeconfig(&format!("{scheme}://{address}"))
-            .map_err(|error| RunError::Security(error.to_string()))?;
-        tracing::info!(path = %path.display(), "admin kubeconfig written");
-    }
-    let authenticator: Arc<dyn crate::rest::Authenticate> = match &security {
-        Some(security) => Arc::new(RequestAuthenticator {
-            authenticator: security.authenticator.clone(),
-        }),
-        None => Arc::new(AnonymousOnly),
-    };
+    let RestSecurity {
+        security,
+        tls,
+        authenticator,
+    } = rest_security(&listeners, &config)?;
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight_requests.max(1)));
     let face_limits = crate::limits::face_limits(&config, listeners.rest.is_some());
     let grpc_connections = config.grpc_connections.clone();
@@ -180,6 +143,67 @@ pub async fn serve(
     let _ = policy_task.await;
     tracing::info!("apiserver stopped");
     Ok(())
+}
+
+/// What the REST face serves with: the loaded security material, the TLS
+/// configuration and the authenticator.
+struct RestSecurity {
+    security: Option<Security>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    authenticator: Arc<dyn crate::rest::Authenticate>,
+}
+
+/// Checks the REST listener (plain HTTP on loopback only), loads or
+/// creates the security material when REST is served, and writes the
+/// admin kubeconfig naming the REST address.
+fn rest_security(listeners: &Listeners, config: &Config) -> Result<RestSecurity, RunError> {
+    let mut rest_address = None;
+    if let Some(rest) = &listeners.rest {
+        let address = rest
+            .listener
+            .local_addr()
+            .map_err(RunError::ListenerAddress)?;
+        if !rest.tls && !address.ip().is_loopback() {
+            return Err(RunError::PlainHttpNotLoopback(address));
+        }
+        rest_address = Some(address);
+    }
+    // The security material serves the REST face only (gRPC clients are
+    // Skiff's own components): nothing is created without it.
+    let security = match (&config.security_dir, &listeners.rest) {
+        (Some(dir), Some(_)) => Some(
+            Security::load(
+                dir,
+                &config.serving_hosts,
+                config.token_auth_file.as_deref(),
+            )
+            .map_err(|error| RunError::Security(error.to_string()))?,
+        ),
+        _ => None,
+    };
+    let tls = match (&listeners.rest, &security) {
+        (Some(rest), Some(security)) if rest.tls => Some(security.pki.rustls_server_config()),
+        (Some(rest), None) if rest.tls => return Err(RunError::NoSecurityDir),
+        _ => None,
+    };
+    if let (Some(security), Some(address)) = (&security, rest_address) {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let path = security
+            .write_admin_kubeconfig(&format!("{scheme}://{address}"))
+            .map_err(|error| RunError::Security(error.to_string()))?;
+        tracing::info!(path = %path.display(), "admin kubeconfig written");
+    }
+    let authenticator: Arc<dyn crate::rest::Authenticate> = match &security {
+        Some(security) => Arc::new(RequestAuthenticator {
+            authenticator: security.authenticator.clone(),
+        }),
+        None => Arc::new(AnonymousOnly),
+    };
+    Ok(RestSecurity {
+        security,
+        tls,
+        authenticator,
+    })
 }
 
 /// Creates the system namespaces and built-in priority classes if absent.
