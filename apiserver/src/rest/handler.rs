@@ -134,11 +134,11 @@ fn non_resource(
         "/healthz" | "/livez" | "/readyz" => Ok(body::text(StatusCode::OK, "ok")),
         "/openapi/v2" => Ok(body::json_bytes(
             StatusCode::OK,
-            Bytes::from(openapi::documents().v2.json.clone()),
+            Bytes::from_static(&openapi::documents().v2.json),
         )),
         "/openapi/v3" => Ok(body::json_bytes(
             StatusCode::OK,
-            Bytes::from(openapi::documents().v3_index.json.clone()),
+            Bytes::from_static(&openapi::documents().v3_index.json),
         )),
         "/version" => Ok(body::json_serialized(
             StatusCode::OK,
@@ -173,7 +173,7 @@ fn non_resource(
             match openapi::documents().v3_group_version(group_version) {
                 Some(document) => Ok(body::json_bytes(
                     StatusCode::OK,
-                    Bytes::from(document.json.clone()),
+                    Bytes::from_static(&document.json),
                 )),
                 None => Err(ApiError::not_found_path(path)),
             }
