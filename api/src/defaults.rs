@@ -420,7 +420,32 @@ impl KindDefaults for ClusterRole {}
 impl KindDefaults for RoleBinding {}
 impl KindDefaults for ClusterRoleBinding {}
 impl KindDefaults for ResourceQuota {}
-impl KindDefaults for LimitRange {}
+/// Kubernetes' `SetDefaults_LimitRangeItem`: for Container items the
+/// default limit falls back to `max`, and the default request to the
+/// default limit, then to `min`.
+impl KindDefaults for LimitRange {
+    fn apply_kind_defaults(&mut self) {
+        let Some(spec) = self.spec.as_mut() else {
+            return;
+        };
+        for item in spec
+            .limits
+            .iter_mut()
+            .filter(|item| item.type_ == "Container")
+        {
+            let default = item.default.get_or_insert_with(Default::default);
+            for (name, value) in item.max.iter().flatten() {
+                default.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+            let default_request = item.default_request.get_or_insert_with(Default::default);
+            for (name, value) in default.iter().chain(item.min.iter().flatten()) {
+                default_request
+                    .entry(name.clone())
+                    .or_insert_with(|| value.clone());
+            }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -101,6 +101,15 @@ impl Quantity {
         }
     }
 
+    /// A quantity of `nanos` nano-units (capped like parsing), printed in
+    /// `format`.
+    pub fn from_nanos(nanos: i128, format: QuantityFormat) -> Quantity {
+        Quantity {
+            nanos: nanos.clamp(-MAX_NANOS, MAX_NANOS),
+            format,
+        }
+    }
+
     pub fn format(&self) -> QuantityFormat {
         self.format
     }
@@ -487,6 +496,28 @@ fn request_of(requirements: Option<&ResourceRequirements>, resource: &str) -> i1
         .map_or(0, |q| q.nanos)
 }
 
+/// The limit for `resource` in `requirements`, zero if absent or malformed.
+fn limit_of(requirements: Option<&ResourceRequirements>, resource: &str) -> i128 {
+    requirements
+        .and_then(|r| r.limits.as_ref())
+        .and_then(|limits| limits.get(resource))
+        .and_then(|q| parse(&q.0).ok())
+        .map_or(0, |q| q.nanos)
+}
+
+/// The pod's effective request of `resource` (Kubernetes' rule, see
+/// [`pod_request_totals`]), as a quantity in `format`.
+pub fn pod_request(spec: &PodSpec, resource: &str, format: QuantityFormat) -> Quantity {
+    Quantity::from_nanos(effective_request(spec, resource), format)
+}
+
+/// The pod's effective limit of `resource`, summed as Kubernetes'
+/// `PodLimits` does (the same rule as requests, over limits), as a
+/// quantity in `format`.
+pub fn pod_limit(spec: &PodSpec, resource: &str, format: QuantityFormat) -> Quantity {
+    Quantity::from_nanos(effective(spec, resource, limit_of), format)
+}
+
 fn is_sidecar(container: &Container) -> bool {
     container.restart_policy.as_deref() == Some("Always")
 }
@@ -495,21 +526,30 @@ fn is_sidecar(container: &Container) -> bool {
 /// `max(sum(containers) + sum(sidecars), max over init containers of
 /// (that init container + sidecars started before it)) + overhead`.
 fn effective_request(spec: &PodSpec, resource: &str) -> i128 {
+    effective(spec, resource, request_of)
+}
+
+/// [`effective_request`] over the quantity `quantity_of` reads from each container.
+fn effective(
+    spec: &PodSpec,
+    resource: &str,
+    quantity_of: fn(Option<&ResourceRequirements>, &str) -> i128,
+) -> i128 {
     let mut steady: i128 = spec
         .containers
         .iter()
-        .map(|c| request_of(c.resources.as_ref(), resource))
+        .map(|c| quantity_of(c.resources.as_ref(), resource))
         .sum();
     let mut sidecars: i128 = 0;
     let mut init_peak: i128 = 0;
     for init in spec.init_containers.iter().flatten() {
-        let request = request_of(init.resources.as_ref(), resource);
+        let quantity = quantity_of(init.resources.as_ref(), resource);
         let during = if is_sidecar(init) {
-            steady += request;
-            sidecars += request;
+            steady += quantity;
+            sidecars += quantity;
             sidecars
         } else {
-            request + sidecars
+            quantity + sidecars
         };
         init_peak = init_peak.max(during);
     }

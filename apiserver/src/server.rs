@@ -97,6 +97,9 @@ pub async fn serve(
     let state = Arc::new(ApiState::new(config));
     bootstrap(&state).await.map_err(RunError::Bootstrap)?;
     let policy_task = tokio::spawn(crate::security::keep_policy_current(state.clone()));
+    let index_task = tokio::spawn(crate::admission::namespace_index::keep_current(
+        state.clone(),
+    ));
     let address = listeners.grpc.local_addr().ok();
     tracing::info!(?address, "apiserver serving gRPC");
     let (stop_watches, shutting_down) = tokio::sync::watch::channel(false);
@@ -141,6 +144,8 @@ pub async fn serve(
     }
     policy_task.abort();
     let _ = policy_task.await;
+    index_task.abort();
+    let _ = index_task.await;
     tracing::info!("apiserver stopped");
     Ok(())
 }
@@ -206,7 +211,9 @@ fn rest_security(listeners: &Listeners, config: &Config) -> Result<RestSecurity,
     })
 }
 
-/// Creates the system namespaces and built-in priority classes if absent.
+/// Creates the system namespaces (each with its `default` ServiceAccount)
+/// and built-in priority classes if absent, after loading the admission
+/// index.
 pub(crate) async fn bootstrap(state: &ApiState) -> Result<(), ApiError> {
     let mut objects = Vec::new();
     for namespace in SYSTEM_NAMESPACES {
@@ -225,6 +232,16 @@ pub(crate) async fn bootstrap(state: &ApiState) -> Result<(), ApiError> {
                    "value": value, "description": "Built-in priority class for critical pods."}),
         ));
     }
+    // Namespaces created before they came with one get their `default`
+    // ServiceAccount.
+    for namespace in SYSTEM_NAMESPACES {
+        objects.push((
+            "serviceaccounts",
+            json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                   "metadata": {"name": "default", "namespace": namespace}}),
+        ));
+    }
+    crate::admission::namespace_index::load_all(state).await?;
     for (plural, object) in objects {
         let body = serde_json::to_vec(&object).map_err(ApiError::internal)?;
         create_if_absent(state, plural, &body).await?;

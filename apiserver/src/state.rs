@@ -1,12 +1,13 @@
 //! [`ApiState`]: what every verb shares — the store, the kind table, the
-//! watch caches, the event lease and the bind arbiter's accounts — plus
-//! small store helpers.
+//! watch caches, the event lease, the bind arbiter's accounts and the
+//! admission plugins' namespace index — plus small store helpers.
 
 use std::sync::Arc;
 
 use store::{KeyValue, Store, StoreExt, TxnResponse};
 
 use crate::Config;
+use crate::admission::namespace_index::NamespaceIndex;
 use crate::arbiter::NodeAccounts;
 use crate::error::ApiError;
 use crate::kinds::{EventLeases, KindTable};
@@ -28,6 +29,9 @@ pub(crate) struct ApiState {
     /// RBAC over the store's Roles and bindings (kept current by
     /// `security::keep_policy_current`).
     pub(crate) authorizer: Authorizer,
+    /// Which namespaces have ResourceQuotas or LimitRanges (kept current
+    /// by `admission::namespace_index::keep_current`).
+    pub(crate) namespace_index: NamespaceIndex,
 }
 
 impl ApiState {
@@ -39,6 +43,7 @@ impl ApiState {
             kinds: KindTable::new(),
             accounts: NodeAccounts::default(),
             authorizer: Authorizer::new(),
+            namespace_index: NamespaceIndex::default(),
             config,
         }
     }

@@ -1,22 +1,28 @@
 //! NamespaceLifecycle: nothing is created in a namespace that does not
-//! exist or is being terminated.
+//! exist or is being terminated. The one read of the namespace also
+//! yields what later plugins need of it ([`NamespaceFacts`]).
 
 use serde::Deserialize;
 
-use crate::admission::decode_stored_part;
+use crate::admission::{NamespaceFacts, decode_stored_part};
 use crate::error::ApiError;
 use crate::state::ApiState;
 
-/// The namespace exists and is not terminating.
-pub(crate) async fn check_open(state: &ApiState, namespace: &str) -> Result<(), ApiError> {
+/// The namespace exists and is not terminating; returns what admission
+/// reads of it.
+pub(crate) async fn check_open(
+    state: &ApiState,
+    namespace: &str,
+) -> Result<NamespaceFacts, ApiError> {
     let key = format!("/registry/namespaces/{namespace}");
     let Some(kv) = state.get_kv(&key).await? else {
         return Err(ApiError::not_found("namespaces", namespace));
     };
     let stored: NamespaceState = decode_stored_part(&kv)?;
-    let deleting = stored
-        .metadata
-        .and_then(|meta| meta.deletion_timestamp)
+    let metadata = stored.metadata.unwrap_or_default();
+    let deleting = metadata
+        .deletion_timestamp
+        .as_deref()
         .is_some_and(|time| !time.is_empty());
     let terminating =
         stored.status.and_then(|status| status.phase).as_deref() == Some("Terminating");
@@ -25,20 +31,30 @@ pub(crate) async fn check_open(state: &ApiState, namespace: &str) -> Result<(), 
             "unable to create new content in namespace {namespace} because it is being terminated"
         )));
     }
-    Ok(())
+    Ok(NamespaceFacts {
+        pod_security_enforce: metadata.labels.and_then(|labels| labels.enforce),
+    })
 }
 
 /// The fields of a stored Namespace this plugin reads.
 #[derive(Deserialize)]
 struct NamespaceState {
-    metadata: Option<DeletionOnly>,
+    metadata: Option<NamespaceMeta>,
     status: Option<PhaseOnly>,
 }
 
-#[derive(Deserialize)]
-struct DeletionOnly {
+#[derive(Default, Deserialize)]
+struct NamespaceMeta {
     #[serde(rename = "deletionTimestamp")]
     deletion_timestamp: Option<String>,
+    labels: Option<PodSecurityLabels>,
+}
+
+/// The only labels admission reads (others are skipped unallocated).
+#[derive(Deserialize)]
+struct PodSecurityLabels {
+    #[serde(rename = "pod-security.kubernetes.io/enforce")]
+    enforce: Option<String>,
 }
 
 #[derive(Deserialize)]

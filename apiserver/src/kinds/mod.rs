@@ -9,10 +9,12 @@
 //! here; no verb changes.
 
 mod event;
+mod lease;
 mod namespace;
 mod node;
 mod pod;
 mod priority_class;
+mod quota;
 mod service;
 
 use std::collections::HashMap;
@@ -23,6 +25,8 @@ use api::{ApiObject, KindInfo};
 use prost::bytes::Bytes;
 use store::Op;
 
+use crate::admission::NamespaceFacts;
+use crate::admission::resource_quota::{self, Usage};
 use crate::arbiter::CountChange;
 use crate::error::ApiError;
 use crate::request::Attributes;
@@ -45,11 +49,13 @@ pub(crate) trait Strategy: ApiObject + StatusPart {
         }
     }
 
-    /// Kind-specific admission of a create, after NamespaceLifecycle and
-    /// before defaults (mutating plugins first, then validating ones).
+    /// Kind-specific admission of a create, after NamespaceLifecycle (whose
+    /// read of the namespace gave `namespace`) and before defaults
+    /// (mutating plugins first, then validating ones).
     fn admit_create(
         _state: &ApiState,
         _attributes: &Attributes,
+        _namespace: &NamespaceFacts,
         _object: &mut Self,
     ) -> impl Future<Output = Result<(), ApiError>> + Send {
         async { Ok(()) }
@@ -62,13 +68,35 @@ pub(crate) trait Strategy: ApiObject + StatusPart {
         Ok(())
     }
 
-    /// Kind-specific admission of an update.
+    /// Kind-specific admission of an update replacing `old` (mutating,
+    /// then validating).
     fn admit_update(
+        _state: &ApiState,
+        _attributes: &Attributes,
+        _old: &Self,
+        _object: &mut Self,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Kind-specific admission of a delete of the stored object.
+    fn admit_delete(
         _state: &ApiState,
         _attributes: &Attributes,
         _object: &Self,
     ) -> impl Future<Output = Result<(), ApiError>> + Send {
         async { Ok(()) }
+    }
+
+    /// What the object counts toward its namespace's ResourceQuotas
+    /// (by default its object counts).
+    fn quota_usage(&self) -> Usage {
+        resource_quota::object_usage(&Self::INFO)
+    }
+
+    /// The object as a pod, for the plugins that treat pods apart.
+    fn as_pod(&self) -> Option<&api::k8s_openapi::api::core::v1::Pod> {
+        None
     }
 
     /// Writes a new, fully prepared object at the free `key` and returns
@@ -192,7 +220,6 @@ mod status_parts {
     default_strategy!(
         core::v1::Endpoints,
         discovery::v1::EndpointSlice,
-        coordination::v1::Lease,
         core::v1::Binding,
         networking::v1::IngressClass,
         core::v1::Secret,
@@ -202,7 +229,6 @@ mod status_parts {
         rbac::v1::ClusterRole,
         rbac::v1::RoleBinding,
         rbac::v1::ClusterRoleBinding,
-        core::v1::LimitRange,
         apps::v1::ReplicaSet,
         core::v1::ReplicationController,
         apps::v1::Deployment,
@@ -213,9 +239,7 @@ mod status_parts {
         autoscaling::v2::HorizontalPodAutoscaler,
         policy::v1::PodDisruptionBudget,
         networking::v1::Ingress,
-        core::v1::ResourceQuota,
         core::v1::PersistentVolume,
-        core::v1::PersistentVolumeClaim,
     );
 }
 
@@ -254,6 +278,14 @@ pub(crate) trait KindOps: Send + Sync {
         patcher: &'a Patcher,
         options: &'a WriteOptions,
     ) -> BoxFuture<'a, Result<Bytes, ApiError>>;
+
+    /// What a stored object of this kind counts toward `quota` (`None` if
+    /// the quota's scopes leave it out).
+    fn quota_usage(
+        &self,
+        stored: &[u8],
+        quota: &api::k8s_openapi::api::core::v1::ResourceQuota,
+    ) -> Result<Option<Usage>, ApiError>;
 
     /// Deletes an object (or starts its graceful deletion).
     fn delete<'a>(
@@ -303,6 +335,14 @@ impl<K: Strategy> KindOps for Typed<K> {
         options: &'a WriteOptions,
     ) -> BoxFuture<'a, Result<Bytes, ApiError>> {
         Box::pin(verbs::patch::<K>(state, attributes, patcher, options))
+    }
+
+    fn quota_usage(
+        &self,
+        stored: &[u8],
+        quota: &api::k8s_openapi::api::core::v1::ResourceQuota,
+    ) -> Result<Option<Usage>, ApiError> {
+        resource_quota::stored_usage::<K>(stored, quota)
     }
 
     fn delete<'a>(

@@ -1,4 +1,6 @@
-//! Pods: priority and default tolerations at admission, Pending status
+//! Pods: LimitRanger, ServiceAccount, NodeRestriction, PodSecurity,
+//! Priority and DefaultTolerationSeconds at admission (in that order; the
+//! ResourceQuota charge is staged with the write), Pending status
 //! with the QoS class on create, creates that arrive bound checked and
 //! counted against the node's usage record (the bind arbiter), every write
 //! that changes what a node holds counted in the same transaction, and a
@@ -8,7 +10,8 @@ use api::k8s_openapi::api::core::v1::{Pod, PodStatus};
 use prost::bytes::Bytes;
 use store::Revision;
 
-use crate::admission;
+use crate::admission::resource_quota::{self, QuotaCharge, Usage, lock_for};
+use crate::admission::{self, NamespaceFacts};
 use crate::arbiter::{CountChange, PodUsage, pod_usage};
 use crate::error::ApiError;
 use crate::kinds::Strategy;
@@ -34,12 +37,43 @@ impl Strategy for Pod {
 
     async fn admit_create(
         state: &ApiState,
-        _attributes: &Attributes,
+        attributes: &Attributes,
+        namespace: &NamespaceFacts,
         pod: &mut Pod,
     ) -> Result<(), ApiError> {
+        let namespace_name = pod.metadata.namespace.clone().unwrap_or_default();
+        admission::limit_ranger::admit_pod(state, &namespace_name, pod).await?;
+        admission::service_account::admit_pod(state, &namespace_name, pod).await?;
+        admission::node_restriction::admit_pod_create(attributes, pod)?;
+        admission::pod_security::admit_pod(namespace.pod_security_enforce.as_deref(), pod)?;
         admission::priority::admit_pod(state, pod).await?;
         admission::default_toleration_seconds::admit_pod(pod);
         Ok(())
+    }
+
+    async fn admit_update(
+        _state: &ApiState,
+        attributes: &Attributes,
+        old: &Pod,
+        _pod: &mut Pod,
+    ) -> Result<(), ApiError> {
+        admission::node_restriction::admit_pod_update(attributes, old)
+    }
+
+    async fn admit_delete(
+        _state: &ApiState,
+        attributes: &Attributes,
+        pod: &Pod,
+    ) -> Result<(), ApiError> {
+        admission::node_restriction::admit_pod_delete(attributes, pod)
+    }
+
+    fn quota_usage(&self) -> Usage {
+        resource_quota::pod_usage(self)
+    }
+
+    fn as_pod(&self) -> Option<&Pod> {
+        Some(self)
     }
 
     async fn store_new<'a>(
@@ -58,7 +92,17 @@ impl Strategy for Pod {
         let usage = pod_usage(pod);
         let bytes = encode_for_store(pod)?;
         let name = pod.metadata.name.clone().unwrap_or_default();
-        let revision = put_new_bound_pod(state, key, &name, bytes.clone(), &usage, &node).await?;
+        let charge = QuotaCharge::create(state, pod);
+        let revision = put_new_bound_pod(
+            state,
+            key,
+            &name,
+            bytes.clone(),
+            &usage,
+            &node,
+            charge.as_ref(),
+        )
+        .await?;
         to_wire(&bytes, revision, pod)
     }
 
@@ -96,7 +140,7 @@ impl Strategy for Pod {
 
 /// Writes the encoded pod `bytes` at the free `key`, checked against and
 /// counted on `node`'s usage record like a bind (capacity only if the Node
-/// exists); returns the revision.
+/// exists) and charged to its namespace's quotas; returns the revision.
 pub(crate) async fn put_new_bound_pod(
     state: &ApiState,
     key: &str,
@@ -104,7 +148,9 @@ pub(crate) async fn put_new_bound_pod(
     bytes: store::Bytes,
     usage: &PodUsage,
     node: &str,
+    charge: Option<&QuotaCharge>,
 ) -> Result<Revision, ApiError> {
+    let _quota_lock = lock_for(state, charge).await;
     for _ in 0..CAS_RETRIES {
         let account = state.open_account(node).await?;
         let capacity = account.loaded().capacity.clone();
@@ -126,6 +172,12 @@ pub(crate) async fn put_new_bound_pod(
         }
         node_usage.add(usage);
         let mut txn = put_if_absent(key, bytes.clone());
+        if let Some(charge) = charge
+            && let Err(error) = charge.stage(state, &mut txn).await
+        {
+            account.close();
+            return Err(error);
+        }
         account.stage(&node_usage, true, &mut txn);
         let response = state.txn(txn).await?;
         account.finish(node_usage, &response);

@@ -13,6 +13,7 @@ impl Strategy for PriorityClass {
     async fn admit_create(
         state: &ApiState,
         _attributes: &Attributes,
+        _namespace: &admission::NamespaceFacts,
         class: &mut PriorityClass,
     ) -> Result<(), ApiError> {
         admission::priority::admit_priority_class(state, class).await
@@ -21,7 +22,8 @@ impl Strategy for PriorityClass {
     async fn admit_update(
         state: &ApiState,
         _attributes: &Attributes,
-        class: &PriorityClass,
+        _old: &PriorityClass,
+        class: &mut PriorityClass,
     ) -> Result<(), ApiError> {
         admission::priority::admit_priority_class(state, class).await
     }

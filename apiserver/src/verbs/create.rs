@@ -7,6 +7,7 @@ use prost::bytes::Bytes;
 use store::{Compare, CompareTarget, Op, Revision, Txn};
 
 use crate::admission;
+use crate::admission::resource_quota::{QuotaCharge, lock_for};
 use crate::error::ApiError;
 use crate::keys;
 use crate::kinds::Strategy;
@@ -54,10 +55,12 @@ pub(crate) async fn create<K: Strategy>(
     meta.self_link = None;
     let namespace = meta.namespace.clone().unwrap_or_default();
     let name = meta.name.clone().unwrap_or_default();
-    if info.namespaced {
-        admission::namespace_lifecycle::check_open(state, &namespace).await?;
-    }
-    K::admit_create(state, attributes, &mut typed).await?;
+    let facts = if info.namespaced {
+        admission::namespace_lifecycle::check_open(state, &namespace).await?
+    } else {
+        admission::NamespaceFacts::default()
+    };
+    K::admit_create(state, attributes, &facts, &mut typed).await?;
     typed.apply_defaults();
     typed.prepare_for_create();
     typed
@@ -71,7 +74,7 @@ pub(crate) async fn create<K: Strategy>(
 }
 
 /// The default [`Strategy::store_new`]: the encoded object at `key` if the
-/// key is free.
+/// key is free, charged to the namespace's quotas in the same transaction.
 pub(crate) async fn store_new_plain<K: Strategy>(
     state: &ApiState,
     key: &str,
@@ -79,20 +82,35 @@ pub(crate) async fn store_new_plain<K: Strategy>(
 ) -> Result<Bytes, ApiError> {
     let bytes = encode_for_store(typed)?;
     let name = typed.metadata().name.clone().unwrap_or_default();
-    let revision = put_new(state, K::INFO.plural, key, &name, bytes.clone()).await?;
+    let charge = QuotaCharge::create(state, typed);
+    let revision = put_new(
+        state,
+        K::INFO.plural,
+        key,
+        &name,
+        bytes.clone(),
+        charge.as_ref(),
+    )
+    .await?;
     to_wire(&bytes, revision, typed)
 }
 
-/// Writes `bytes` at `key` if the key is free; returns the revision.
+/// Writes `bytes` at `key` if the key is free, with `charge` staged in the
+/// same transaction; returns the revision.
 pub(crate) async fn put_new(
     state: &ApiState,
     plural: &str,
     key: &str,
     name: &str,
     bytes: store::Bytes,
+    charge: Option<&QuotaCharge>,
 ) -> Result<Revision, ApiError> {
+    let _quota_lock = lock_for(state, charge).await;
     for _ in 0..CAS_RETRIES {
-        let txn = put_if_absent(key, bytes.clone());
+        let mut txn = put_if_absent(key, bytes.clone());
+        if let Some(charge) = charge {
+            charge.stage(state, &mut txn).await?;
+        }
         let response = state.txn(txn).await?;
         if response.succeeded {
             return Ok(response.revision);
@@ -100,7 +118,8 @@ pub(crate) async fn put_new(
         if state.get_kv(key).await?.is_some() {
             return Err(ApiError::already_exists(plural, name));
         }
-        // The key was deleted again in between: try again.
+        // The key was deleted again in between, or a quota changed: try
+        // again.
     }
     Err(ApiError::modified(plural, name))
 }

@@ -2,11 +2,12 @@
 //! is removed), the kind's grace period (pods wait for their kubelet, which
 //! finishes with grace 0), propagation policy recorded as a finalizer for
 //! the garbage collector, and what the kind releases (allocations, the
-//! node's usage) in the same transaction.
+//! node's usage, its namespace's quota usage) in the same transaction.
 
 use prost::bytes::Bytes;
 use store::{Compare, CompareTarget, Op, Txn};
 
+use crate::admission::resource_quota::{self, QuotaCharge};
 use crate::error::ApiError;
 use crate::keys;
 use crate::kinds::Strategy;
@@ -59,12 +60,18 @@ pub(crate) async fn delete<K: Strategy>(
         ));
     }
     let key = keys::object_key(info, &attributes.namespace, name);
+    let _quota_lock = if info.namespaced {
+        resource_quota::lock_namespace(state, &attributes.namespace).await
+    } else {
+        None
+    };
     for _ in 0..CAS_RETRIES {
         let Some(current) = state.get_kv(&key).await? else {
             return Err(ApiError::not_found(info.plural, name));
         };
         let mut typed: K = decode_stored(&current)?;
         check_preconditions(info.plural, name, typed.metadata(), options)?;
+        K::admit_delete(state, attributes, &typed).await?;
         let deleting = typed.metadata().deletion_timestamp.is_some();
         let meta = typed.metadata_mut();
         let finalizers = meta.finalizers.get_or_insert_with(Vec::new);
@@ -110,6 +117,10 @@ pub(crate) async fn delete<K: Strategy>(
         } else {
             txn.success.push(Op::Delete { key: key.clone() });
             txn.success.extend(typed.release_ops());
+            // What it counted in its namespace's quotas is released.
+            if let Some(charge) = QuotaCharge::delete(state, &typed) {
+                charge.stage(state, &mut txn).await?;
+            }
         }
         // An object deleted for good releases what it counted on a node.
         let count_change = if pending {

@@ -7,6 +7,7 @@ use prost::bytes::Bytes;
 use serde_json::Value;
 use store::{CompareTarget, KeyValue, Op, Revision, Txn};
 
+use crate::admission::resource_quota::{QuotaCharge, lock_for};
 use crate::arbiter::CountChange;
 use crate::error::ApiError;
 use crate::keys;
@@ -148,7 +149,7 @@ async fn replace<K: Strategy>(
         keep_server_owned_meta(typed.metadata_mut(), old.metadata());
         typed.prepare_for_update(&old)?;
     }
-    K::admit_update(state, attributes, &typed).await?;
+    K::admit_update(state, attributes, &old, &mut typed).await?;
     typed.apply_defaults();
     typed
         .validate_update(&old)
@@ -180,6 +181,12 @@ async fn replace<K: Strategy>(
     } else {
         Vec::new()
     };
+    // What it changes in its namespace's quotas, too.
+    let charge = if finished {
+        QuotaCharge::delete(state, &old)
+    } else {
+        QuotaCharge::update(state, &old, &typed)
+    };
     let stored = (!finished).then(|| bytes.clone());
     let revision = commit_replace(
         state,
@@ -187,7 +194,10 @@ async fn replace<K: Strategy>(
         current,
         stored,
         release,
-        count_change.as_ref(),
+        Charges {
+            count: count_change.as_ref(),
+            quota: charge.as_ref(),
+        },
         &name,
     )
     .await?;
@@ -198,18 +208,28 @@ async fn replace<K: Strategy>(
     to_wire(&bytes, revision, &mut typed)
 }
 
+/// What a replacement changes besides the object, in the same transaction.
+pub(crate) struct Charges<'a> {
+    /// The node's usage record.
+    pub(crate) count: Option<&'a CountChange>,
+    /// The namespace's quotas.
+    pub(crate) quota: Option<&'a QuotaCharge>,
+}
+
 /// Writes the replacement of `current`: `stored`, or a delete (plus
-/// `release`) when `None`; with the node record change of `count_change`
-/// in the same transaction. Returns the revision.
+/// `release`) when `None`; with the node record and quota changes of
+/// `charges` in the same transaction. Returns the revision.
 pub(crate) async fn commit_replace(
     state: &ApiState,
     plural: &str,
     current: &KeyValue,
     stored: Option<store::Bytes>,
     release: Vec<Op>,
-    count_change: Option<&CountChange>,
+    charges: Charges<'_>,
     name: &str,
 ) -> Result<Revision, ApiError> {
+    let count_change = charges.count;
+    let _quota_lock = lock_for(state, charges.quota).await;
     for _ in 0..CAS_RETRIES {
         let mut txn = Txn {
             compares: vec![store::Compare {
@@ -232,6 +252,9 @@ pub(crate) async fn commit_replace(
                 lease: current.lease,
             }),
         }
+        if let Some(charge) = charges.quota {
+            charge.stage(state, &mut txn).await?;
+        }
         let staged = match count_change {
             Some(change) => Some(state.stage_count_change(change, &mut txn).await?),
             None => None,
@@ -243,9 +266,9 @@ pub(crate) async fn commit_replace(
         if response.succeeded {
             return Ok(response.revision);
         }
-        // Only a lost race on the node's record is retried here; a
-        // changed object is the caller's conflict.
-        let unchanged = count_change.is_some()
+        // Only a lost race on the node's record or a quota is retried
+        // here; a changed object is the caller's conflict.
+        let unchanged = (count_change.is_some() || charges.quota.is_some())
             && state
                 .get_kv(&current.key)
                 .await?

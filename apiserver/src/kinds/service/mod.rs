@@ -1,6 +1,7 @@
 //! Services: a cluster IP and nodePorts allocated in the create's
 //! transaction (`allocator`), kept across updates that leave them empty,
-//! and released in the transaction that deletes the service for good.
+//! and released in the transaction that deletes the service for good;
+//! charged to its namespace's quotas in the create's transaction.
 
 mod allocator;
 
@@ -8,6 +9,7 @@ use api::k8s_openapi::api::core::v1::Service;
 use prost::bytes::Bytes;
 use store::{Compare, CompareTarget, Op, Txn};
 
+use crate::admission::resource_quota::{self, QuotaCharge, Usage, lock_for};
 use crate::error::ApiError;
 use crate::kinds::Strategy;
 use crate::state::{ApiState, CAS_RETRIES};
@@ -20,6 +22,8 @@ impl Strategy for Service {
         service: &'a mut Service,
     ) -> Result<Bytes, ApiError> {
         let name = service.metadata.name.clone().unwrap_or_default();
+        let charge = QuotaCharge::create(state, service);
+        let _quota_lock = lock_for(state, charge.as_ref()).await;
         for _ in 0..CAS_RETRIES {
             // Allocations change the object: each attempt starts afresh.
             let mut attempt = service.clone();
@@ -31,6 +35,9 @@ impl Strategy for Service {
                 ..Default::default()
             };
             allocator::allocate(state, &mut attempt, &mut txn).await?;
+            if let Some(charge) = &charge {
+                charge.stage(state, &mut txn).await?;
+            }
             let bytes = encode_for_store(&mut attempt)?;
             txn.success.push(Op::Put {
                 key: key.to_string(),
@@ -91,5 +98,9 @@ impl Strategy for Service {
 
     fn release_ops(&self) -> Vec<Op> {
         allocator::release_ops(self)
+    }
+
+    fn quota_usage(&self) -> Usage {
+        resource_quota::service_usage(self)
     }
 }
