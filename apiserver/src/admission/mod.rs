@@ -71,3 +71,6 @@ fn decode_stored_part<T: serde::de::DeserializeOwned>(
         crate::error::ApiError::Internal(format!("corrupt object at {}: {error}", kv.key))
     })
 }
+
+#[cfg(test)]
+mod tests;
