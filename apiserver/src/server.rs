@@ -97,6 +97,11 @@ pub async fn serve(
     let state = Arc::new(ApiState::new(config));
     bootstrap(&state).await.map_err(RunError::Bootstrap)?;
     let policy_task = tokio::spawn(crate::security::keep_policy_current(state.clone()));
+    // The custom resources stored before this start are served at once.
+    crate::kinds::custom::load(&state)
+        .await
+        .map_err(RunError::Bootstrap)?;
+    let definitions_task = tokio::spawn(crate::kinds::custom::keep_current(state.clone()));
     let address = listeners.grpc.local_addr().ok();
     tracing::info!(?address, "apiserver serving gRPC");
     let (stop_watches, shutting_down) = tokio::sync::watch::channel(false);
@@ -141,6 +146,8 @@ pub async fn serve(
     }
     policy_task.abort();
     let _ = policy_task.await;
+    definitions_task.abort();
+    let _ = definitions_task.await;
     tracing::info!("apiserver stopped");
     Ok(())
 }

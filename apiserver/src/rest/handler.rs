@@ -49,8 +49,11 @@ async fn route(
         let attributes = Attributes::non_resource(user.clone(), &verb, &uri_path);
         rest.state.authorizer.authorize(&attributes)?;
     }
+    let extras = rest.state.kinds.custom.rows();
     match parsed {
-        PathInfo::NonResource => non_resource(request.method(), request.headers(), &uri_path),
+        PathInfo::NonResource => {
+            non_resource(request.method(), request.headers(), &uri_path, &extras)
+        }
         PathInfo::Resource(path) if reviews::is_review(&path.group, &path.resource) => {
             review(rest, request, user, &path).await
         }
@@ -58,13 +61,16 @@ async fn route(
             if request.method() != Method::GET {
                 return Err(method_not_allowed(request.method(), &uri_path));
             }
-            match discovery::api_resource_list(&[], &group, &version) {
+            match discovery::api_resource_list(&extras, &group, &version) {
                 Some(list) => Ok(body::json_serialized(StatusCode::OK, &list)),
                 None => Err(ApiError::not_found_path(&uri_path)),
             }
         }
         PathInfo::Resource(path) => {
-            let kind = rest.state.kinds.get(&path.resource)?.clone();
+            let kind = rest
+                .state
+                .kinds
+                .resolve(&path.group, &path.version, &path.resource)?;
             let info = kind.info();
             if info.group != path.group || info.version != path.version {
                 return Err(ApiError::not_found_path(&uri_path));
@@ -72,7 +78,7 @@ async fn route(
             if !info.namespaced && !path.namespace.is_empty() {
                 return Err(ApiError::not_found_path(&uri_path));
             }
-            let row = resources::find_resource(&[], &path.group, &path.version, &path.resource)
+            let row = resources::find_resource(&extras, &path.group, &path.version, &path.resource)
                 .ok_or_else(|| ApiError::not_found_path(&uri_path))?;
             if !path.subresource.is_empty() && row.subresource(&path.subresource).is_none() {
                 return Err(ApiError::not_found_path(&uri_path));
@@ -121,6 +127,7 @@ fn non_resource(
     method: &Method,
     headers: &HeaderMap,
     path: &str,
+    extras: &[resources::ResourceRow],
 ) -> Result<http::Response<Body>, ApiError> {
     if method != Method::GET {
         return Err(method_not_allowed(method, path));
@@ -147,7 +154,7 @@ fn non_resource(
         "/api" if aggregated => Ok(body::typed(
             StatusCode::OK,
             aggregated_type,
-            &discovery::aggregated_core(&[]),
+            &discovery::aggregated_core(extras),
         )),
         "/api" => {
             let host = headers
@@ -162,11 +169,11 @@ fn non_resource(
         "/apis" if aggregated => Ok(body::typed(
             StatusCode::OK,
             aggregated_type,
-            &discovery::aggregated_groups(&[]),
+            &discovery::aggregated_groups(extras),
         )),
         "/apis" => Ok(body::json_serialized(
             StatusCode::OK,
-            &discovery::api_group_list(&[]),
+            &discovery::api_group_list(extras),
         )),
         other if other.starts_with("/openapi/v3/") => {
             let group_version = other.trim_start_matches("/openapi/v3/");
@@ -179,7 +186,7 @@ fn non_resource(
             }
         }
         other => match other.strip_prefix("/apis/") {
-            Some(group) if !group.contains('/') => match discovery::api_group(&[], group) {
+            Some(group) if !group.contains('/') => match discovery::api_group(extras, group) {
                 Some(found) => Ok(body::json_serialized(StatusCode::OK, &found)),
                 None => Err(ApiError::not_found_path(path)),
             },
@@ -231,7 +238,8 @@ async fn resource(
                 let table = representation(&headers, true)? == Representation::Table;
                 let include = include_object(&query)?;
                 let objects = if table {
-                    watch::Objects::Table(include)
+                    let columns = kind.custom().map(|custom| Arc::new(custom.columns.clone()));
+                    watch::Objects::Table(include, columns)
                 } else {
                     watch::Objects::AsStored
                 };
@@ -239,8 +247,9 @@ async fn resource(
             }
             let options = list_options(&path, &query)?;
             let representation = representation(&headers, true)?;
-            let page = state.list(info.plural, &options).await?;
-            render_list(info, &page, representation, &query)
+            let page = state.list(info.resource_key, &options).await?;
+            let columns = kind.custom().map(|custom| custom.columns.as_slice());
+            render_list(info, columns, &page, representation, &query)
         }
         (Method::POST, true, "") => {
             query.only(&[query::WRITE])?;
@@ -260,7 +269,7 @@ async fn resource(
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = delete_options(&query, &bytes)?;
             let page = state
-                .list(info.plural, &list_options(&path, &query)?)
+                .list(info.resource_key, &list_options(&path, &query)?)
                 .await?;
             for item in &page.items {
                 let Some((namespace, name)) = object_identity(&item.wire) else {
@@ -278,8 +287,11 @@ async fn resource(
         (Method::GET, false, "" | "status") => {
             query.only(&[query::GET])?;
             let representation = representation(&headers, false)?;
-            let object = state.get(info.plural, &path.namespace, &path.name).await?;
-            render_object(info, object, representation, &query)
+            let object = state
+                .get(info.resource_key, &path.namespace, &path.name)
+                .await?;
+            let columns = kind.custom().map(|custom| custom.columns.as_slice());
+            render_object(info, columns, object, representation, &query)
         }
         (Method::PUT, false, "" | "status") => {
             query.only(&[query::WRITE])?;
@@ -297,6 +309,12 @@ async fn resource(
         (Method::PATCH, false, "" | "status") => {
             query.only(&[query::PATCH])?;
             let patch_type = PatchType::from_content_type(&content_type(&headers))?;
+            if patch_type == PatchType::StrategicMerge && kind.custom().is_some() {
+                // Custom resources have no patch strategies to merge by.
+                return Err(ApiError::UnsupportedMediaType(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml".to_string(),
+                ));
+            }
             let bytes = read_body(rest, request.into_body()).await?;
             let manager = field_manager(&query, &headers);
             let patcher = patcher(info, patch_type, bytes.clone(), &query, &manager)?;
@@ -407,6 +425,7 @@ fn decode_items(items: impl Iterator<Item = Bytes>) -> Result<Vec<Value>, ApiErr
 /// stored bytes), a Table, or their metadata.
 fn render_list(
     info: &'static api::KindInfo,
+    columns: Option<&[table::custom::PrinterColumn]>,
     page: &ListPage,
     representation: Representation,
     query: &Query,
@@ -421,7 +440,8 @@ fn render_list(
                 continue_token: &page.continue_token,
                 include_object: include_object(query)?,
             };
-            let table = table::build_table(&request, &objects, crate::object::now_timestamp());
+            let table =
+                table::build_for(&request, columns, &objects, crate::object::now_timestamp());
             Ok(body::typed(
                 StatusCode::OK,
                 representation.content_type(),
@@ -445,6 +465,7 @@ fn render_list(
 /// One object as the client asked for it.
 fn render_object(
     info: &'static api::KindInfo,
+    columns: Option<&[table::custom::PrinterColumn]>,
     object: Bytes,
     representation: Representation,
     query: &Query,
@@ -464,7 +485,8 @@ fn render_object(
                 continue_token: "",
                 include_object: include_object(query)?,
             };
-            let table = table::build_table(&request, &objects, crate::object::now_timestamp());
+            let table =
+                table::build_for(&request, columns, &objects, crate::object::now_timestamp());
             Ok(body::typed(
                 StatusCode::OK,
                 representation.content_type(),
