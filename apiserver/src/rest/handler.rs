@@ -51,9 +51,13 @@ async fn route(
     }
     let extras = rest.state.kinds.custom.rows();
     match parsed {
-        PathInfo::NonResource => {
-            non_resource(request.method(), request.headers(), &uri_path, &extras)
-        }
+        PathInfo::NonResource => non_resource(
+            rest,
+            request.method(),
+            request.headers(),
+            &uri_path,
+            &extras,
+        ),
         PathInfo::Resource(path) if reviews::is_review(&path.group, &path.resource) => {
             review(rest, request, user, &path).await
         }
@@ -124,6 +128,7 @@ fn method_not_allowed(method: &Method, path: &str) -> ApiError {
 }
 
 fn non_resource(
+    rest: &RestState,
     method: &Method,
     headers: &HeaderMap,
     path: &str,
@@ -137,7 +142,24 @@ fn non_resource(
         .and_then(|value| value.to_str().ok());
     let aggregated = accept::wants_aggregated_discovery(accept);
     let aggregated_type = Representation::AggregatedDiscovery.content_type();
-    match path.trim_end_matches('/') {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.starts_with("/openapi/")
+        && let Some(documents) = rest.state.kinds.custom.openapi()
+    {
+        // Custom resources are served: the documents that include them.
+        let document = match trimmed {
+            "/openapi/v2" => Some(documents.v2.clone()),
+            "/openapi/v3" => Some(documents.v3_index.clone()),
+            other => other
+                .strip_prefix("/openapi/v3/")
+                .and_then(|group_version| documents.v3_group_version(group_version)),
+        };
+        return match document {
+            Some(bytes) => Ok(body::json_bytes(StatusCode::OK, bytes)),
+            None => Err(ApiError::not_found_path(path)),
+        };
+    }
+    match trimmed {
         "/healthz" | "/livez" | "/readyz" => Ok(body::text(StatusCode::OK, "ok")),
         "/openapi/v2" => Ok(body::json_bytes(
             StatusCode::OK,

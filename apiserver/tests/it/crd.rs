@@ -463,6 +463,42 @@ async fn discovery_and_watch_follow_the_definition_until_it_is_deleted() {
         "{groups}"
     );
 
+    // OpenAPI v2 and v3 carry the schema, found by group-version-kind.
+    let (status, v2) = json_call(address, "GET", "/openapi/v2", Value::Null).await;
+    assert_eq!(status, 200);
+    let widget_v2 = &v2["definitions"]["com.example.v1.Widget"];
+    assert_eq!(
+        widget_v2["x-kubernetes-group-version-kind"][0]["kind"],
+        "Widget"
+    );
+    assert_eq!(
+        widget_v2["properties"]["spec"]["properties"]["size"]["maximum"],
+        10.0
+    );
+    assert!(v2["definitions"]["io.k8s.api.core.v1.Pod"].is_object());
+    let (_, index) = json_call(address, "GET", "/openapi/v3", Value::Null).await;
+    let url = index["paths"]["apis/example.com/v1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(index["paths"]["api/v1"].is_object());
+    let (status, v3) = json_call(address, "GET", &url, Value::Null).await;
+    assert_eq!(status, 200);
+    let widget_v3 = &v3["components"]["schemas"]["com.example.v1.Widget"];
+    assert_eq!(
+        widget_v3["x-kubernetes-group-version-kind"][0]["group"],
+        "example.com"
+    );
+    assert_eq!(
+        widget_v3["properties"]["metadata"]["$ref"],
+        "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    );
+    assert!(
+        v3["components"]["schemas"]["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].is_object()
+    );
+    let (status, _) = json_call(address, "GET", "/openapi/v3/api/v1", Value::Null).await;
+    assert_eq!(status, 200);
+
     // A watch sees custom objects come and go.
     let (_, created) = json_call(address, "POST", WIDGETS, widget("w1", 1)).await;
     let from = created["metadata"]["resourceVersion"]

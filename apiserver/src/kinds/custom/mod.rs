@@ -22,7 +22,7 @@
 mod verbs;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use api::KindInfo;
@@ -38,6 +38,7 @@ use store::Revision;
 use super::{BoxFuture, KindOps};
 use crate::error::ApiError;
 use crate::request::Attributes;
+use crate::rest::openapi::{self, CustomSchema, ServedDocuments};
 use crate::rest::resources::{ResourceRow, ResponseKind};
 use crate::state::ApiState;
 use crate::verbs::{DeleteOptions, Deleted, ListOptions, Patcher, WriteOptions};
@@ -51,6 +52,8 @@ pub(crate) struct CustomKind {
     info: &'static KindInfo,
     /// The version's compiled `openAPIV3Schema`.
     pub(crate) schema: Schema,
+    /// The schema as written, for the OpenAPI documents.
+    raw_schema: Value,
     /// The `scale` subresource, if declared.
     pub(crate) scale: Option<CustomResourceSubresourceScale>,
     /// `additionalPrinterColumns`.
@@ -76,6 +79,8 @@ struct Served {
     by_key: HashMap<String, Arc<Definition>>,
     /// Every served version's discovery row.
     rows: Arc<Vec<ResourceRow>>,
+    /// The OpenAPI documents with these resources, built on first request.
+    openapi: OnceLock<Arc<ServedDocuments>>,
 }
 
 /// The custom resources this apiserver serves.
@@ -125,6 +130,32 @@ impl CustomResources {
     /// The discovery rows of every served version.
     pub(crate) fn rows(&self) -> Arc<Vec<ResourceRow>> {
         self.served.load().rows.clone()
+    }
+
+    /// The OpenAPI documents with the served custom resources; `None`
+    /// while there are none (the built-in documents are then served).
+    pub(crate) fn openapi(&self) -> Option<Arc<ServedDocuments>> {
+        let served = self.served.load_full();
+        if served.by_key.is_empty() {
+            return None;
+        }
+        let documents = served.openapi.get_or_init(|| {
+            let mut kinds: Vec<&Arc<CustomKind>> = served
+                .by_key
+                .values()
+                .flat_map(|definition| definition.versions.values())
+                .collect();
+            kinds.sort_by_key(|kind| (kind.info.resource_key, kind.info.version));
+            let schemas: Vec<CustomSchema<'_>> = kinds
+                .iter()
+                .map(|kind| CustomSchema {
+                    info: kind.info,
+                    schema: kind.raw_schema.clone(),
+                })
+                .collect();
+            Arc::new(openapi::with_custom(&schemas))
+        });
+        Some(documents.clone())
     }
 
     /// Serves `crd` as stored at `revision` (a no-op if a newer state of it
@@ -229,6 +260,7 @@ fn served_from(by_key: HashMap<String, Arc<Definition>>) -> Served {
     Served {
         by_key,
         rows: Arc::new(rows),
+        openapi: OnceLock::new(),
     }
 }
 
@@ -264,6 +296,7 @@ fn build_definition(crd: &CustomResourceDefinition, revision: Revision) -> Optio
         let kind = Arc::new(CustomKind {
             info,
             schema,
+            raw_schema: serde_json::to_value(props).unwrap_or(Value::Null),
             scale: scale.clone(),
             columns: version
                 .additional_printer_columns
