@@ -206,6 +206,12 @@ fn build_documents() -> OpenApiDocuments {
         };
     }
     api::for_each_kind!(add_kind);
+    add_kind!(
+        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        CustomResourceDefinition,
+        "customresourcedefinitions",
+        true
+    );
 
     let v2 = json!({
         "swagger": "2.0",
@@ -424,10 +430,13 @@ pub(crate) fn with_custom(customs: &[CustomSchema<'_>]) -> ServedDocuments {
         let mut paths = Map::new();
         for custom in kinds {
             let definition = custom_definition_name(custom.info);
-            paths.insert(
-                object_path(custom.info),
-                patch_path_item(&definition, custom.info),
-            );
+            let mut item = patch_path_item(&definition, custom.info);
+            // Custom resources take no strategic merge patch; kubectl reads
+            // this to send merge patches instead.
+            if let Some(Value::Object(content)) = item.pointer_mut("/patch/requestBody/content") {
+                content.remove("application/strategic-merge-patch+json");
+            }
+            paths.insert(object_path(custom.info), item);
             schemas.insert(
                 definition,
                 custom_definition(custom, "#/components/schemas/"),
