@@ -12,7 +12,7 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN_TOKEN, count_keys, memory_store, start_rest, wait_until};
+use crate::common::{ADMIN_TOKEN, NOBODY_TOKEN, count_keys, memory_store, start_rest, wait_until};
 use crate::rest::{call, json_call, read_events};
 
 const CRDS: &str = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
@@ -573,5 +573,95 @@ async fn definitions_are_served_again_after_a_restart() {
     let (status, got) = json_call(address, "GET", &format!("{WIDGETS}/kept"), Value::Null).await;
     assert_eq!(status, 200, "{got}");
     assert_eq!(got["spec"]["size"], 2);
+    drop(server);
+}
+
+#[tokio::test]
+async fn rbac_applies_to_custom_resources_by_their_group() {
+    let (server, address) = start_rest(Config::new(memory_store())).await;
+    register(address).await;
+    json_call(address, "POST", WIDGETS, widget("a", 1)).await;
+    let as_nobody = |method: &'static str, path: String| async move {
+        let (status, body) =
+            crate::rest::call_as(Some(NOBODY_TOKEN), address, method, &path, "", Vec::new()).await;
+        (
+            status,
+            serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
+        )
+    };
+    let (status, body) = as_nobody("GET", WIDGETS.to_string()).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        body["message"],
+        r#"widgets.example.com is forbidden: User "nobody" cannot list resource "widgets" in API group "example.com" in the namespace "default""#
+    );
+    // A Role on the group's widgets lets the user read them, not others.
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "widget-reader", "namespace": "default"},
+        "rules": [{"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["get", "list"]}]});
+    let (status, _) = json_call(
+        address,
+        "POST",
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+        role,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "widget-reader", "namespace": "default"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "widget-reader"},
+        "subjects": [{"kind": "User", "name": "nobody", "apiGroup": "rbac.authorization.k8s.io"}]});
+    let (status, _) = json_call(
+        address,
+        "POST",
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+        binding,
+    )
+    .await;
+    assert_eq!(status, 201);
+    wait_until(Duration::from_secs(10), || async {
+        as_nobody("GET", WIDGETS.to_string()).await.0 == 200
+    })
+    .await;
+    let (status, _) = as_nobody("GET", format!("{WIDGETS}/a")).await;
+    assert_eq!(status, 200);
+    let (status, _) = as_nobody("DELETE", format!("{WIDGETS}/a")).await;
+    assert_eq!(status, 403);
+    let (status, _) = as_nobody(
+        "GET",
+        "/apis/example.com/v1/namespaces/other/widgets".to_string(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    drop(server);
+}
+
+#[tokio::test]
+async fn a_changed_definition_is_served_with_its_new_schema() {
+    let (server, address) = start_rest(Config::new(memory_store())).await;
+    let crd = register(address).await;
+    let (status, _) = json_call(address, "POST", WIDGETS, widget("big", 10)).await;
+    assert_eq!(status, 201);
+    // Lower the maximum: new writes are held to it once the change is served.
+    let mut changed = crd.clone();
+    changed["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+        ["size"]["maximum"] = json!(5);
+    let (status, body) = json_call(
+        address,
+        "PUT",
+        &format!("{CRDS}/widgets.example.com"),
+        changed,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    wait_until(Duration::from_secs(10), || async {
+        json_call(address, "POST", WIDGETS, widget("probe", 6))
+            .await
+            .0
+            == 422
+    })
+    .await;
+    let (status, _) = json_call(address, "POST", WIDGETS, widget("small", 5)).await;
+    assert_eq!(status, 201);
     drop(server);
 }
