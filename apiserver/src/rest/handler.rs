@@ -259,17 +259,24 @@ async fn resource(
             if query.flag("watch")? {
                 let table = representation(&headers, true)? == Representation::Table;
                 let include = include_object(&query)?;
-                let objects = if table {
-                    let columns = kind.custom().map(|custom| Arc::new(custom.columns.clone()));
-                    watch::Objects::Table(include, columns)
-                } else {
-                    watch::Objects::AsStored
+                let objects = match kind.custom() {
+                    _ if table => watch::Objects::Table(
+                        include,
+                        kind.custom().map(|custom| Arc::new(custom.columns.clone())),
+                    ),
+                    Some(custom) => watch::Objects::InVersion(custom.api_version.clone()),
+                    None => watch::Objects::AsStored,
                 };
                 return watch::serve(rest, info, &path, &query, objects).await;
             }
             let options = list_options(&path, &query)?;
             let representation = representation(&headers, true)?;
-            let page = state.list(info.resource_key, &options).await?;
+            let mut page = state.list(info.resource_key, &options).await?;
+            if let Some(custom) = kind.custom() {
+                for item in &mut page.items {
+                    item.wire = custom.in_version(item.wire.clone())?;
+                }
+            }
             let columns = kind.custom().map(|custom| custom.columns.as_slice());
             render_list(info, columns, &page, representation, &query)
         }
@@ -309,9 +316,12 @@ async fn resource(
         (Method::GET, false, "" | "status") => {
             query.only(&[query::GET])?;
             let representation = representation(&headers, false)?;
-            let object = state
+            let mut object = state
                 .get(info.resource_key, &path.namespace, &path.name)
                 .await?;
+            if let Some(custom) = kind.custom() {
+                object = custom.in_version(object)?;
+            }
             let columns = kind.custom().map(|custom| custom.columns.as_slice());
             render_object(info, columns, object, representation, &query)
         }

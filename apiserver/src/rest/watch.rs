@@ -39,6 +39,9 @@ const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
 pub(crate) enum Objects {
     /// The stored JSON, shared by every watcher.
     AsStored,
+    /// The stored JSON in a custom resource's version (its `apiVersion`
+    /// set when the object is stored in another).
+    InVersion(String),
     /// A one-row Table each (`kubectl get -w` asks for them), with a custom
     /// resource's printer columns if it is one.
     Table(IncludeObject, Option<Arc<Vec<PrinterColumn>>>),
@@ -49,6 +52,12 @@ impl Objects {
     fn encode<'a>(&self, info: &api::KindInfo, stored: &'a [u8]) -> Cow<'a, [u8]> {
         let (include_object, columns) = match self {
             Objects::AsStored => return Cow::Borrowed(stored),
+            Objects::InVersion(api_version) => {
+                return match crate::kinds::custom::in_api_version(stored, api_version) {
+                    Some(converted) => Cow::Owned(converted.to_vec()),
+                    None => Cow::Borrowed(stored),
+                };
+            }
             Objects::Table(include_object, columns) => (*include_object, columns),
         };
         let Ok(object) = serde_json::from_slice::<Value>(stored) else {

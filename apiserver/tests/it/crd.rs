@@ -11,6 +11,7 @@ use apiserver::Config;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use serde_json::{Value, json};
+use store::StoreExt;
 
 use crate::common::{ADMIN_TOKEN, NOBODY_TOKEN, count_keys, memory_store, start_rest, wait_until};
 use crate::rest::{call, json_call, read_events};
@@ -663,5 +664,65 @@ async fn a_changed_definition_is_served_with_its_new_schema() {
     .await;
     let (status, _) = json_call(address, "POST", WIDGETS, widget("small", 5)).await;
     assert_eq!(status, 201);
+    drop(server);
+}
+
+#[tokio::test]
+async fn every_served_version_reads_and_writes_the_objects_stored_in_the_storage_version() {
+    let (server, address) = start_rest(Config::new(memory_store())).await;
+    let mut crd = widget_crd();
+    let mut beta = crd["spec"]["versions"][0].clone();
+    beta["name"] = json!("v1beta1");
+    beta["storage"] = json!(false);
+    crd["spec"]["versions"]
+        .as_array_mut()
+        .unwrap()
+        .insert(0, beta);
+    let (status, body) = json_call(address, "POST", CRDS, crd).await;
+    assert_eq!(status, 201, "{body}");
+    let beta_widgets = "/apis/example.com/v1beta1/namespaces/default/widgets";
+
+    let mut old = widget("old", 2);
+    old["apiVersion"] = json!("example.com/v1beta1");
+    let (status, created) = json_call(address, "POST", beta_widgets, old).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["apiVersion"], "example.com/v1beta1");
+    let stored = server
+        .store
+        .get("/registry/widgets.example.com/default/old")
+        .await
+        .unwrap()
+        .unwrap();
+    let stored: Value = serde_json::from_slice(&stored.value).unwrap();
+    assert_eq!(stored["apiVersion"], "example.com/v1");
+
+    let (_, got) = json_call(address, "GET", &format!("{WIDGETS}/old"), Value::Null).await;
+    assert_eq!(got["apiVersion"], "example.com/v1");
+    let (_, got) = json_call(address, "GET", &format!("{beta_widgets}/old"), Value::Null).await;
+    assert_eq!(got["apiVersion"], "example.com/v1beta1");
+    let (_, list) = json_call(address, "GET", beta_widgets, Value::Null).await;
+    assert_eq!(list["apiVersion"], "example.com/v1beta1");
+    assert_eq!(list["items"][0]["apiVersion"], "example.com/v1beta1");
+    let (status, patched) = content_type_call(
+        address,
+        "PATCH",
+        &format!("{beta_widgets}/old"),
+        "application/merge-patch+json",
+        json!({"spec": {"size": 4}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["apiVersion"], "example.com/v1beta1");
+    assert_eq!(patched["spec"]["size"], 4);
+
+    let (_, group) = json_call(address, "GET", "/apis/example.com", Value::Null).await;
+    assert_eq!(group["preferredVersion"]["version"], "v1");
+    let versions: Vec<&str> = group["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["v1", "v1beta1"]);
     drop(server);
 }

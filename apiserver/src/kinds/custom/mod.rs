@@ -58,6 +58,53 @@ pub(crate) struct CustomKind {
     pub(crate) scale: Option<CustomResourceSubresourceScale>,
     /// `additionalPrinterColumns`.
     pub(crate) columns: Vec<CustomResourceColumnDefinition>,
+    /// This version's `group/version`.
+    pub(crate) api_version: String,
+    /// The `group/version` objects are stored in; with the conversion
+    /// strategy `None`, only `apiVersion` differs between versions.
+    pub(crate) storage_api_version: String,
+}
+
+impl CustomKind {
+    /// A stored object (as sent to clients) in this version: its
+    /// `apiVersion` set to this version's when it was stored in another.
+    pub(crate) fn in_version(&self, wire: Bytes) -> Result<Bytes, ApiError> {
+        match in_api_version(&wire, &self.api_version) {
+            Some(converted) => Ok(converted),
+            None => Ok(wire),
+        }
+    }
+
+    /// `value` (an object about to be stored) in the storage version.
+    fn to_storage(&self, value: &mut Value) {
+        crate::object::as_map(value).insert(
+            "apiVersion".to_string(),
+            Value::String(self.storage_api_version.clone()),
+        );
+    }
+}
+
+/// `wire` (an object's JSON) with `apiVersion` set to `api_version`, or
+/// `None` if it has it already. Objects are encoded with sorted keys, so
+/// `apiVersion` comes first and the check reads only the head.
+pub(crate) fn in_api_version(wire: &[u8], api_version: &str) -> Option<Bytes> {
+    let needle = format!("\"apiVersion\":\"{api_version}\"");
+    let head = wire.get(..needle.len() + 16).unwrap_or(wire);
+    if head
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+    {
+        return None;
+    }
+    let mut value: Value = serde_json::from_slice(wire).ok()?;
+    if value.get("apiVersion").and_then(Value::as_str) == Some(api_version) {
+        return None;
+    }
+    crate::object::as_map(&mut value).insert(
+        "apiVersion".to_string(),
+        Value::String(api_version.to_string()),
+    );
+    crate::object::to_wire(&value).ok()
 }
 
 /// Everything one CustomResourceDefinition serves.
@@ -271,7 +318,8 @@ fn build_definition(crd: &CustomResourceDefinition, revision: Revision) -> Optio
     let spec = &crd.spec;
     let names = &spec.names;
     let namespaced = spec.scope == "Namespaced";
-    spec.versions.iter().find(|version| version.storage)?;
+    let storage_version = spec.versions.iter().find(|version| version.storage)?;
+    let storage_api_version = format!("{}/{}", spec.group, storage_version.name);
     let mut versions = HashMap::new();
     let mut rows = Vec::new();
     let mut storage = None;
@@ -302,6 +350,8 @@ fn build_definition(crd: &CustomResourceDefinition, revision: Revision) -> Optio
                 .additional_printer_columns
                 .clone()
                 .unwrap_or_default(),
+            api_version: format!("{}/{}", spec.group, version.name),
+            storage_api_version: storage_api_version.clone(),
         });
         if version.storage {
             storage = Some(kind.clone());

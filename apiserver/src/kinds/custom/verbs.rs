@@ -76,9 +76,9 @@ pub(super) async fn create(
         return object::to_wire(&value);
     }
     let key = keys::object_key(info, &namespace, &name);
-    let bytes = store::Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
+    let bytes = stored_bytes(kind, &value)?;
     let revision = put_new(state, info.resource_key, &key, &name, bytes.clone()).await?;
-    wire_of(&bytes, revision, value)
+    kind.in_version(wire_of(&bytes, revision, value)?)
 }
 
 /// Replaces a custom object (or its status) with a request body.
@@ -137,7 +137,11 @@ pub(super) async fn patch(
         let Some(current) = state.get_kv(&key).await? else {
             return Err(ApiError::not_found(info.resource_key, name));
         };
-        let stored = object::from_store(&current)?;
+        let mut stored = object::from_store(&current)?;
+        object::as_map(&mut stored).insert(
+            "apiVersion".to_string(),
+            Value::String(kind.api_version.clone()),
+        );
         let mut patched = patcher(&stored)?;
         let expected = object::resource_version(&patched)?;
         if expected.is_some_and(|rv| rv != current.mod_revision) {
@@ -205,7 +209,7 @@ async fn replace(
     if options.dry_run {
         return object::to_wire(&new);
     }
-    let bytes = store::Bytes::from(serde_json::to_vec(&new).map_err(ApiError::internal)?);
+    let bytes = stored_bytes(kind, &new)?;
     let stored = (!finished).then(|| bytes.clone());
     let revision = commit_replace(
         state,
@@ -217,7 +221,7 @@ async fn replace(
         &name,
     )
     .await?;
-    wire_of(&bytes, revision, new)
+    kind.in_version(wire_of(&bytes, revision, new)?)
 }
 
 /// Deletes a custom object, or marks it deleting while finalizers hold it.
@@ -296,6 +300,7 @@ pub(super) async fn delete(
                 Some(bytes) => wire_of(&bytes, response.revision, value)?,
                 None => object::to_wire(&value)?,
             };
+            let object = kind.in_version(object)?;
             return Ok(Deleted {
                 object,
                 gone: !pending,
@@ -373,6 +378,15 @@ fn spec_changed(new: &Value, old: &Value, has_status: bool) -> bool {
             .unwrap_or_default()
     };
     significant(new) != significant(old)
+}
+
+/// The object's bytes for the store: in the storage version.
+fn stored_bytes(kind: &CustomKind, value: &Value) -> Result<store::Bytes, ApiError> {
+    let mut stored = value.clone();
+    kind.to_storage(&mut stored);
+    Ok(store::Bytes::from(
+        serde_json::to_vec(&stored).map_err(ApiError::internal)?,
+    ))
 }
 
 /// The stored bytes with the resourceVersion, as sent to clients.
