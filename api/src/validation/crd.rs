@@ -300,3 +300,122 @@ fn validate_version(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::ApiObject;
+
+    fn crd(edit: impl FnOnce(&mut Value)) -> CustomResourceDefinition {
+        let mut value = json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {"group": "example.com", "scope": "Namespaced",
+                "names": {"plural": "widgets", "kind": "Widget"},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object"}}}]}
+        });
+        edit(&mut value);
+        let mut crd: CustomResourceDefinition = serde_json::from_value(value).unwrap();
+        crd.apply_defaults();
+        crd
+    }
+
+    /// A change to the valid definition.
+    type Edit = dyn FnOnce(&mut Value);
+
+    /// The errors of a definition, as printed.
+    fn check(edit: impl FnOnce(&mut Value)) -> Vec<String> {
+        match crd(edit).validate_create() {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_well_formed_definition_is_valid_and_defaulted() {
+        assert_eq!(check(|_| {}), Vec::<String>::new());
+        let defaulted = crd(|_| {});
+        assert_eq!(defaulted.spec.names.singular.as_deref(), Some("widget"));
+        assert_eq!(
+            defaulted.spec.names.list_kind.as_deref(),
+            Some("WidgetList")
+        );
+        assert_eq!(
+            defaulted
+                .spec
+                .conversion
+                .map(|conversion| conversion.strategy),
+            Some("None".to_string())
+        );
+    }
+
+    #[test]
+    fn each_essential_rule_names_its_field() {
+        let cases: Vec<(Box<Edit>, &[&str])> = vec![
+            (
+                Box::new(|v| v["metadata"]["name"] = json!("gadgets.example.com")),
+                &[
+                    r#"metadata.name: Invalid value: "gadgets.example.com": must be spec.names.plural+"."+spec.group"#,
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["group"] = json!("example");
+                    v["metadata"]["name"] = json!("widgets.example");
+                }),
+                &[
+                    r#"spec.group: Invalid value: "example": should be a domain with at least one dot"#,
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["scope"] = json!("Global")),
+                &[
+                    r#"spec.scope: Unsupported value: "Global": supported values: "Cluster", "Namespaced""#,
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["versions"][0]["storage"] = json!(false)),
+                &[
+                    "spec.versions: Invalid value: 0: must have exactly one version marked as storage version",
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    let version = v["spec"]["versions"][0].clone();
+                    v["spec"]["versions"].as_array_mut().unwrap().push(version);
+                }),
+                &[
+                    "spec.versions: Invalid value: 2: must have exactly one version marked as storage version",
+                    r#"spec.versions[1].name: Duplicate value: "v1""#,
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["versions"][0]["schema"] = json!({})),
+                &["spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required"],
+            ),
+            (
+                Box::new(
+                    |v| v["spec"]["versions"][0]["subresources"] = json!({"scale": {"specReplicasPath": "spec.replicas", "statusReplicasPath": ".status.replicas"}}),
+                ),
+                &[
+                    r#"spec.versions[0].subresources.scale.specReplicasPath: Invalid value: "spec.replicas": should be a json path under .spec"#,
+                ],
+            ),
+            (
+                Box::new(|v| {
+                    v["spec"]["versions"][0]["additionalPrinterColumns"] =
+                        json!([{"name": "X", "type": "text", "jsonPath": ".spec.x"}])
+                }),
+                &[
+                    r#"spec.versions[0].additionalPrinterColumns[0].type: Unsupported value: "text": supported values: "boolean", "date", "integer", "number", "string""#,
+                ],
+            ),
+        ];
+        for (edit, expected) in cases {
+            assert_eq!(check(edit), expected);
+        }
+    }
+}
