@@ -726,3 +726,52 @@ async fn every_served_version_reads_and_writes_the_objects_stored_in_the_storage
     assert_eq!(versions, ["v1", "v1beta1"]);
     drop(server);
 }
+
+#[tokio::test]
+async fn cluster_scoped_resources_without_subresources() {
+    let (server, address) = start_rest(Config::new(memory_store())).await;
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gizmos.example.com"},
+        "spec": {"group": "example.com", "scope": "Cluster",
+            "names": {"plural": "gizmos", "kind": "Gizmo"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
+    });
+    let (status, body) = json_call(address, "POST", CRDS, crd).await;
+    assert_eq!(status, 201, "{body}");
+    let gizmos = "/apis/example.com/v1/gizmos";
+    let gizmo = json!({"apiVersion": "example.com/v1", "kind": "Gizmo", "metadata": {"name": "g"},
+        "spec": {"anything": [1, "two"]}, "status": {"ok": true}});
+    let (status, created) = json_call(address, "POST", gizmos, gizmo).await;
+    assert_eq!(status, 201, "{created}");
+    // Unknown fields are kept; without a status subresource, status is
+    // written with the object.
+    assert_eq!(created["spec"]["anything"], json!([1, "two"]));
+    assert_eq!(created["status"]["ok"], true);
+    assert!(created["metadata"].get("namespace").is_none());
+    let (status, _) = json_call(address, "GET", &format!("{gizmos}/g"), Value::Null).await;
+    assert_eq!(status, 200);
+    let (status, _) = json_call(
+        address,
+        "GET",
+        "/apis/example.com/v1/namespaces/default/gizmos/g",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = json_call(address, "GET", &format!("{gizmos}/g/status"), Value::Null).await;
+    assert_eq!(status, 404);
+    let (status, _) = json_call(address, "GET", &format!("{gizmos}/g/scale"), Value::Null).await;
+    assert_eq!(status, 404);
+    // Without printer columns a Table has Name and Age.
+    let (_, table) = table_call(address, gizmos).await;
+    let columns: Vec<&str> = table["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["Name", "Age"]);
+    drop(server);
+}
