@@ -71,13 +71,15 @@ impl ValidateKind for CustomResourceDefinition {
         }
         validate_names(&spec.names, &spec_path.child("names"), errors);
         validate_versions(&spec.versions, &spec_path.child("versions"), errors);
+        // Conversion webhooks are not called, so only `None` (versions
+        // differ in apiVersion alone) is accepted.
         if let Some(conversion) = &spec.conversion
-            && !matches!(conversion.strategy.as_str(), "None" | "Webhook")
+            && conversion.strategy != "None"
         {
             errors.push(FieldError::not_supported(
                 spec_path.child("conversion").child("strategy"),
                 &conversion.strategy,
-                &["None", "Webhook"],
+                &["None"],
             ));
         }
     }
@@ -368,6 +370,12 @@ mod tests {
                 }),
                 &[
                     r#"spec.group: Invalid value: "example": should be a domain with at least one dot"#,
+                ],
+            ),
+            (
+                Box::new(|v| v["spec"]["conversion"] = json!({"strategy": "Webhook"})),
+                &[
+                    r#"spec.conversion.strategy: Unsupported value: "Webhook": supported values: "None""#,
                 ],
             ),
             (

@@ -7,6 +7,10 @@
 //! changes elsewhere in the same transaction, delete grace). Adding a kind
 //! is a line in `api::for_each_kind!` plus, if it needs any hook, one file
 //! here; no verb changes.
+//!
+//! The kinds CustomResourceDefinitions add at runtime (`custom`) are one
+//! more [`KindOps`] implementation, looked up only when the static table
+//! has no built-in kind of that name.
 
 mod crd;
 pub(crate) mod custom;
