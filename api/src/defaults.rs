@@ -406,6 +406,22 @@ impl KindDefaults for EndpointSlice {
     }
 }
 
+/// `SetDefaults_CustomResourceDefinitionSpec`: singular and list kind from
+/// the kind, conversion `None`.
+impl KindDefaults
+    for k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition
+{
+    fn apply_kind_defaults(&mut self) {
+        let names = &mut self.spec.names;
+        set_str(&mut names.singular, &names.kind.to_ascii_lowercase());
+        set_str(&mut names.list_kind, &format!("{}List", names.kind));
+        let conversion = self.spec.conversion.get_or_insert_with(Default::default);
+        if conversion.strategy.is_empty() {
+            conversion.strategy = "None".to_string();
+        }
+    }
+}
+
 impl KindDefaults for Namespace {}
 impl KindDefaults for PodDisruptionBudget {}
 impl KindDefaults for Lease {}

@@ -15,8 +15,13 @@ pub struct KindInfo {
     pub group: &'static str,
     pub version: &'static str,
     pub kind: &'static str,
-    /// Lower-case plural used in URLs and store keys, e.g. "pods".
+    /// Lower-case plural used in URLs, e.g. "pods".
     pub plural: &'static str,
+    /// The resource's name in store keys, the kind table, watch caches and
+    /// error messages: the plural for built-in kinds, `<plural>.<group>`
+    /// for custom resources (as Kubernetes qualifies them), so no custom
+    /// resource can take the keys of a built-in one.
+    pub resource_key: &'static str,
     pub namespaced: bool,
     /// Whether the kind has a `status` subresource (status is ignored on
     /// create/update and written only through update-status).
@@ -157,6 +162,7 @@ macro_rules! impl_api_object {
                 version: <$t as k8s_openapi::Resource>::VERSION,
                 kind: <$t as k8s_openapi::Resource>::KIND,
                 plural: $plural,
+                resource_key: $plural,
                 namespaced: <<$t as k8s_openapi::Resource>::Scope as ScopeInfo>::NAMESPACED,
                 has_status: $status,
             };
@@ -177,6 +183,35 @@ macro_rules! impl_api_object {
 }
 
 for_each_kind!(impl_api_object);
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+
+/// CustomResourceDefinitions are stored and validated as any kind, but are
+/// not in [`for_each_kind!`]: the apiserver serves them through its custom
+/// resource registry, which also serves the resources they define.
+impl ApiObject for CustomResourceDefinition {
+    const INFO: KindInfo = KindInfo {
+        group: <Self as k8s_openapi::Resource>::GROUP,
+        version: <Self as k8s_openapi::Resource>::VERSION,
+        kind: <Self as k8s_openapi::Resource>::KIND,
+        plural: <Self as k8s_openapi::Resource>::URL_PATH_SEGMENT,
+        resource_key: <Self as k8s_openapi::Resource>::URL_PATH_SEGMENT,
+        namespaced: false,
+        has_status: true,
+    };
+
+    fn apply_defaults(&mut self) {
+        crate::defaults::KindDefaults::apply_kind_defaults(self);
+    }
+
+    fn validate_create(&self) -> Result<(), FieldErrors> {
+        crate::validation::validate_create(self)
+    }
+
+    fn validate_update(&self, old: &Self) -> Result<(), FieldErrors> {
+        crate::validation::validate_update(self, old)
+    }
+}
 
 macro_rules! kind_infos {
     ($( ($t:ty, $variant:ident, $plural:literal, $status:literal) ),*) => {

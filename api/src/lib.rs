@@ -15,6 +15,7 @@ pub mod kinds;
 pub mod manifest;
 pub mod quantity;
 pub mod selector;
+pub mod structural;
 pub mod validation;
 
 pub use field::{FieldError, FieldErrors, FieldPath};

@@ -9,18 +9,18 @@ use api::KindInfo;
 /// Key of one object.
 pub(crate) fn object_key(info: &KindInfo, namespace: &str, name: &str) -> String {
     if info.namespaced {
-        format!("/registry/{}/{}/{}", info.plural, namespace, name)
+        format!("/registry/{}/{}/{}", info.resource_key, namespace, name)
     } else {
-        format!("/registry/{}/{}", info.plural, name)
+        format!("/registry/{}/{}", info.resource_key, name)
     }
 }
 
 /// Prefix of every object of a kind in `namespace` ("" = all namespaces).
 pub(crate) fn list_prefix(info: &KindInfo, namespace: &str) -> String {
     if info.namespaced && !namespace.is_empty() {
-        format!("/registry/{}/{}/", info.plural, namespace)
+        format!("/registry/{}/{}/", info.resource_key, namespace)
     } else {
-        resource_prefix(info.plural)
+        resource_prefix(info.resource_key)
     }
 }
 

@@ -100,6 +100,11 @@ pub async fn serve(
     let index_task = tokio::spawn(crate::admission::namespace_index::keep_current(
         state.clone(),
     ));
+    // The custom resources stored before this start are served at once.
+    crate::kinds::custom::load(&state)
+        .await
+        .map_err(RunError::Bootstrap)?;
+    let definitions_task = tokio::spawn(crate::kinds::custom::keep_current(state.clone()));
     let address = listeners.grpc.local_addr().ok();
     tracing::info!(?address, "apiserver serving gRPC");
     let (stop_watches, shutting_down) = tokio::sync::watch::channel(false);
@@ -146,6 +151,8 @@ pub async fn serve(
     let _ = policy_task.await;
     index_task.abort();
     let _ = index_task.await;
+    definitions_task.abort();
+    let _ = definitions_task.await;
     tracing::info!("apiserver stopped");
     Ok(())
 }

@@ -532,3 +532,153 @@ fn e2e_kubectl_typed_commands_can_i_and_drain() {
     let node = cluster.json(&["get", "node", "n1"]);
     assert_eq!(node["spec"]["unschedulable"], true);
 }
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names:
+    plural: widgets
+    singular: widget
+    kind: Widget
+    shortNames: [wd]
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        description: A Widget is a test resource.
+        properties:
+          spec:
+            type: object
+            description: What the widget should be.
+            required: [size]
+            properties:
+              size: {type: integer, minimum: 1, maximum: 10, description: How big the widget is.}
+              replicas: {type: integer}
+              color: {type: string, enum: [red, blue], default: red}
+          status:
+            type: object
+            properties:
+              replicas: {type: integer}
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    - {name: Color, type: string, jsonPath: .spec.color}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+";
+
+const WIDGET: &str = "apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+  namespace: default
+spec:
+  size: 3
+";
+
+#[test]
+fn e2e_kubectl_custom_resource_definitions() {
+    let cluster = start();
+    let dir = tempfile::tempdir().unwrap();
+    let crd = write(dir.path(), "crd.yaml", CRD);
+    let widget = write(dir.path(), "widget.yaml", WIDGET);
+
+    let applied = cluster.kubectl(&["apply", "-f", crd.to_str().unwrap()]);
+    assert!(
+        applied
+            .contains("customresourcedefinition.apiextensions.k8s.io/widgets.example.com created"),
+        "{applied}"
+    );
+    cluster.kubectl(&[
+        "wait",
+        "--for=condition=Established",
+        "crd/widgets.example.com",
+        "--timeout=30s",
+    ]);
+    let resources = cluster.kubectl(&["api-resources", "--api-group=example.com"]);
+    assert!(resources.contains("widgets"), "{resources}");
+    assert!(resources.contains("wd"), "{resources}");
+    assert!(resources.contains("example.com/v1"), "{resources}");
+
+    let (ok, _, stderr) = cluster.try_kubectl(&["get", "widgets"]);
+    assert!(ok, "{stderr}");
+    let applied = cluster.kubectl(&["apply", "-f", widget.to_str().unwrap()]);
+    assert!(
+        applied.contains("widget.example.com/w1 created"),
+        "{applied}"
+    );
+    let listed = cluster.kubectl(&["get", "widgets"]);
+    let header: Vec<&str> = listed.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "SIZE", "COLOR", "AGE"], "{listed}");
+    let row: Vec<&str> = listed.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(&row[..3], ["w1", "3", "red"], "{listed}");
+
+    // Re-applying a change patches it; the short name works.
+    let changed = write(
+        dir.path(),
+        "widget2.yaml",
+        &WIDGET.replace("size: 3", "size: 5"),
+    );
+    let reapplied = cluster.kubectl(&["apply", "-f", changed.to_str().unwrap()]);
+    assert!(
+        reapplied.contains("widget.example.com/w1 configured"),
+        "{reapplied}"
+    );
+    let object = cluster.json(&["get", "wd", "w1"]);
+    assert_eq!(object["spec"]["size"], 5);
+    assert_eq!(object["spec"]["color"], "red");
+
+    // An invalid object is refused with the field named.
+    let invalid = write(
+        dir.path(),
+        "bad.yaml",
+        &WIDGET.replace("size: 3", "size: 11").replace("w1", "bad"),
+    );
+    let (ok, _, stderr) = cluster.try_kubectl(&["apply", "-f", invalid.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("spec.size"), "{stderr}");
+    assert!(
+        stderr.contains("should be less than or equal to 10"),
+        "{stderr}"
+    );
+
+    // kubectl scale goes through the scale subresource.
+    let scaled = cluster.kubectl(&["scale", "widget", "w1", "--replicas=4"]);
+    assert!(scaled.contains("widget.example.com/w1 scaled"), "{scaled}");
+    assert_eq!(
+        cluster.json(&["get", "widget", "w1"])["spec"]["replicas"],
+        4
+    );
+
+    let explained = cluster.kubectl(&["explain", "widgets.spec"]);
+    assert!(
+        explained.contains("What the widget should be."),
+        "{explained}"
+    );
+    assert!(explained.contains("size"), "{explained}");
+    assert!(explained.contains("How big the widget is."), "{explained}");
+
+    let deleted = cluster.kubectl(&["delete", "crd", "widgets.example.com"]);
+    assert!(deleted.contains("deleted"), "{deleted}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (ok, _, stderr) = cluster.try_kubectl(&["get", "widgets.example.com"]);
+        if !ok {
+            assert!(
+                stderr.contains("the server doesn't have a resource type"),
+                "{stderr}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "widgets still served");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

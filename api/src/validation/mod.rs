@@ -4,6 +4,7 @@
 //! owns that group's rules, and `meta` owns names, labels and metadata.
 
 mod apps;
+mod crd;
 mod meta;
 mod other;
 mod pod;

@@ -7,7 +7,13 @@
 //! changes elsewhere in the same transaction, delete grace). Adding a kind
 //! is a line in `api::for_each_kind!` plus, if it needs any hook, one file
 //! here; no verb changes.
+//!
+//! The kinds CustomResourceDefinitions add at runtime (`custom`) are one
+//! more [`KindOps`] implementation, looked up only when the static table
+//! has no built-in kind of that name.
 
+mod crd;
+pub(crate) mod custom;
 mod event;
 mod lease;
 mod namespace;
@@ -33,6 +39,7 @@ use crate::request::Attributes;
 use crate::state::ApiState;
 use crate::verbs::{self, DeleteOptions, Deleted, Patcher, WriteOptions};
 
+pub(crate) use custom::{CustomKind, CustomResources};
 pub(crate) use event::EventLeases;
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -180,8 +187,10 @@ mod status_parts {
         apps, autoscaling, batch, coordination, core, discovery, networking, policy, rbac,
         scheduling,
     };
+    use api::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 
     with_status!(
+        CustomResourceDefinition,
         core::v1::Namespace,
         core::v1::Node,
         core::v1::Pod,
@@ -247,6 +256,11 @@ mod status_parts {
 /// on its resource plural once.
 pub(crate) trait KindOps: Send + Sync {
     fn info(&self) -> &'static KindInfo;
+
+    /// The custom resource behind this kind (`None` for built-in kinds).
+    fn custom(&self) -> Option<&CustomKind> {
+        None
+    }
 
     /// The fields of `body` the kind does not have (`fieldValidation`).
     fn unknown_fields(&self, body: &[u8]) -> Vec<String>;
@@ -355,9 +369,12 @@ impl<K: Strategy> KindOps for Typed<K> {
     }
 }
 
-/// Every served kind by plural. `bindings` is served by the bind path only.
+/// Every served kind: the built-in ones by plural (`bindings` is served by
+/// the bind path only), then the custom resources by resource key.
 pub(crate) struct KindTable {
     by_plural: HashMap<&'static str, Arc<dyn KindOps>>,
+    /// The kinds CustomResourceDefinitions add, swapped whole on change.
+    pub(crate) custom: CustomResources,
 }
 
 impl KindTable {
@@ -371,13 +388,47 @@ impl KindTable {
             };
         }
         api::for_each_kind!(register);
-        KindTable { by_plural }
+        by_plural.insert(
+            custom::CRD_PLURAL,
+            Arc::new(Typed::<
+                api::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            >(PhantomData)),
+        );
+        KindTable {
+            by_plural,
+            custom: CustomResources::default(),
+        }
     }
 
-    pub(crate) fn get(&self, plural: &str) -> Result<&Arc<dyn KindOps>, ApiError> {
-        self.by_plural
-            .get(plural)
-            .ok_or_else(|| ApiError::UnknownResource(plural.to_string()))
+    /// The kind stored under `resource_key`: a built-in plural, or a
+    /// custom resource's `<plural>.<group>`.
+    pub(crate) fn get(&self, resource_key: &str) -> Result<Arc<dyn KindOps>, ApiError> {
+        if let Some(kind) = self.by_plural.get(resource_key) {
+            return Ok(kind.clone());
+        }
+        self.custom
+            .get(resource_key)
+            .ok_or_else(|| ApiError::UnknownResource(resource_key.to_string()))
+    }
+
+    /// The kind served at `group`/`version`/`plural` of a URL.
+    pub(crate) fn resolve(
+        &self,
+        group: &str,
+        version: &str,
+        plural: &str,
+    ) -> Result<Arc<dyn KindOps>, ApiError> {
+        if let Some(kind) = self.by_plural.get(plural)
+            && kind.info().group == group
+        {
+            return Ok(kind.clone());
+        }
+        if !group.is_empty()
+            && let Some(kind) = self.custom.resolve(group, version, plural)
+        {
+            return Ok(kind);
+        }
+        Err(ApiError::UnknownResource(plural.to_string()))
     }
 }
 

@@ -49,8 +49,15 @@ async fn route(
         let attributes = Attributes::non_resource(user.clone(), &verb, &uri_path);
         rest.state.authorizer.authorize(&attributes)?;
     }
+    let extras = rest.state.kinds.custom.rows();
     match parsed {
-        PathInfo::NonResource => non_resource(request.method(), request.headers(), &uri_path),
+        PathInfo::NonResource => non_resource(
+            rest,
+            request.method(),
+            request.headers(),
+            &uri_path,
+            &extras,
+        ),
         PathInfo::Resource(path) if reviews::is_review(&path.group, &path.resource) => {
             review(rest, request, user, &path).await
         }
@@ -58,13 +65,16 @@ async fn route(
             if request.method() != Method::GET {
                 return Err(method_not_allowed(request.method(), &uri_path));
             }
-            match discovery::api_resource_list(&[], &group, &version) {
+            match discovery::api_resource_list(&extras, &group, &version) {
                 Some(list) => Ok(body::json_serialized(StatusCode::OK, &list)),
                 None => Err(ApiError::not_found_path(&uri_path)),
             }
         }
         PathInfo::Resource(path) => {
-            let kind = rest.state.kinds.get(&path.resource)?.clone();
+            let kind = rest
+                .state
+                .kinds
+                .resolve(&path.group, &path.version, &path.resource)?;
             let info = kind.info();
             if info.group != path.group || info.version != path.version {
                 return Err(ApiError::not_found_path(&uri_path));
@@ -72,7 +82,7 @@ async fn route(
             if !info.namespaced && !path.namespace.is_empty() {
                 return Err(ApiError::not_found_path(&uri_path));
             }
-            let row = resources::find_resource(&[], &path.group, &path.version, &path.resource)
+            let row = resources::find_resource(&extras, &path.group, &path.version, &path.resource)
                 .ok_or_else(|| ApiError::not_found_path(&uri_path))?;
             if !path.subresource.is_empty() && row.subresource(&path.subresource).is_none() {
                 return Err(ApiError::not_found_path(&uri_path));
@@ -118,9 +128,11 @@ fn method_not_allowed(method: &Method, path: &str) -> ApiError {
 }
 
 fn non_resource(
+    rest: &RestState,
     method: &Method,
     headers: &HeaderMap,
     path: &str,
+    extras: &[resources::ResourceRow],
 ) -> Result<http::Response<Body>, ApiError> {
     if method != Method::GET {
         return Err(method_not_allowed(method, path));
@@ -130,7 +142,24 @@ fn non_resource(
         .and_then(|value| value.to_str().ok());
     let aggregated = accept::wants_aggregated_discovery(accept);
     let aggregated_type = Representation::AggregatedDiscovery.content_type();
-    match path.trim_end_matches('/') {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.starts_with("/openapi/")
+        && let Some(documents) = rest.state.kinds.custom.openapi()
+    {
+        // Custom resources are served: the documents that include them.
+        let document = match trimmed {
+            "/openapi/v2" => Some(documents.v2.clone()),
+            "/openapi/v3" => Some(documents.v3_index.clone()),
+            other => other
+                .strip_prefix("/openapi/v3/")
+                .and_then(|group_version| documents.v3_group_version(group_version)),
+        };
+        return match document {
+            Some(bytes) => Ok(body::json_bytes(StatusCode::OK, bytes)),
+            None => Err(ApiError::not_found_path(path)),
+        };
+    }
+    match trimmed {
         "/healthz" | "/livez" | "/readyz" => Ok(body::text(StatusCode::OK, "ok")),
         "/openapi/v2" => Ok(body::json_bytes(
             StatusCode::OK,
@@ -147,7 +176,7 @@ fn non_resource(
         "/api" if aggregated => Ok(body::typed(
             StatusCode::OK,
             aggregated_type,
-            &discovery::aggregated_core(&[]),
+            &discovery::aggregated_core(extras),
         )),
         "/api" => {
             let host = headers
@@ -162,11 +191,11 @@ fn non_resource(
         "/apis" if aggregated => Ok(body::typed(
             StatusCode::OK,
             aggregated_type,
-            &discovery::aggregated_groups(&[]),
+            &discovery::aggregated_groups(extras),
         )),
         "/apis" => Ok(body::json_serialized(
             StatusCode::OK,
-            &discovery::api_group_list(&[]),
+            &discovery::api_group_list(extras),
         )),
         other if other.starts_with("/openapi/v3/") => {
             let group_version = other.trim_start_matches("/openapi/v3/");
@@ -179,7 +208,7 @@ fn non_resource(
             }
         }
         other => match other.strip_prefix("/apis/") {
-            Some(group) if !group.contains('/') => match discovery::api_group(&[], group) {
+            Some(group) if !group.contains('/') => match discovery::api_group(extras, group) {
                 Some(found) => Ok(body::json_serialized(StatusCode::OK, &found)),
                 None => Err(ApiError::not_found_path(path)),
             },
@@ -230,17 +259,26 @@ async fn resource(
             if query.flag("watch")? {
                 let table = representation(&headers, true)? == Representation::Table;
                 let include = include_object(&query)?;
-                let objects = if table {
-                    watch::Objects::Table(include)
-                } else {
-                    watch::Objects::AsStored
+                let objects = match kind.custom() {
+                    _ if table => watch::Objects::Table(
+                        include,
+                        kind.custom().map(|custom| Arc::new(custom.columns.clone())),
+                    ),
+                    Some(custom) => watch::Objects::InVersion(custom.api_version.clone()),
+                    None => watch::Objects::AsStored,
                 };
                 return watch::serve(rest, info, &path, &query, objects).await;
             }
             let options = list_options(&path, &query)?;
             let representation = representation(&headers, true)?;
-            let page = state.list(info.plural, &options).await?;
-            render_list(info, &page, representation, &query)
+            let mut page = state.list(info.resource_key, &options).await?;
+            if let Some(custom) = kind.custom() {
+                for item in &mut page.items {
+                    item.wire = custom.in_version(item.wire.clone())?;
+                }
+            }
+            let columns = kind.custom().map(|custom| custom.columns.as_slice());
+            render_list(info, columns, &page, representation, &query)
         }
         (Method::POST, true, "") => {
             query.only(&[query::WRITE])?;
@@ -260,7 +298,7 @@ async fn resource(
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = delete_options(&query, &bytes)?;
             let page = state
-                .list(info.plural, &list_options(&path, &query)?)
+                .list(info.resource_key, &list_options(&path, &query)?)
                 .await?;
             for item in &page.items {
                 let Some((namespace, name)) = object_identity(&item.wire) else {
@@ -278,8 +316,14 @@ async fn resource(
         (Method::GET, false, "" | "status") => {
             query.only(&[query::GET])?;
             let representation = representation(&headers, false)?;
-            let object = state.get(info.plural, &path.namespace, &path.name).await?;
-            render_object(info, object, representation, &query)
+            let mut object = state
+                .get(info.resource_key, &path.namespace, &path.name)
+                .await?;
+            if let Some(custom) = kind.custom() {
+                object = custom.in_version(object)?;
+            }
+            let columns = kind.custom().map(|custom| custom.columns.as_slice());
+            render_object(info, columns, object, representation, &query)
         }
         (Method::PUT, false, "" | "status") => {
             query.only(&[query::WRITE])?;
@@ -297,6 +341,12 @@ async fn resource(
         (Method::PATCH, false, "" | "status") => {
             query.only(&[query::PATCH])?;
             let patch_type = PatchType::from_content_type(&content_type(&headers))?;
+            if patch_type == PatchType::StrategicMerge && kind.custom().is_some() {
+                // Custom resources have no patch strategies to merge by.
+                return Err(ApiError::UnsupportedMediaType(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml".to_string(),
+                ));
+            }
             let bytes = read_body(rest, request.into_body()).await?;
             let manager = field_manager(&query, &headers);
             let patcher = patcher(info, patch_type, bytes.clone(), &query, &manager)?;
@@ -407,6 +457,7 @@ fn decode_items(items: impl Iterator<Item = Bytes>) -> Result<Vec<Value>, ApiErr
 /// stored bytes), a Table, or their metadata.
 fn render_list(
     info: &'static api::KindInfo,
+    columns: Option<&[table::custom::PrinterColumn]>,
     page: &ListPage,
     representation: Representation,
     query: &Query,
@@ -421,7 +472,8 @@ fn render_list(
                 continue_token: &page.continue_token,
                 include_object: include_object(query)?,
             };
-            let table = table::build_table(&request, &objects, crate::object::now_timestamp());
+            let table =
+                table::build_for(&request, columns, &objects, crate::object::now_timestamp());
             Ok(body::typed(
                 StatusCode::OK,
                 representation.content_type(),
@@ -445,6 +497,7 @@ fn render_list(
 /// One object as the client asked for it.
 fn render_object(
     info: &'static api::KindInfo,
+    columns: Option<&[table::custom::PrinterColumn]>,
     object: Bytes,
     representation: Representation,
     query: &Query,
@@ -464,7 +517,8 @@ fn render_object(
                 continue_token: "",
                 include_object: include_object(query)?,
             };
-            let table = table::build_table(&request, &objects, crate::object::now_timestamp());
+            let table =
+                table::build_for(&request, columns, &objects, crate::object::now_timestamp());
             Ok(body::typed(
                 StatusCode::OK,
                 representation.content_type(),

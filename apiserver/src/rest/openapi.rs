@@ -206,6 +206,12 @@ fn build_documents() -> OpenApiDocuments {
         };
     }
     api::for_each_kind!(add_kind);
+    add_kind!(
+        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        CustomResourceDefinition,
+        "customresourcedefinitions",
+        true
+    );
 
     let v2 = json!({
         "swagger": "2.0",
@@ -273,3 +279,182 @@ fn fnv1a_64(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests;
+
+/// The documents served while custom resources exist: the built-in ones
+/// with each custom resource version's schema (from its
+/// `openAPIV3Schema`, with `apiVersion`, `kind` and `metadata` added and
+/// `x-kubernetes-group-version-kind` set, so `kubectl explain` finds it)
+/// added to `/openapi/v2`, one `/openapi/v3/apis/<group>/<version>`
+/// document per custom group version, and the index listing them too.
+#[derive(Debug)]
+pub(crate) struct ServedDocuments {
+    pub(crate) v2: prost::bytes::Bytes,
+    pub(crate) v3_index: prost::bytes::Bytes,
+    /// The custom group versions' documents, keyed as the index is.
+    pub(crate) v3_custom: BTreeMap<String, prost::bytes::Bytes>,
+}
+
+impl ServedDocuments {
+    /// The v3 document of `path`: a custom group version's, else the
+    /// built-in one.
+    pub(crate) fn v3_group_version(&self, path: &str) -> Option<prost::bytes::Bytes> {
+        let path = path.trim_start_matches('/');
+        if let Some(document) = self.v3_custom.get(path) {
+            return Some(document.clone());
+        }
+        documents()
+            .v3_group_version(path)
+            .map(|document| prost::bytes::Bytes::from_static(&document.json))
+    }
+}
+
+/// One custom resource version as the documents need it.
+pub(crate) struct CustomSchema<'a> {
+    pub(crate) info: &'a KindInfo,
+    /// The version's `openAPIV3Schema` as JSON.
+    pub(crate) schema: Value,
+}
+
+/// Kubernetes' definition name of a custom kind: the group reversed, then
+/// version and kind (`com.example.v1.Widget`).
+fn custom_definition_name(info: &KindInfo) -> String {
+    let reversed: Vec<&str> = info.group.split('.').rev().collect();
+    format!("{}.{}.{}", reversed.join("."), info.version, info.kind)
+}
+
+/// A custom kind's schema with the type and object metadata fields.
+fn custom_definition(custom: &CustomSchema<'_>, metadata_ref: &str) -> Value {
+    let mut schema = custom.schema.clone();
+    if let Value::Object(map) = &mut schema {
+        let properties = map
+            .entry("properties")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(properties) = properties {
+            properties.insert(
+                "apiVersion".to_string(),
+                json!({"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"}),
+            );
+            properties.insert(
+                "kind".to_string(),
+                json!({"type": "string", "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"}),
+            );
+            properties.insert(
+                "metadata".to_string(),
+                json!({"$ref": format!("{metadata_ref}io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")}),
+            );
+        }
+        map.insert(
+            "x-kubernetes-group-version-kind".to_string(),
+            json!([group_version_kind(custom.info)]),
+        );
+    }
+    schema
+}
+
+/// The built-in v3 schemas of `meta/v1`, which custom documents reference.
+fn meta_v1_schemas() -> &'static Map<String, Value> {
+    static SCHEMAS: OnceLock<Map<String, Value>> = OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        let Some(core) = documents().v3_group_version("api/v1") else {
+            return Map::new();
+        };
+        let parsed: Value = serde_json::from_slice(&core.json).unwrap_or(Value::Null);
+        parsed
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .map(|schemas| {
+                schemas
+                    .iter()
+                    .filter(|(name, _)| name.starts_with("io.k8s.apimachinery.pkg.apis.meta.v1."))
+                    .map(|(name, schema)| (name.clone(), schema.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
+/// Builds the documents served with `customs` (at least one).
+pub(crate) fn with_custom(customs: &[CustomSchema<'_>]) -> ServedDocuments {
+    let built_in = documents();
+    // `/openapi/v2`: the built-in document starts `{"definitions":{` (keys
+    // are sorted); the custom definitions are spliced in after it.
+    let mut extra = Vec::new();
+    for custom in customs {
+        let name = Value::String(custom_definition_name(custom.info)).to_string();
+        extra.extend_from_slice(name.as_bytes());
+        extra.push(b':');
+        extra.extend_from_slice(
+            custom_definition(custom, "#/definitions/")
+                .to_string()
+                .as_bytes(),
+        );
+        extra.push(b',');
+    }
+    const HEAD: &[u8] = b"{\"definitions\":{";
+    let v2 = match built_in.v2.json.strip_prefix(HEAD) {
+        Some(rest) if !rest.starts_with(b"}") => {
+            let mut out = Vec::with_capacity(built_in.v2.json.len() + extra.len());
+            out.extend_from_slice(HEAD);
+            out.extend_from_slice(&extra);
+            out.extend_from_slice(rest);
+            out
+        }
+        _ => {
+            let mut parsed: Value =
+                serde_json::from_slice(&built_in.v2.json).unwrap_or(Value::Null);
+            if let Some(Value::Object(definitions)) = parsed.get_mut("definitions") {
+                for custom in customs {
+                    definitions.insert(
+                        custom_definition_name(custom.info),
+                        custom_definition(custom, "#/definitions/"),
+                    );
+                }
+            }
+            serde_json::to_vec(&parsed).unwrap_or_default()
+        }
+    };
+    let mut per_group_version: BTreeMap<String, Vec<&CustomSchema<'_>>> = BTreeMap::new();
+    for custom in customs {
+        per_group_version
+            .entry(group_version_path(custom.info.group, custom.info.version))
+            .or_default()
+            .push(custom);
+    }
+    let mut v3_custom = BTreeMap::new();
+    let mut index: Map<String, Value> = serde_json::from_slice::<Value>(&built_in.v3_index.json)
+        .ok()
+        .and_then(|index| index.get("paths").and_then(Value::as_object).cloned())
+        .unwrap_or_default();
+    for (path, kinds) in per_group_version {
+        let mut schemas = meta_v1_schemas().clone();
+        let mut paths = Map::new();
+        for custom in kinds {
+            let definition = custom_definition_name(custom.info);
+            let mut item = patch_path_item(&definition, custom.info);
+            // Custom resources take no strategic merge patch; kubectl reads
+            // this to send merge patches instead.
+            if let Some(Value::Object(content)) = item.pointer_mut("/patch/requestBody/content") {
+                content.remove("application/strategic-merge-patch+json");
+            }
+            paths.insert(object_path(custom.info), item);
+            schemas.insert(
+                definition,
+                custom_definition(custom, "#/components/schemas/"),
+            );
+        }
+        let document = serialize(&json!({
+            "openapi": "3.0.0",
+            "info": {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"},
+            "paths": paths,
+            "components": {"schemas": schemas},
+        }));
+        let url = format!("/openapi/v3/{path}?hash={}", document.hash);
+        index.insert(path.clone(), json!({"serverRelativeURL": url}));
+        v3_custom.insert(path, prost::bytes::Bytes::from(document.json));
+    }
+    ServedDocuments {
+        v2: prost::bytes::Bytes::from(v2),
+        v3_index: prost::bytes::Bytes::from(serialize(&json!({"paths": index})).json),
+        v3_custom,
+    }
+}

@@ -3,6 +3,9 @@
 //! (`spec.replicas`, `status.replicas`, the selector as a string), and
 //! writes (PUT of a Scale, or a patch of it) that change only the object's
 //! `spec.replicas`, through the same patch verb as every other write.
+//! Custom resources that declare a `scale` subresource are served the same
+//! way at their declared paths (`specReplicasPath`, `statusReplicasPath`,
+//! `labelSelectorPath`, the last a string field).
 
 use serde_json::{Value, json};
 
@@ -26,10 +29,11 @@ pub(crate) async fn serve(
     let info = kind.info();
     let stored = rest
         .state
-        .get(info.plural, &attributes.namespace, &attributes.name)
+        .get(info.resource_key, &attributes.namespace, &attributes.name)
         .await?;
     let object: Value = serde_json::from_slice(&stored).map_err(ApiError::internal)?;
-    let current = scale_of(&object);
+    let paths = ScalePaths::of(kind);
+    let current = paths.scale_of(&object);
     let wanted = match attributes.verb.as_str() {
         "get" => return Ok(current),
         "update" => serde_json::from_slice::<Value>(body)
@@ -61,19 +65,94 @@ pub(crate) async fn serve(
         .pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
         .map(str::to_string);
+    let spec_replicas = paths.spec_replicas.clone();
     let set_replicas = move |stored: &Value| {
         let mut patched = stored.clone();
         if let Some(version) = &pinned {
             patched["metadata"]["resourceVersion"] = json!(version);
         }
-        patched["spec"]["replicas"] = json!(replicas);
+        set_at(&mut patched, &spec_replicas, json!(replicas));
         Ok(patched)
     };
     let updated = kind
         .patch(&rest.state, attributes, &set_replicas, options)
         .await?;
     let updated: Value = serde_json::from_slice(&updated).map_err(ApiError::internal)?;
-    Ok(scale_of(&updated))
+    Ok(paths.scale_of(&updated))
+}
+
+/// Where an object keeps what its Scale shows, as dotted paths.
+struct ScalePaths {
+    spec_replicas: Vec<String>,
+    status_replicas: Vec<String>,
+    /// A custom resource's selector string; built-in workloads have their
+    /// label selector at `spec.selector`.
+    selector_text: Option<Vec<String>>,
+    /// The replicas shown when the field is absent (workloads default to 1).
+    default_replicas: i64,
+}
+
+impl ScalePaths {
+    fn of(kind: &dyn KindOps) -> ScalePaths {
+        let split = |dotted: &str| -> Vec<String> {
+            dotted
+                .split('.')
+                .filter(|part| !part.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        match kind.custom().and_then(|custom| custom.scale.as_ref()) {
+            Some(scale) => ScalePaths {
+                spec_replicas: split(&scale.spec_replicas_path),
+                status_replicas: split(&scale.status_replicas_path),
+                selector_text: Some(split(scale.label_selector_path.as_deref().unwrap_or(""))),
+                default_replicas: 0,
+            },
+            None => ScalePaths {
+                spec_replicas: split("spec.replicas"),
+                status_replicas: split("status.replicas"),
+                selector_text: None,
+                default_replicas: 1,
+            },
+        }
+    }
+
+    fn scale_of(&self, object: &Value) -> Value {
+        let mut scale = scale_of(object);
+        scale["spec"]["replicas"] = get_at(object, &self.spec_replicas)
+            .cloned()
+            .unwrap_or(json!(self.default_replicas));
+        scale["status"]["replicas"] = get_at(object, &self.status_replicas)
+            .cloned()
+            .unwrap_or(json!(0));
+        if let Some(path) = &self.selector_text {
+            let text = if path.is_empty() {
+                ""
+            } else {
+                get_at(object, path).and_then(Value::as_str).unwrap_or("")
+            };
+            scale["status"]["selector"] = json!(text);
+        }
+        scale
+    }
+}
+
+fn get_at<'a>(object: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(object, |node, part| node.get(part))
+}
+
+/// Sets the field at `path`, creating the objects on the way.
+fn set_at(object: &mut Value, path: &[String], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = object;
+    for part in parents {
+        node = crate::object::as_map(node)
+            .entry(part.clone())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    }
+    crate::object::as_map(node).insert(last.clone(), value);
 }
 
 /// The Scale of a workload object.

@@ -10,6 +10,7 @@
 //! of the window mid-stream gets an ERROR event with a 410 `Status`.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{StreamExt, stream};
@@ -25,6 +26,7 @@ use crate::rest::handler::watch_options;
 use crate::rest::path::ResourcePath;
 use crate::rest::query::Query;
 use crate::rest::status::status_of;
+use crate::rest::table::custom::PrinterColumn;
 use crate::rest::table::{self, IncludeObject, TableRequest};
 use crate::watch_cache::{CachedEvent, EventType, WatchMessage};
 
@@ -33,20 +35,30 @@ use crate::watch_cache::{CachedEvent, EventType, WatchMessage};
 const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
 
 /// How the objects of events are sent.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Objects {
     /// The stored JSON, shared by every watcher.
     AsStored,
-    /// A one-row Table each (`kubectl get -w` asks for them).
-    Table(IncludeObject),
+    /// The stored JSON in a custom resource's version (its `apiVersion`
+    /// set when the object is stored in another).
+    InVersion(String),
+    /// A one-row Table each (`kubectl get -w` asks for them), with a custom
+    /// resource's printer columns if it is one.
+    Table(IncludeObject, Option<Arc<Vec<PrinterColumn>>>),
 }
 
 impl Objects {
     /// The bytes of one event's object.
-    fn encode<'a>(self, info: &api::KindInfo, stored: &'a [u8]) -> Cow<'a, [u8]> {
-        let include_object = match self {
+    fn encode<'a>(&self, info: &api::KindInfo, stored: &'a [u8]) -> Cow<'a, [u8]> {
+        let (include_object, columns) = match self {
             Objects::AsStored => return Cow::Borrowed(stored),
-            Objects::Table(include_object) => include_object,
+            Objects::InVersion(api_version) => {
+                return match crate::kinds::custom::in_api_version(stored, api_version) {
+                    Some(converted) => Cow::Owned(converted.to_vec()),
+                    None => Cow::Borrowed(stored),
+                };
+            }
+            Objects::Table(include_object, columns) => (*include_object, columns),
         };
         let Ok(object) = serde_json::from_slice::<Value>(stored) else {
             return Cow::Borrowed(stored);
@@ -62,7 +74,12 @@ impl Objects {
             continue_token: "",
             include_object,
         };
-        let table = table::build_table(&request, &[object], crate::object::now_timestamp());
+        let table = table::build_for(
+            &request,
+            columns.as_deref().map(Vec::as_slice),
+            &[object],
+            crate::object::now_timestamp(),
+        );
         Cow::Owned(table.to_string().into_bytes())
     }
 }
@@ -94,7 +111,7 @@ pub(crate) async fn serve(
         options.resource_version = rest.state.store.current_revision().to_string();
     }
     let timeout = query.timeout_seconds()?.unwrap_or(DEFAULT_WATCH_TIMEOUT);
-    let start = rest.state.watch(info.plural, &options).await?;
+    let start = rest.state.watch(info.resource_key, &options).await?;
     let mut head = Vec::new();
     for item in &start.initial {
         push_event(&mut head, "ADDED", &objects.encode(info, &item.wire));
@@ -111,30 +128,33 @@ pub(crate) async fn serve(
         push_event(&mut head, "BOOKMARK", bookmark.to_string().as_bytes());
     }
     let head = stream::iter((!head.is_empty()).then(|| Bytes::from(head)));
-    let live = stream::unfold(Some(start.handle), move |handle| async move {
-        let mut handle = handle?;
-        let mut chunk = Vec::new();
-        match handle.next().await {
-            WatchMessage::Events(events) => {
-                for event in events.iter() {
-                    push_event(
-                        &mut chunk,
-                        event_type(event),
-                        &objects.encode(info, &event.wire),
-                    );
+    let live = stream::unfold(Some(start.handle), move |handle| {
+        let objects = objects.clone();
+        async move {
+            let mut handle = handle?;
+            let mut chunk = Vec::new();
+            match handle.next().await {
+                WatchMessage::Events(events) => {
+                    for event in events.iter() {
+                        push_event(
+                            &mut chunk,
+                            event_type(event),
+                            &objects.encode(info, &event.wire),
+                        );
+                    }
+                }
+                WatchMessage::Bookmark(revision) => {
+                    let bookmark = bookmark_object(info, revision, false);
+                    push_event(&mut chunk, "BOOKMARK", bookmark.to_string().as_bytes());
+                }
+                WatchMessage::TooOld(message) => {
+                    let (_, status) = status_of(&ApiError::TooOld(message));
+                    push_event(&mut chunk, "ERROR", status.to_string().as_bytes());
+                    return Some((Bytes::from(chunk), None));
                 }
             }
-            WatchMessage::Bookmark(revision) => {
-                let bookmark = bookmark_object(info, revision, false);
-                push_event(&mut chunk, "BOOKMARK", bookmark.to_string().as_bytes());
-            }
-            WatchMessage::TooOld(message) => {
-                let (_, status) = status_of(&ApiError::TooOld(message));
-                push_event(&mut chunk, "ERROR", status.to_string().as_bytes());
-                return Some((Bytes::from(chunk), None));
-            }
+            Some((Bytes::from(chunk), Some(handle)))
         }
-        Some((Bytes::from(chunk), Some(handle)))
     });
     let mut shutting_down = rest.shutting_down.clone();
     let stopped = async move {

@@ -146,7 +146,7 @@ pub(crate) fn add_if_absent(txn: &mut Txn, key: &str, value: store::Bytes) {
 
 /// A name from `generateName` (`prefix` plus a random suffix), or the
 /// error for an object with neither name nor generateName.
-fn generate_name(info: &api::KindInfo, prefix: &str) -> Result<String, ApiError> {
+pub(crate) fn generate_name(info: &api::KindInfo, prefix: &str) -> Result<String, ApiError> {
     if prefix.is_empty() {
         let mut errors = api::FieldErrors::default();
         errors.push(api::FieldError::required(

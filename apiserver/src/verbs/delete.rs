@@ -150,7 +150,7 @@ pub(crate) async fn delete<K: Strategy>(
     Err(ApiError::modified(info.plural, name))
 }
 
-fn check_preconditions(
+pub(crate) fn check_preconditions(
     plural: &str,
     name: &str,
     meta: &api::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,

@@ -16,10 +16,12 @@ mod update;
 mod watch;
 
 pub(crate) use bind::BindTarget;
-pub(crate) use create::{add_if_absent, create, put_if_absent, store_new_plain};
-pub(crate) use delete::{DeleteOptions, Deleted, delete};
+pub(crate) use create::{
+    add_if_absent, create, generate_name, put_if_absent, put_new, store_new_plain,
+};
+pub(crate) use delete::{DeleteOptions, Deleted, check_preconditions, delete};
 pub(crate) use read::{ListItem, ListOptions, ListPage};
-pub(crate) use update::{Patcher, patch, update};
+pub(crate) use update::{Charges, Patcher, commit_replace, keep_server_owned_meta, patch, update};
 pub(crate) use watch::WatchOptions;
 
 use api::ApiObject;

@@ -281,7 +281,7 @@ pub(crate) async fn commit_replace(
 }
 
 /// An update keeps the stored values of the metadata only the server writes.
-fn keep_server_owned_meta(meta: &mut ObjectMeta, old: &ObjectMeta) {
+pub(crate) fn keep_server_owned_meta(meta: &mut ObjectMeta, old: &ObjectMeta) {
     meta.uid.clone_from(&old.uid);
     meta.creation_timestamp.clone_from(&old.creation_timestamp);
     meta.generation = old.generation;

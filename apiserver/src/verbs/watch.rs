@@ -63,7 +63,7 @@ impl ApiState {
             ""
         };
         let filter = Filter::parse(
-            info.plural,
+            info.resource_key,
             namespace,
             &options.label_selector,
             &options.field_selector,
@@ -71,9 +71,9 @@ impl ApiState {
         let from = object::parse_revision(&options.resource_version)?.unwrap_or(0);
         self.wait_for_revision(from).await?;
         if from > 0 {
-            let handle = self
-                .watch
-                .watch(info.plural, filter, from, options.allow_bookmarks)?;
+            let handle =
+                self.watch
+                    .watch(info.resource_key, filter, from, options.allow_bookmarks)?;
             return Ok(WatchStart {
                 initial: Vec::new(),
                 handle,
@@ -85,10 +85,13 @@ impl ApiState {
             field_selector: options.field_selector.clone(),
             ..Default::default()
         };
-        let page = self.list(info.plural, &list_options).await?;
-        let handle =
-            self.watch
-                .watch(info.plural, filter, page.revision, options.allow_bookmarks)?;
+        let page = self.list(info.resource_key, &list_options).await?;
+        let handle = self.watch.watch(
+            info.resource_key,
+            filter,
+            page.revision,
+            options.allow_bookmarks,
+        )?;
         Ok(WatchStart {
             initial: page.items,
             handle,

@@ -7,6 +7,7 @@
 mod arbiter;
 mod common;
 mod conflicts;
+mod crd;
 mod crud;
 mod lifecycle;
 mod limits;

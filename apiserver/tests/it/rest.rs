@@ -17,7 +17,7 @@ use crate::common::{
 
 /// One HTTP/1.1 request on a fresh connection as the admin; the status
 /// and the body.
-async fn call(
+pub(crate) async fn call(
     address: SocketAddr,
     method: &str,
     path: &str,
@@ -28,7 +28,7 @@ async fn call(
 }
 
 /// One HTTP/1.1 request with `token` (none: anonymous).
-async fn call_as(
+pub(crate) async fn call_as(
     token: Option<&str>,
     address: SocketAddr,
     method: &str,
@@ -57,7 +57,12 @@ async fn call_as(
     (status, bytes.to_vec())
 }
 
-async fn json_call(address: SocketAddr, method: &str, path: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn json_call(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
     let bytes = if body.is_null() {
         Vec::new()
     } else {
@@ -261,7 +266,7 @@ async fn hostile_requests_get_a_clear_4xx_and_store_nothing() {
 /// Reads watch events (one JSON object per line) from a streaming response
 /// until `want` have arrived; periodic bookmarks (which may come at any
 /// time once allowed) are skipped when `skip_bookmarks`.
-async fn read_events(
+pub(crate) async fn read_events(
     body: &mut hyper::body::Incoming,
     buffer: &mut Vec<u8>,
     want: usize,

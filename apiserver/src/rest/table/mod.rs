@@ -12,6 +12,7 @@
 pub(crate) mod age;
 mod cluster;
 mod core;
+pub(crate) mod custom;
 mod descriptions;
 mod fields;
 mod pods;
@@ -70,15 +71,48 @@ pub(crate) struct TableRequest<'a> {
 /// `meta.k8s.io/v1 Table`, with ages measured at `now`.
 pub(crate) fn build_table(request: &TableRequest<'_>, objects: &[Value], now: Timestamp) -> Value {
     let printer = printer_for(request.plural);
+    let columns = printer
+        .columns
+        .iter()
+        .copied()
+        .map(Column::to_json)
+        .collect();
+    assemble(request, columns, objects, |object| {
+        let cells = (printer.cells)(object, now);
+        let conditions = printer.conditions.and_then(|conditions| conditions(object));
+        (cells, conditions)
+    })
+}
+
+/// A Table of built-in objects by their printer, or of custom objects by
+/// their version's printer columns (`Some`).
+pub(crate) fn build_for(
+    request: &TableRequest<'_>,
+    custom_columns: Option<&[custom::PrinterColumn]>,
+    objects: &[Value],
+    now: Timestamp,
+) -> Value {
+    match custom_columns {
+        Some(columns) => custom::build_custom_table(request, columns, objects, now),
+        None => build_table(request, objects, now),
+    }
+}
+
+/// A Table of `objects` with `columns` (as JSON), each row's cells and
+/// conditions from `row_of`.
+fn assemble(
+    request: &TableRequest<'_>,
+    columns: Vec<Value>,
+    objects: &[Value],
+    row_of: impl Fn(&Value) -> (Vec<Value>, Option<Value>),
+) -> Value {
     let rows: Vec<Value> = objects
         .iter()
         .map(|object| {
+            let (cells, conditions) = row_of(object);
             let mut row = Map::new();
-            row.insert(
-                "cells".to_string(),
-                Value::Array((printer.cells)(object, now)),
-            );
-            if let Some(conditions) = printer.conditions.and_then(|conditions| conditions(object)) {
+            row.insert("cells".to_string(), Value::Array(cells));
+            if let Some(conditions) = conditions {
                 row.insert("conditions".to_string(), conditions);
             }
             if let Some(embedded) = embedded_object(object, request.include_object) {
@@ -101,7 +135,7 @@ pub(crate) fn build_table(request: &TableRequest<'_>, objects: &[Value], now: Ti
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": metadata,
-        "columnDefinitions": printer.columns.iter().copied().map(Column::to_json).collect::<Vec<_>>(),
+        "columnDefinitions": columns,
         "rows": rows,
     })
 }
