@@ -348,7 +348,16 @@ fn e2e_kubectl_discovery_apply_get_and_edit() {
     assert_eq!(pod["metadata"]["annotations"]["note"], "hello");
     assert_eq!(pod["spec"]["containers"][0]["image"], "busybox:1.36");
     let described = cluster.kubectl(&["describe", "pod", "p1", "-n", "demo"]);
-    assert!(described.contains("Namespace:    demo"), "{described}");
+    assert!(
+        described
+            .lines()
+            .any(|line| line.starts_with("Namespace:") && line.trim_end().ends_with(" demo")),
+        "{described}"
+    );
+    assert!(
+        described.contains("Service Account:  default"),
+        "{described}"
+    );
     assert!(described.contains("env=prod"), "{described}");
 
     // scale through the scale subresource.
