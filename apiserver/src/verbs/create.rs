@@ -33,28 +33,7 @@ pub(crate) async fn create<K: Strategy>(
     let info = &K::INFO;
     state.check_size(body.len())?;
     let mut typed: K = decode_body(body)?;
-    let meta = typed.metadata_mut();
-    meta.namespace = resolve_namespace(
-        info,
-        &attributes.namespace,
-        meta.namespace.as_deref().unwrap_or(""),
-    )?;
-    if meta.name.as_deref().unwrap_or("").is_empty() {
-        meta.name = Some(generate_name(
-            info,
-            meta.generate_name.as_deref().unwrap_or(""),
-        )?);
-    }
-    // Server-owned metadata; what a client may not set on create is cleared.
-    meta.uid = Some(uuid::Uuid::new_v4().to_string());
-    meta.creation_timestamp = object::now_time();
-    meta.generation = Some(1);
-    meta.resource_version = None;
-    meta.deletion_timestamp = None;
-    meta.deletion_grace_period_seconds = None;
-    meta.self_link = None;
-    let namespace = meta.namespace.clone().unwrap_or_default();
-    let name = meta.name.clone().unwrap_or_default();
+    let (namespace, name) = prepare_create_meta(info, attributes, typed.metadata_mut())?;
     let facts = if info.namespaced {
         admission::namespace_lifecycle::check_open(state, &namespace).await?
     } else {
@@ -71,6 +50,39 @@ pub(crate) async fn create<K: Strategy>(
     }
     let key = keys::object_key(info, &namespace, &name);
     K::store_new(state, &key, &mut typed).await
+}
+
+/// Fills in a new object's server-owned metadata, for built-in and custom
+/// kinds alike: its namespace (from the request), a generated name when
+/// only `generateName` is given, uid, creation time and generation; what a
+/// client may not set on create is cleared. Returns (namespace, name).
+pub(crate) fn prepare_create_meta(
+    info: &api::KindInfo,
+    attributes: &Attributes,
+    meta: &mut api::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Result<(String, String), ApiError> {
+    meta.namespace = resolve_namespace(
+        info,
+        &attributes.namespace,
+        meta.namespace.as_deref().unwrap_or(""),
+    )?;
+    if meta.name.as_deref().unwrap_or("").is_empty() {
+        meta.name = Some(generate_name(
+            info,
+            meta.generate_name.as_deref().unwrap_or(""),
+        )?);
+    }
+    meta.uid = Some(uuid::Uuid::new_v4().to_string());
+    meta.creation_timestamp = object::now_time();
+    meta.generation = Some(1);
+    meta.resource_version = None;
+    meta.deletion_timestamp = None;
+    meta.deletion_grace_period_seconds = None;
+    meta.self_link = None;
+    Ok((
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    ))
 }
 
 /// The default [`Strategy::store_new`]: the encoded object at `key` if the
@@ -146,7 +158,7 @@ pub(crate) fn add_if_absent(txn: &mut Txn, key: &str, value: store::Bytes) {
 
 /// A name from `generateName` (`prefix` plus a random suffix), or the
 /// error for an object with neither name nor generateName.
-pub(crate) fn generate_name(info: &api::KindInfo, prefix: &str) -> Result<String, ApiError> {
+fn generate_name(info: &api::KindInfo, prefix: &str) -> Result<String, ApiError> {
     if prefix.is_empty() {
         let mut errors = api::FieldErrors::default();
         errors.push(api::FieldError::required(

@@ -17,7 +17,7 @@ mod watch;
 
 pub(crate) use bind::BindTarget;
 pub(crate) use create::{
-    add_if_absent, create, generate_name, put_if_absent, put_new, store_new_plain,
+    add_if_absent, create, prepare_create_meta, put_if_absent, put_new, store_new_plain,
 };
 pub(crate) use delete::{DeleteOptions, Deleted, check_preconditions, delete};
 pub(crate) use read::{ListItem, ListOptions, ListPage};

@@ -22,7 +22,7 @@ use crate::request::Attributes;
 use crate::state::{ApiState, CAS_RETRIES};
 use crate::verbs::{
     DeleteOptions, Deleted, Patcher, WriteOptions, check_preconditions, commit_replace,
-    generate_name, keep_server_owned_meta, put_new, resolve_namespace,
+    keep_server_owned_meta, prepare_create_meta, put_new, resolve_namespace,
 };
 use crate::wire;
 
@@ -38,26 +38,7 @@ pub(super) async fn create(
     state.check_size(body.len())?;
     let mut value = decode(kind, body)?;
     let mut meta = metadata_of(&value)?;
-    meta.namespace = resolve_namespace(
-        info,
-        &attributes.namespace,
-        meta.namespace.as_deref().unwrap_or(""),
-    )?;
-    if meta.name.as_deref().unwrap_or("").is_empty() {
-        meta.name = Some(generate_name(
-            info,
-            meta.generate_name.as_deref().unwrap_or(""),
-        )?);
-    }
-    meta.uid = Some(uuid::Uuid::new_v4().to_string());
-    meta.creation_timestamp = object::now_time();
-    meta.generation = Some(1);
-    meta.resource_version = None;
-    meta.deletion_timestamp = None;
-    meta.deletion_grace_period_seconds = None;
-    meta.self_link = None;
-    let namespace = meta.namespace.clone().unwrap_or_default();
-    let name = meta.name.clone().unwrap_or_default();
+    let (namespace, name) = prepare_create_meta(info, attributes, &mut meta)?;
     if info.namespaced {
         admission::namespace_lifecycle::check_open(state, &namespace).await?;
     }
