@@ -18,7 +18,6 @@ use arc_swap::ArcSwap;
 use http::HeaderMap;
 
 use crate::auth::authenticator::Authenticator;
-use crate::auth::kubeconfig::{KubeconfigCredential, kubeconfig_yaml};
 use crate::auth::pki::Pki;
 use crate::auth::rbac::authorizer::{Decision, RbacPolicy};
 use crate::auth::service_account::ServiceAccountTokens;
@@ -31,6 +30,7 @@ use crate::rest::Authenticate;
 use crate::state::ApiState;
 use crate::verbs::ListOptions;
 use crate::watch_cache::WatchMessage;
+use client::kubeconfig::{Credential, Kubeconfig};
 
 /// File name of the admin kubeconfig in the security directory.
 pub const ADMIN_KUBECONFIG: &str = "admin.kubeconfig";
@@ -85,15 +85,16 @@ impl Security {
         let (certificate_pem, key_pem) =
             self.pki
                 .issue_client_certificate(user, groups, CLIENT_CERTIFICATE_VALIDITY)?;
-        let yaml = kubeconfig_yaml(
+        let yaml = Kubeconfig::single(
             server_url,
             self.pki.ca_pem(),
             user,
-            KubeconfigCredential::ClientCertificate {
-                certificate_pem: &certificate_pem,
-                key_pem: &key_pem,
+            &Credential::ClientCertificate {
+                certificate_pem: certificate_pem.into_bytes(),
+                key_pem: key_pem.into_bytes(),
             },
-        )?;
+        )
+        .to_yaml()?;
         crate::auth::pem_files::write_atomically(path, &yaml, 0o600)
     }
 

@@ -1,7 +1,9 @@
-//! The client's error type: one variant per gRPC condition a caller acts on.
+//! The client's error type: one variant per condition a caller acts on,
+//! whichever transport carried the call.
 //!
-//! The apiserver maps its errors to gRPC codes in one place; this is the
-//! inverse mapping, so callers match on meaning, not on codes.
+//! The apiserver maps its errors to gRPC codes and to Kubernetes `Status`
+//! reasons, each in one place; these are the inverse mappings (gRPC here,
+//! REST in `rest`), so callers match on meaning, not on codes.
 
 use tonic::Code;
 
@@ -26,6 +28,9 @@ pub enum Error {
     /// watcher fell behind: relist and watch again from the list's version.
     #[error("too old, relist: {0}")]
     TooOld(String),
+    /// The server did not accept the credential (or none was given).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
     /// Admission refused the request (namespace terminating, unknown
     /// priority class, ...).
     #[error("forbidden: {0}")]
@@ -36,11 +41,28 @@ pub enum Error {
     /// The server is unreachable or shutting down; retrying later may work.
     #[error("unavailable: {0}")]
     Unavailable(String),
-    /// Any other status from the server.
+    /// Any other gRPC status from the server.
     #[error("server error: {0}")]
     Status(#[source] tonic::Status),
+    /// Any other REST answer: its HTTP code, `Status` reason and message.
+    #[error("server error {code} {reason}: {message}")]
+    Rest {
+        code: u16,
+        reason: String,
+        message: String,
+    },
     #[error("cannot connect: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// A REST request could not be sent or its answer not read.
+    #[error("http: {0}")]
+    Http(#[from] hyper_util::client::legacy::Error),
+    #[error("reading the answer: {0}")]
+    Body(#[from] hyper::Error),
+    /// The client could not be set up (server URL, TLS material).
+    #[error("client configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Kubeconfig(#[from] crate::kubeconfig::KubeconfigError),
     /// The object could not be encoded or the server's reply decoded.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
@@ -60,6 +82,7 @@ impl Error {
             }
             Code::OutOfRange => Error::TooOld(message),
             Code::PermissionDenied => Error::Forbidden(message),
+            Code::Unauthenticated => Error::Unauthorized(message),
             Code::ResourceExhausted => Error::ResourceExhausted(message),
             Code::Unavailable => Error::Unavailable(message),
             _ => Error::Status(tonic::Status::new(code, message)),
@@ -76,6 +99,18 @@ impl Error {
 
     pub fn is_already_exists(&self) -> bool {
         matches!(self, Error::AlreadyExists(_))
+    }
+
+    /// True when the server could not be reached or is overloaded, so the
+    /// same call may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Unavailable(_)
+                | Error::ResourceExhausted(_)
+                | Error::Transport(_)
+                | Error::Http(_)
+        )
     }
 
     /// True when the caller should relist and watch again.

@@ -1,8 +1,9 @@
 //! The one client every Skiff component uses to talk to the apiserver.
 //!
-//! [`Client`] is a typed wrapper over the generic gRPC service in
-//! `proto/skiff.proto`: each call is generic over an [`api::ApiObject`] kind,
-//! which names the resource plural, and objects travel as Kubernetes JSON.
+//! [`Client`] is a typed client over the generic gRPC service in
+//! `proto/skiff.proto` or over the Kubernetes REST API (`rest`, with a
+//! [`kubeconfig`]): each call is generic over an [`api::ApiObject`] kind,
+//! which names the resource, and objects travel as Kubernetes JSON.
 //! Errors come back as [`Error`], one variant per condition a caller acts on
 //! (conflict → re-read and retry, too old → relist, ...).
 //!
@@ -12,12 +13,15 @@
 mod client;
 pub mod codec;
 mod error;
+mod grpc;
+pub mod kubeconfig;
 mod params;
 pub mod proto;
+mod rest;
 mod watch;
 mod watcher;
 
-pub use client::{Client, DeleteOutcome, ObjectList};
+pub use client::{Client, DeleteOutcome, ObjectList, RawClient};
 pub use error::{Error, Result};
 pub use params::{Binding, DeleteParams, ListParams, PropagationPolicy, WatchParams};
 pub use watch::{WatchEvent, WatchStream};

@@ -9,6 +9,7 @@ use tonic::Streaming;
 
 use crate::Error;
 use crate::proto;
+use crate::rest::watch::{EventLines, decode_line};
 
 /// One change to an object of kind `K`.
 #[derive(Clone, Debug)]
@@ -36,14 +37,28 @@ impl<K> WatchEvent<K> {
 /// `Err(Error::TooOld)` when the watcher fell behind or started too far back;
 /// the caller then relists and watches again.
 pub struct WatchStream<K> {
-    inner: Streaming<proto::WatchBatch>,
+    inner: Inner,
     kind: PhantomData<fn() -> K>,
 }
 
+enum Inner {
+    /// gRPC frames of many events each.
+    Grpc(Streaming<proto::WatchBatch>),
+    /// `?watch=1` lines, batched per chunk.
+    Rest(EventLines),
+}
+
 impl<K> WatchStream<K> {
-    pub(crate) fn new(inner: Streaming<proto::WatchBatch>) -> Self {
+    pub(crate) fn grpc(inner: Streaming<proto::WatchBatch>) -> Self {
         WatchStream {
-            inner,
+            inner: Inner::Grpc(inner),
+            kind: PhantomData,
+        }
+    }
+
+    pub(crate) fn rest(inner: EventLines) -> Self {
+        WatchStream {
+            inner: Inner::Rest(inner),
             kind: PhantomData,
         }
     }
@@ -70,15 +85,27 @@ impl<K: serde::de::DeserializeOwned> Stream for WatchStream<K> {
     type Item = Result<Vec<WatchEvent<K>>, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match Pin::new(&mut self.inner).poll_next(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Ready(Some(Err(status))) => Poll::Ready(Some(Err(Error::from(status)))),
-            Poll::Ready(Some(Ok(batch))) => {
-                let events: Result<Vec<_>, Error> =
-                    batch.events.into_iter().map(decode_event).collect();
-                Poll::Ready(Some(events))
-            }
+        match &mut self.inner {
+            Inner::Grpc(frames) => match Pin::new(frames).poll_next(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Ready(Some(Err(status))) => Poll::Ready(Some(Err(Error::from(status)))),
+                Poll::Ready(Some(Ok(batch))) => {
+                    let events: Result<Vec<_>, Error> =
+                        batch.events.into_iter().map(decode_event).collect();
+                    Poll::Ready(Some(events))
+                }
+            },
+            Inner::Rest(lines) => match Pin::new(lines).poll_next(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error))),
+                Poll::Ready(Some(Ok(lines))) => {
+                    let events: Result<Vec<_>, Error> =
+                        lines.iter().map(|line| decode_line(line)).collect();
+                    Poll::Ready(Some(events))
+                }
+            },
         }
     }
 }

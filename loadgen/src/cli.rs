@@ -16,6 +16,16 @@ pub enum Until {
     Running,
 }
 
+/// Which of the apiserver's faces the driver and its watches use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApiFace {
+    /// Skiff's gRPC API: batch creates, watch frames of many events.
+    Grpc,
+    /// The Kubernetes REST API over HTTPS, as kubectl and client-go use
+    /// it: one POST per pod, `?watch=1` streams.
+    Rest,
+}
+
 /// Flags of a load run.
 #[derive(Clone, Debug, clap::Args)]
 pub struct RunArgs {
@@ -63,9 +73,19 @@ pub struct RunArgs {
     /// Wait until every pod is bound, or running.
     #[arg(long, value_enum, default_value = "running")]
     pub until: Until,
-    /// Drive a running cluster at this gRPC address instead of starting one.
+    /// Drive a running cluster at this gRPC address instead of starting one
+    /// (with `--api rest`: its REST URL, or the kubeconfig's server when
+    /// absent).
     #[arg(long)]
     pub server: Option<String>,
+    /// The API the driver creates pods through and the observer watches
+    /// (the cluster's own components always use gRPC).
+    #[arg(long, value_enum, default_value = "grpc")]
+    pub api: ApiFace,
+    /// Credentials for `--api rest` against a running cluster (its CA,
+    /// server and user); the embedded cluster's admin kubeconfig otherwise.
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
     /// Node template (Kubernetes YAML); default `loadgen/templates/node.yaml`.
     #[arg(long)]
     pub node_template: Option<PathBuf>,
@@ -142,6 +162,15 @@ impl RunArgs {
         }
         if self.timeout == Some(0) {
             return Err(flag("--timeout", "must be at least 1 second"));
+        }
+        if self.kubeconfig.is_some() && self.api != ApiFace::Rest {
+            return Err(flag("--kubeconfig", "is for --api rest"));
+        }
+        if self.api == ApiFace::Rest && self.server.is_some() && self.kubeconfig.is_none() {
+            return Err(flag(
+                "--kubeconfig",
+                "--api rest against --server needs the cluster's kubeconfig",
+            ));
         }
         if self.server.is_some() && self.profile.is_some() {
             return Err(flag(

@@ -19,6 +19,7 @@ use client::Client;
 use serde::Serialize;
 
 use crate::Error;
+use crate::cli::ApiFace;
 use crate::procstat::{ComponentUsage, usage};
 use crate::scenario::NodeGroup;
 
@@ -101,7 +102,12 @@ struct Component {
 /// The running components; every child is killed on drop.
 #[derive(Debug)]
 pub struct Cluster {
+    /// The apiserver's gRPC address.
     pub address: SocketAddr,
+    /// The apiserver's Kubernetes REST API (HTTPS).
+    pub rest_address: SocketAddr,
+    /// The admin kubeconfig the apiserver writes on start (REST clients).
+    pub admin_kubeconfig: PathBuf,
     /// Metrics (and profile) endpoints of the scheduler processes.
     pub scheduler_metrics: Vec<SocketAddr>,
     /// The apiserver's `/debug/pprof/profile` endpoint.
@@ -127,18 +133,21 @@ impl Cluster {
             })?;
         }
         let address = free_address()?;
+        let rest_address = free_address()?;
         let apiserver_debug = free_address()?;
+        let data_dir = spec
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| work_dir.path().join("data"));
         let mut cluster = Cluster {
             address,
+            rest_address,
+            admin_kubeconfig: data_dir.join("pki").join("admin.kubeconfig"),
             scheduler_metrics: Vec::new(),
             apiserver_debug,
             components: Vec::new(),
             work_dir,
         };
-        let data_dir = spec
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| cluster.work_dir.path().join("data"));
         let store = match spec.store {
             StoreKind::Memory => "memory",
             StoreKind::Redb => "redb",
@@ -150,7 +159,8 @@ impl Cluster {
             data_dir.display().to_string(),
             "--listen".to_string(),
             address.to_string(),
-            "--no-rest".to_string(),
+            "--rest-listen".to_string(),
+            rest_address.to_string(),
             "--debug-listen".to_string(),
             apiserver_debug.to_string(),
         ];
@@ -159,19 +169,28 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// A client of the embedded apiserver.
-    pub async fn client(&self) -> Result<Client, Error> {
-        Client::connect(self.address.to_string())
-            .await
-            .map_err(|source| Error::api("connecting to the embedded apiserver", source))
+    /// A client of the embedded apiserver over `api`.
+    pub async fn client(&self, api: ApiFace) -> Result<Client, Error> {
+        match api {
+            ApiFace::Grpc => Client::connect(self.address.to_string())
+                .await
+                .map_err(|source| Error::api("connecting to the embedded apiserver", source)),
+            ApiFace::Rest => {
+                Client::rest_from_kubeconfig(&self.admin_kubeconfig).map_err(|source| {
+                    Error::api(
+                        format!("a REST client from {}", self.admin_kubeconfig.display()),
+                        source,
+                    )
+                })
+            }
+        }
     }
 
     async fn wait_apiserver(&mut self) -> Result<(), Error> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(client) = Client::connect(self.address.to_string()).await
-                && client.get::<Namespace>("", "default").await.is_ok()
-            {
+            // Both faces answer (the REST one once its kubeconfig is written).
+            if self.answers(ApiFace::Grpc).await && self.answers(ApiFace::Rest).await {
                 return Ok(());
             }
             self.check_alive()?;
@@ -179,6 +198,16 @@ impl Cluster {
                 return Err(self.component_error("apiserver", "did not answer within 60 s"));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn answers(&self, api: ApiFace) -> bool {
+        if api == ApiFace::Rest && !self.admin_kubeconfig.exists() {
+            return false;
+        }
+        match self.client(api).await {
+            Ok(client) => client.get::<Namespace>("", "default").await.is_ok(),
+            Err(_) => false,
         }
     }
 

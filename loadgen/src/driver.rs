@@ -131,11 +131,7 @@ pub(crate) async fn create_batch(
         attempt += 1;
         match client.batch_create(namespace, pods).await {
             Ok(results) => break results,
-            Err(
-                error @ (client::Error::Unavailable(_)
-                | client::Error::ResourceExhausted(_)
-                | client::Error::Transport(_)),
-            ) if attempt < BATCH_ATTEMPTS => {
+            Err(error) if error.is_retryable() && attempt < BATCH_ATTEMPTS => {
                 tracing::debug!(%error, attempt, "batch create retried");
                 tokio::time::sleep(RETRY_PAUSE).await;
             }

@@ -12,7 +12,7 @@ use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use client::{Client, ListParams};
 use tokio::time::Instant;
 
-use crate::cli::{RunArgs, Until};
+use crate::cli::{ApiFace, RunArgs, Until};
 use crate::cluster::{Cluster, ClusterSpec};
 use crate::driver::{CreateOutcome, churn, create_phase};
 use crate::observe::{Observed, Observer};
@@ -85,13 +85,7 @@ pub async fn run(args: &RunArgs, exe: PathBuf) -> Result<RunOutcome, Error> {
         Some(_) => None,
         None => Some(Cluster::start(&spec).await?),
     };
-    let client = match (&args.server, &cluster) {
-        (Some(address), _) => Client::connect(address.clone())
-            .await
-            .map_err(|source| Error::api(format!("connecting to --server {address}"), source))?,
-        (None, Some(cluster)) => cluster.client().await?,
-        (None, None) => unreachable_cluster()?,
-    };
+    let client = connect(args, cluster.as_ref()).await?;
     let namespace = format!("loadgen-{}-{}", args.seed, unique_suffix());
     let record = args.verify || args.record.is_some();
     let observer = Observer::new(&namespace, record);
@@ -120,11 +114,38 @@ pub async fn run(args: &RunArgs, exe: PathBuf) -> Result<RunOutcome, Error> {
     Ok(outcome)
 }
 
-fn unreachable_cluster() -> Result<Client, Error> {
-    Err(Error::Component {
-        component: "cluster".to_string(),
-        message: "neither --server nor an embedded cluster".to_string(),
-    })
+/// A client of the cluster over `--api`: of `--server` (with `--kubeconfig`
+/// for REST) or of the embedded cluster. Each call makes its own
+/// connection.
+async fn connect(args: &RunArgs, cluster: Option<&Cluster>) -> Result<Client, Error> {
+    match (&args.server, cluster, args.api) {
+        (None, Some(cluster), api) => cluster.client(api).await,
+        (Some(address), _, ApiFace::Grpc) => Client::connect(address.clone())
+            .await
+            .map_err(|source| Error::api(format!("connecting to --server {address}"), source)),
+        (server, _, ApiFace::Rest) => {
+            let Some(path) = &args.kubeconfig else {
+                return Err(Error::Flag {
+                    flag: "--kubeconfig",
+                    message: "--api rest against --server needs the cluster's kubeconfig".into(),
+                });
+            };
+            let mut connection =
+                client::kubeconfig::Connection::from_kubeconfig(path).map_err(|source| {
+                    Error::api(format!("--kubeconfig {}", path.display()), source.into())
+                })?;
+            if let Some(server) = server {
+                connection.server = server.clone();
+            }
+            Client::rest(&connection).map_err(|source| {
+                Error::api(format!("a REST client of {}", connection.server), source)
+            })
+        }
+        (None, None, ApiFace::Grpc) => Err(Error::Component {
+            component: "cluster".to_string(),
+            message: "neither --server nor an embedded cluster".to_string(),
+        }),
+    }
 }
 
 /// A suffix that keeps namespaces of runs against one server apart.
@@ -179,16 +200,7 @@ async fn drive(
     create_namespace(client, namespace, plan).await?;
     let mut clients = Vec::with_capacity(args.clients);
     for _ in 0..args.clients {
-        let address = match (&args.server, cluster.as_deref()) {
-            (Some(address), _) => address.clone(),
-            (None, Some(cluster)) => cluster.address.to_string(),
-            (None, None) => unreachable_cluster().map(|_| String::new())?,
-        };
-        clients.push(
-            Client::connect(address)
-                .await
-                .map_err(|source| Error::api("connecting a creating client", source))?,
-        );
+        clients.push(connect(args, cluster.as_deref()).await?);
     }
 
     let started = Instant::now();

@@ -59,8 +59,8 @@ pub(crate) enum AuthError {
     /// The message is Kubernetes' 401 text; `reason` is for the server log.
     #[error("Unauthorized")]
     Unauthorized { reason: String },
-    #[error("kubeconfig: {0}")]
-    Kubeconfig(#[from] serde_saphyr::SerializeError),
+    #[error(transparent)]
+    Kubeconfig(#[from] client::kubeconfig::KubeconfigError),
 }
 
 impl AuthError {

@@ -1,7 +1,8 @@
 //! The apiserver's security building blocks: the cluster PKI (CA, serving
 //! certificate, client certificates), the authenticators (client
 //! certificates, the static token file, ServiceAccount JWTs), the RBAC
-//! authorizer with Kubernetes' bootstrap policy, and kubeconfig writing.
+//! authorizer with Kubernetes' bootstrap policy (kubeconfig documents are the
+//! client crate's, `client::kubeconfig`).
 //!
 //! Everything here is pure or touches only its own files: nothing reads the
 //! store, and time is passed in wherever a decision depends on it. The REST
@@ -9,7 +10,6 @@
 
 pub(crate) mod authenticator;
 pub(crate) mod error;
-pub(crate) mod kubeconfig;
 pub(crate) mod pem_files;
 pub(crate) mod pki;
 pub(crate) mod rbac;

@@ -69,7 +69,31 @@ pub(crate) const NOBODY_TOKEN: &str = "nobody-token";
 /// An apiserver serving REST too, over plain HTTP on loopback with the
 /// static tokens above; returns the REST address. The security directory
 /// lives as long as the server.
-pub(crate) async fn start_rest(mut config: Config) -> (TestServer, std::net::SocketAddr) {
+pub(crate) async fn start_rest(config: Config) -> (TestServer, std::net::SocketAddr) {
+    start_rest_with(config, false).await
+}
+
+/// Starts both faces, the REST one over HTTPS with the PKI and the admin
+/// kubeconfig in the server's security directory (`TestServer::dir`/security),
+/// plus the static tokens of `start_rest`.
+pub(crate) async fn start_rest_tls(config: Config) -> (TestServer, std::path::PathBuf) {
+    let (server, _) = start_rest_with(config, true).await;
+    let kubeconfig = server
+        .dir
+        .as_ref()
+        .unwrap()
+        .path()
+        .join("security")
+        .join("admin.kubeconfig");
+    wait_until(Duration::from_secs(10), || {
+        let exists = kubeconfig.exists();
+        async move { exists }
+    })
+    .await;
+    (server, kubeconfig)
+}
+
+async fn start_rest_with(mut config: Config, tls: bool) -> (TestServer, std::net::SocketAddr) {
     let dir = tempfile::tempdir().unwrap();
     let tokens = dir.path().join("tokens.csv");
     std::fs::write(
@@ -81,10 +105,7 @@ pub(crate) async fn start_rest(mut config: Config) -> (TestServer, std::net::Soc
     config.token_auth_file = Some(tokens);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let rest = apiserver::RestListener {
-        listener,
-        tls: false,
-    };
+    let rest = apiserver::RestListener { listener, tls };
     let mut server = start_faces(config, Some(rest)).await;
     server.dir = Some(dir);
     (server, address)

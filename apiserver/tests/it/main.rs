@@ -13,6 +13,7 @@ mod lifecycle;
 mod limits;
 mod rejects;
 mod rest;
+mod rest_client;
 mod restart;
 mod scale;
 mod services;

@@ -34,7 +34,7 @@ async fn bad_inputs_store_nothing() {
     }
 
     // Unknown kind.
-    let mut raw = client.raw();
+    let mut raw = client.raw().unwrap();
     let status = raw
         .create(client::proto::CreateRequest {
             resource: "widgets".into(),

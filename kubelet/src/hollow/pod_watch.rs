@@ -23,6 +23,7 @@ use std::time::{Duration, SystemTime};
 
 use api::k8s_openapi::api::core::v1::Pod;
 use client::Client;
+use client::RawClient;
 use client::proto::{self, EventType};
 use futures::StreamExt;
 use serde::Deserialize;
@@ -307,6 +308,14 @@ pub(super) async fn run(
     out: mpsc::Sender<PodBatch>,
     stopped: watch::Receiver<bool>,
 ) {
+    // The watch reads pods as small headers through the raw gRPC calls.
+    let client = match client.raw() {
+        Ok(raw) => raw,
+        Err(error) => {
+            tracing::error!(%error, "the hollow kubelet's pod watch needs the gRPC API");
+            return;
+        }
+    };
     let mut stop = pin!(wait_stopped(stopped));
     let mut reader = Reader::new(nodes);
     let work = async {
@@ -333,7 +342,7 @@ pub(super) async fn run(
 /// they come; returns the list's resourceVersion, or `None` when the
 /// manager is gone.
 async fn list(
-    client: &Client,
+    client: &RawClient,
     reader: &mut Reader,
     out: &mpsc::Sender<PodBatch>,
 ) -> Option<String> {
@@ -342,7 +351,7 @@ async fn list(
         let mut request = list_request();
         let mut first = true;
         loop {
-            let page = match client.raw().list(request.clone()).await {
+            let page = match client.clone().list(request.clone()).await {
                 Ok(response) => response.into_inner(),
                 Err(status) => {
                     let error = client::Error::from(status);
@@ -396,7 +405,7 @@ enum WatchEnd {
 /// Watches from `resource_version`, sending batches and moving the version
 /// forward, until the stream ends.
 async fn watch_from(
-    client: &Client,
+    client: &RawClient,
     reader: &mut Reader,
     out: &mpsc::Sender<PodBatch>,
     resource_version: &mut String,
@@ -408,7 +417,7 @@ async fn watch_from(
         allow_bookmarks: true,
         ..Default::default()
     };
-    let mut stream = match client.raw().watch(request).await {
+    let mut stream = match client.clone().watch(request).await {
         Ok(response) => response.into_inner(),
         Err(status) => return failed(client::Error::from(status)).await,
     };

@@ -274,7 +274,7 @@ async fn update_status(client: &Client, pod: &Pod) -> client::Result<Option<u64>
         object: serde_json::to_vec(pod)?.into(),
     };
     let reply = client
-        .raw()
+        .raw()?
         .update_status(request)
         .await
         .map_err(client::Error::from)?
