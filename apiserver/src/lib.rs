@@ -34,6 +34,7 @@ mod verbs;
 mod view;
 mod watch_cache;
 mod wire;
+mod yaml;
 
 pub use config::{CidrParseError, Config, DEFAULT_MAX_REQUEST_BYTES, Ipv4Net};
 pub use error::{ApiError, Reason};

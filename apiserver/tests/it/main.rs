@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod arbiter;
+mod bodies;
 mod common;
 mod conflicts;
 mod crd;
