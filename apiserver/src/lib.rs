@@ -23,6 +23,7 @@ mod grpc;
 mod keys;
 mod kinds;
 mod limits;
+mod metrics_store;
 mod object;
 mod patch;
 pub mod request;

@@ -270,6 +270,16 @@ impl Client {
             .map(|item| item_result(item).map(|_| ()))
             .collect())
     }
+
+    /// Reports the current resource usage of nodes and their pods
+    /// (metrics.k8s.io); the latest sample of each node replaces the one
+    /// before.
+    pub async fn report_usage(
+        &self,
+        request: proto::ReportUsageRequest,
+    ) -> Result<proto::ReportUsageResponse> {
+        Ok(self.api.clone().report_usage(request).await?.into_inner())
+    }
 }
 
 fn encode<K: ApiObject>(object: &K) -> Result<Bytes> {

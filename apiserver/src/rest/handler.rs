@@ -22,7 +22,9 @@ use crate::rest::path::{self, PathInfo, ResourcePath};
 use crate::rest::query::{self, Query};
 use crate::rest::table::{self, IncludeObject, TableRequest};
 use crate::rest::{RestState, watch};
-use crate::rest::{discovery, eviction, metadata, openapi, protobuf, resources, reviews, scale};
+use crate::rest::{
+    discovery, eviction, metadata, metrics, openapi, protobuf, resources, reviews, scale,
+};
 use crate::verbs::{DeleteOptions, ListOptions, ListPage, Patcher, WatchOptions, WriteOptions};
 
 /// Serves one request as `user`.
@@ -60,6 +62,9 @@ async fn route(
         ),
         PathInfo::Resource(path) if reviews::is_review(&path.group, &path.resource) => {
             review(rest, request, user, &path).await
+        }
+        PathInfo::Resource(path) if path.group == metrics::GROUP => {
+            metrics::serve(rest, request, user, &path).await
         }
         PathInfo::GroupVersion { group, version } => {
             if request.method() != Method::GET {

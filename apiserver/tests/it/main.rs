@@ -12,6 +12,7 @@ mod crd;
 mod crud;
 mod lifecycle;
 mod limits;
+mod metrics;
 mod rejects;
 mod rest;
 mod restart;
