@@ -176,6 +176,10 @@ async fn node_metrics_as_metrics_server_serves_them() {
             missing["message"],
             format!("nodemetrics.metrics.k8s.io \"{name}\" not found")
         );
+        assert_eq!(
+            missing["details"],
+            json!({"name": name, "group": "metrics.k8s.io", "kind": "nodemetrics"})
+        );
     }
     // Nodes are cluster-scoped.
     let (status, _) = get(
@@ -392,4 +396,23 @@ async fn discovery_lists_the_metrics_group() {
             .any(|group| group["name"] == "metrics.k8s.io"),
         "{groups}"
     );
+}
+
+#[tokio::test]
+async fn a_node_that_stops_reporting_drops_out_after_the_ttl() {
+    let mut config = Config::new(memory_store());
+    config.metrics_sample_ttl = Duration::from_millis(200);
+    let (server, address) = start_rest(config).await;
+    server.client.create("", &node("quiet")).await.unwrap();
+    let report = proto::ReportUsageRequest {
+        nodes: vec![node_usage("quiet", 1_000_000, vec![])],
+    };
+    server.client.report_usage(report).await.unwrap();
+    wait_until(Duration::from_secs(10), || async {
+        get(address, &format!("{NODES}/quiet")).await.0 == 404
+    })
+    .await;
+    let (status, list) = get(address, NODES).await;
+    assert_eq!(status, 200);
+    assert!(names(&list).is_empty(), "{list}");
 }
