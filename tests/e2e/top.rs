@@ -152,6 +152,11 @@ fn e2e_kubectl_top_nodes_and_pods() {
         rows.len() == 2 && rows[0][0] == "top-node-1"
     });
     assert_eq!(nodes[1][0], "top-node-0");
+    // kubectl get prints metrics-server's columns.
+    let printed = cluster.kubectl(&["get", "nodes.metrics.k8s.io"]);
+    let header: Vec<&str> = printed.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "CPU", "MEMORY", "WINDOW"], "{printed}");
+    assert_eq!(rows(&printed).len(), 2, "{printed}");
     let (ok, _, stderr) = cluster.try_kubectl(&["top", "node", "no-such-node"]);
     assert!(!ok);
     assert!(stderr.contains("not found"), "{stderr}");

@@ -7,7 +7,8 @@
 //! of the node or pod), each shown if a fresh sample of it is held; a named
 //! one without a sample is a 404. Metadata is metrics-server's: the name,
 //! namespace and labels of the node or pod, and the time of the request as
-//! `creationTimestamp`. Metrics are not watchable (405), as with
+//! `creationTimestamp`. Tables have metrics-server's columns
+//! (`table/metrics`). Metrics are not watchable (405), as with
 //! metrics-server.
 
 use std::sync::Arc;
@@ -22,11 +23,12 @@ use serde_json::{Map, Value, json};
 use crate::error::ApiError;
 use crate::metrics_store::{ContainerSample, Usage, Window};
 use crate::request::{Attributes, UserInfo, Verb};
-use crate::rest::RestState;
 use crate::rest::accept::{self, Representation};
 use crate::rest::body::{self, Body};
 use crate::rest::path::ResourcePath;
 use crate::rest::query::{self, Query};
+use crate::rest::table::{self, TableRequest};
+use crate::rest::{RestState, handler};
 use crate::verbs::ListOptions;
 
 /// The group this module serves.
@@ -82,7 +84,7 @@ pub(crate) async fn serve(
     if !matches!(verb, Verb::Get | Verb::List) {
         return Err(method_not_allowed(request.method(), uri_path));
     }
-    check_accept(request.headers())?;
+    let representation = representation(request.headers())?;
     let now = SystemTime::now();
     let created = request_time(now);
     let answer = match (namespaced, collection) {
@@ -103,7 +105,37 @@ pub(crate) async fn serve(
             pod(rest, &path.namespace, &path.name, now, &created).await?
         }
     };
-    Ok(body::json_value(StatusCode::OK, &answer))
+    if representation != Representation::Table {
+        return Ok(body::json_value(StatusCode::OK, &answer));
+    }
+    let objects = match answer.get("items").and_then(Value::as_array) {
+        Some(items) => items
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                let kind = if namespaced {
+                    "PodMetrics"
+                } else {
+                    "NodeMetrics"
+                };
+                with_type(&mut item, kind);
+                item
+            })
+            .collect(),
+        None => vec![answer],
+    };
+    let table_request = TableRequest {
+        plural: &path.resource,
+        resource_version: "",
+        continue_token: "",
+        include_object: handler::include_object(&query)?,
+    };
+    let table = table::metrics::build_metrics_table(&table_request, &objects);
+    Ok(body::typed(
+        StatusCode::OK,
+        representation.content_type(),
+        &table,
+    ))
 }
 
 fn method_not_allowed(method: &Method, path: &str) -> ApiError {
@@ -112,14 +144,14 @@ fn method_not_allowed(method: &Method, path: &str) -> ApiError {
     ))
 }
 
-/// Metrics are served as plain objects: a client must accept JSON (a
-/// Table or metadata-only client falls back to it, as they all offer).
-fn check_accept(headers: &HeaderMap) -> Result<(), ApiError> {
+/// Metrics are served as objects or, as metrics-server prints them, as a
+/// Table (`kubectl get podmetrics`); a metadata-only client falls back to
+/// the objects, as they all offer.
+fn representation(headers: &HeaderMap) -> Result<Representation, ApiError> {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok());
-    accept::negotiate(accept, &[Representation::Object])
-        .map(|_| ())
+    accept::negotiate(accept, &[Representation::Object, Representation::Table])
         .map_err(|error| ApiError::NotAcceptable(error.to_string()))
 }
 

@@ -416,3 +416,83 @@ async fn a_node_that_stops_reporting_drops_out_after_the_ttl() {
     assert_eq!(status, 200);
     assert!(names(&list).is_empty(), "{list}");
 }
+
+/// A GET as the admin with an `Accept` header: the status, the
+/// `Content-Type` and the body as JSON.
+async fn get_accepting(address: SocketAddr, path: &str, accept: &str) -> (u16, String, Value) {
+    use http_body_util::{BodyExt, Full};
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method("GET")
+        .uri(path)
+        .header("host", "localhost")
+        .header("accept", accept)
+        .header(
+            "authorization",
+            format!("Bearer {}", crate::common::ADMIN_TOKEN),
+        )
+        .body(Full::new(hyper::body::Bytes::new()))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        content_type,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn tables_have_metrics_server_columns() {
+    let (_server, address) = reported_cluster().await;
+    let table_accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let (status, content_type, table) = get_accepting(
+        address,
+        "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods",
+        table_accept,
+    )
+    .await;
+    assert_eq!(status, 200, "{table}");
+    assert!(content_type.contains("as=Table"), "{content_type}");
+    assert_eq!(table["kind"], "Table");
+    let columns: Vec<&str> = table["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|column| column["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["Name", "cpu", "memory", "Window"]);
+    assert_eq!(
+        table["rows"][0]["cells"],
+        json!(["web-0", "51m", "72Mi", "15s"])
+    );
+    assert_eq!(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    assert_eq!(table["rows"][1]["cells"][0], "web-1");
+
+    let (status, _, table) = get_accepting(address, &format!("{NODES}/n-1"), table_accept).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        table["rows"][0]["cells"],
+        json!(["n-1", "150m", "1536Mi", "15s"])
+    );
+    // Metadata-only clients get the objects, as they also accept them.
+    let (status, _, list) = get_accepting(
+        address,
+        NODES,
+        "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(list["kind"], "NodeMetricsList");
+}
