@@ -114,10 +114,13 @@ impl MetricsStore {
         self.samples.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Whether a sample received at `received.at` is served at `now`; one
+    /// received "after" `now` (the clock stepped back) still is.
     fn fresh(&self, received: &Received, now: SystemTime) -> bool {
-        now.duration_since(received.at)
-            .is_ok_and(|age| age <= self.ttl)
-            || received.at > now
+        match now.duration_since(received.at) {
+            Ok(age) => age <= self.ttl,
+            Err(_) => true,
+        }
     }
 
     /// Stores validated samples received at `now` (each replaces its

@@ -87,6 +87,8 @@ fn samples_past_the_ttl_are_not_served_and_are_dropped() {
     assert_eq!(cpu_of(&store, "old", at(61)), None);
     assert_eq!(pod_containers(&store, "default", "web", at(61)), None);
     assert_eq!(cpu_of(&store, "new", at(61)), Some(100));
+    // A clock that stepped back still serves what it received "later".
+    assert_eq!(cpu_of(&store, "new", at(40)), Some(100));
     store.report(vec![node("new", 150, vec![])], at(70));
     let held = store.lock();
     assert!(!held.nodes.contains_key("old"));
