@@ -108,34 +108,40 @@ pub(crate) async fn serve(
     if representation != Representation::Table {
         return Ok(body::json_value(StatusCode::OK, &answer));
     }
+    let kind = if namespaced {
+        "PodMetrics"
+    } else {
+        "NodeMetrics"
+    };
+    let table = as_table(answer, kind, &path.resource, &query)?;
+    Ok(body::typed(
+        StatusCode::OK,
+        representation.content_type(),
+        &table,
+    ))
+}
+
+/// A list or one object of `kind` as a Table; each row's object carries
+/// its kind, as a list's items do not.
+fn as_table(answer: Value, kind: &str, plural: &str, query: &Query) -> Result<Value, ApiError> {
     let objects = match answer.get("items").and_then(Value::as_array) {
         Some(items) => items
             .iter()
             .map(|item| {
                 let mut item = item.clone();
-                let kind = if namespaced {
-                    "PodMetrics"
-                } else {
-                    "NodeMetrics"
-                };
                 with_type(&mut item, kind);
                 item
             })
             .collect(),
         None => vec![answer],
     };
-    let table_request = TableRequest {
-        plural: &path.resource,
+    let request = TableRequest {
+        plural,
         resource_version: "",
         continue_token: "",
-        include_object: handler::include_object(&query)?,
+        include_object: handler::include_object(query)?,
     };
-    let table = table::metrics::build_metrics_table(&table_request, &objects);
-    Ok(body::typed(
-        StatusCode::OK,
-        representation.content_type(),
-        &table,
-    ))
+    Ok(table::metrics::build_metrics_table(&request, &objects))
 }
 
 fn method_not_allowed(method: &Method, path: &str) -> ApiError {
