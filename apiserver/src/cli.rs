@@ -58,6 +58,10 @@ pub struct Args {
     /// How long events are kept after their last update, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub event_ttl: u64,
+    /// How long a node's reported usage (metrics.k8s.io) is served after it
+    /// arrives.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub metrics_sample_ttl: Duration,
     /// Reject binds and creates with spec.nodeName that would exceed the
     /// node's allocatable, reuse a host port or break required hostname
     /// anti-affinity (`--bind-arbiter false` accepts them, as Kubernetes does).
@@ -137,6 +141,7 @@ impl Args {
         let mut config = Config::new(store);
         config.service_cluster_ip_range = self.service_cluster_ip_range;
         config.event_ttl = Duration::from_secs(self.event_ttl);
+        config.metrics_sample_ttl = self.metrics_sample_ttl;
         config.bind_arbiter = self.bind_arbiter;
         config.security_dir = Some(self.data_dir.join("pki"));
         config.serving_hosts.clone_from(&self.tls_sans);

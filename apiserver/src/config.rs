@@ -80,6 +80,9 @@ pub struct Config {
     pub serving_hosts: Vec<String>,
     /// kube-apiserver's `--token-auth-file`: `token,user,uid,"groups"` lines.
     pub token_auth_file: Option<PathBuf>,
+    /// Usage samples kubelets report (`metrics.k8s.io`) are served for this
+    /// long after they arrive; a node that stops reporting drops out.
+    pub metrics_sample_ttl: Duration,
 }
 
 impl Config {
@@ -110,6 +113,7 @@ impl Config {
             security_dir: None,
             serving_hosts: Vec::new(),
             token_auth_file: None,
+            metrics_sample_ttl: Duration::from_secs(60),
         }
     }
 }
@@ -136,6 +140,7 @@ impl std::fmt::Debug for Config {
             .field("security_dir", &self.security_dir)
             .field("serving_hosts", &self.serving_hosts)
             .field("token_auth_file", &self.token_auth_file)
+            .field("metrics_sample_ttl", &self.metrics_sample_ttl)
             .finish_non_exhaustive()
     }
 }

@@ -23,6 +23,7 @@ mod grpc;
 mod keys;
 mod kinds;
 mod limits;
+mod metrics_store;
 mod object;
 mod patch;
 pub mod request;
@@ -34,6 +35,7 @@ mod verbs;
 mod view;
 mod watch_cache;
 mod wire;
+mod yaml;
 
 pub use config::{CidrParseError, Config, DEFAULT_MAX_REQUEST_BYTES, Ipv4Net};
 pub use error::{ApiError, Reason};

@@ -1,6 +1,7 @@
 //! [`ApiState`]: what every verb shares — the store, the kind table, the
-//! watch caches, the event lease, the bind arbiter's accounts and the
-//! admission plugins' namespace index — plus small store helpers.
+//! watch caches, the event lease, the bind arbiter's accounts, the
+//! admission plugins' namespace index and the reported usage — plus small
+//! store helpers.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use crate::admission::namespace_index::NamespaceIndex;
 use crate::arbiter::NodeAccounts;
 use crate::error::ApiError;
 use crate::kinds::{EventLeases, KindTable};
+use crate::metrics_store::MetricsStore;
 use crate::security::Authorizer;
 use crate::watch_cache::WatchCaches;
 
@@ -32,6 +34,9 @@ pub(crate) struct ApiState {
     /// Which namespaces have ResourceQuotas or LimitRanges (kept current
     /// by `admission::namespace_index::keep_current`).
     pub(crate) namespace_index: NamespaceIndex,
+    /// The latest usage each node reported, in memory only
+    /// (`metrics.k8s.io`).
+    pub(crate) metrics: MetricsStore,
 }
 
 impl ApiState {
@@ -44,6 +49,7 @@ impl ApiState {
             accounts: NodeAccounts::default(),
             authorizer: Authorizer::new(),
             namespace_index: NamespaceIndex::default(),
+            metrics: MetricsStore::new(config.metrics_sample_ttl),
             config,
         }
     }

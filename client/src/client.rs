@@ -20,7 +20,7 @@ use crate::grpc::GrpcTransport;
 use crate::kubeconfig::Connection;
 use crate::proto::api_client::ApiClient;
 use crate::rest::RestTransport;
-use crate::{Binding, DeleteParams, Error, ListParams, Result, WatchParams, WatchStream};
+use crate::{Binding, DeleteParams, Error, ListParams, Result, WatchParams, WatchStream, proto};
 
 /// The generated gRPC stub (`Client::raw`).
 pub type RawClient = ApiClient<Channel>;
@@ -213,5 +213,15 @@ impl Client {
     /// Binds many pods; one result per binding, in order.
     pub async fn batch_bind(&self, bindings: &[Binding]) -> Result<Vec<Result<()>>> {
         dispatch!(self, t => t.batch_bind(bindings).await)
+    }
+
+    /// Reports the current resource usage of nodes and their pods
+    /// (metrics.k8s.io); the latest sample of each node replaces the one
+    /// before. gRPC only: kubelets report, no REST client does.
+    pub async fn report_usage(
+        &self,
+        request: proto::ReportUsageRequest,
+    ) -> Result<proto::ReportUsageResponse> {
+        Ok(self.raw()?.report_usage(request).await?.into_inner())
     }
 }

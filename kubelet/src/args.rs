@@ -78,6 +78,10 @@ pub struct Args {
     /// Serve `/metrics/resource` (Prometheus text) on this address.
     #[arg(long)]
     pub metrics_listen: Option<SocketAddr>,
+    /// How often every node's usage is reported to the apiserver, which
+    /// serves it as metrics.k8s.io (`kubectl top`).
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub usage_report_interval: Duration,
 }
 
 impl Args {
@@ -104,6 +108,7 @@ impl Args {
             register_batch_size: self.register_batch_size,
             usage_fraction: self.usage_fraction,
             metrics_listen: self.metrics_listen,
+            usage_report_interval: self.usage_report_interval,
         };
         config.validate()?;
         if self.connections == 0 {

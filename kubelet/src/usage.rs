@@ -1,5 +1,6 @@
 //! Resource usage per node, pod and container, kept in memory for whoever
-//! reads it (the `/metrics/resource` endpoint, an autoscaler), and rendered
+//! reads it (the `/metrics/resource` endpoint, the usage reports to the
+//! apiserver behind `kubectl top`), and rendered
 //! in the Prometheus text form of the kubelet's `/metrics/resource` with the
 //! kubelet's metric names.
 //!
@@ -63,6 +64,16 @@ pub struct NodeUsageSample {
     pub milli_cpu: f64,
     pub memory_bytes: u64,
     pub pods: usize,
+}
+
+/// A node's current rates with its pods', as a usage report carries them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeUsageReport {
+    pub name: String,
+    /// The whole node's CPU rate in millicores (pods and system).
+    pub milli_cpu: f64,
+    pub memory_bytes: u64,
+    pub pods: Vec<PodUsage>,
 }
 
 impl PodUsage {
@@ -139,6 +150,27 @@ impl UsageTable {
             memory_bytes: SYSTEM_MEMORY_BYTES + containers().map(|c| c.memory_bytes).sum::<u64>(),
             pods: node.pods.len(),
         })
+    }
+
+    /// The current usage of every node and its pods, by node index: what a
+    /// usage report carries.
+    pub fn reports(&self) -> Vec<NodeUsageReport> {
+        let nodes = self.lock();
+        nodes
+            .iter()
+            .map(|node| {
+                let mut pods: Vec<PodUsage> = node.pods.values().cloned().collect();
+                pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+                let containers = || pods.iter().flat_map(|p| p.containers.iter());
+                NodeUsageReport {
+                    name: node.name.clone(),
+                    milli_cpu: SYSTEM_MILLI_CPU + containers().map(|c| c.milli_cpu).sum::<f64>(),
+                    memory_bytes: SYSTEM_MEMORY_BYTES
+                        + containers().map(|c| c.memory_bytes).sum::<u64>(),
+                    pods,
+                }
+            })
+            .collect()
     }
 
     /// The usage recorded for pod `namespace/name`, if it runs here.

@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// An apiserver process serving REST; killed on drop.
-struct Cluster {
+pub(crate) struct Cluster {
     child: Child,
     kubeconfig: PathBuf,
+    /// The gRPC face's `host:port`, for Skiff's components.
+    pub(crate) grpc_address: String,
     _dir: tempfile::TempDir,
 }
 
@@ -30,12 +32,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start() -> Cluster {
+pub(crate) fn start() -> Cluster {
     let dir = tempfile::tempdir().unwrap();
+    let grpc_address = format!("127.0.0.1:{}", free_port());
     let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
         .args(["--store", "memory", "--data-dir"])
         .arg(dir.path())
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--listen", &grpc_address])
         .args(["--rest-listen", &format!("127.0.0.1:{}", free_port())])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -46,6 +49,7 @@ fn start() -> Cluster {
     let mut cluster = Cluster {
         child,
         kubeconfig,
+        grpc_address,
         _dir: dir,
     };
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -74,7 +78,7 @@ impl Cluster {
     }
 
     /// Runs kubectl; whether it succeeded, its stdout and stderr.
-    fn try_kubectl(&self, args: &[&str]) -> (bool, String, String) {
+    pub(crate) fn try_kubectl(&self, args: &[&str]) -> (bool, String, String) {
         let output = self.command(args).output().expect("kubectl runs");
         (
             output.status.success(),
@@ -84,14 +88,14 @@ impl Cluster {
     }
 
     /// Runs kubectl and returns its stdout; panics (with stderr) on failure.
-    fn kubectl(&self, args: &[&str]) -> String {
+    pub(crate) fn kubectl(&self, args: &[&str]) -> String {
         let (ok, stdout, stderr) = self.try_kubectl(args);
         assert!(ok, "kubectl {args:?} failed: {stderr}{stdout}");
         stdout
     }
 
     /// Runs kubectl with `input` on stdin.
-    fn kubectl_stdin(&self, args: &[&str], input: &str) -> String {
+    pub(crate) fn kubectl_stdin(&self, args: &[&str], input: &str) -> String {
         use std::io::Write;
         let mut child = self
             .command(args)

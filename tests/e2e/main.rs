@@ -12,3 +12,4 @@ mod loadgen;
 mod process;
 mod python_client;
 mod scheduler;
+mod top;

@@ -353,6 +353,35 @@ impl Api for ApiService {
         }
         Ok(Response::new(proto::BatchResponse { results }))
     }
+
+    /// Stores the latest usage of the reported nodes (`metrics.k8s.io`),
+    /// authorized as a create of `metrics.k8s.io` nodes; a report with any
+    /// bad field stores nothing.
+    async fn report_usage(
+        &self,
+        request: Request<proto::ReportUsageRequest>,
+    ) -> ApiResult<proto::ReportUsageResponse> {
+        let _permit = self.permit().await?;
+        let attributes = Attributes {
+            user: GRPC_USER.clone(),
+            verb: Verb::Create.as_str().to_string(),
+            resource_request: true,
+            group: "metrics.k8s.io".to_string(),
+            version: "v1beta1".to_string(),
+            resource: "nodes".to_string(),
+            subresource: String::new(),
+            namespace: String::new(),
+            name: String::new(),
+            path: String::new(),
+        };
+        self.state.authorizer.authorize(&attributes)?;
+        let samples = crate::metrics_store::validate_report(request.into_inner())?;
+        let accepted = u32::try_from(samples.len()).unwrap_or(u32::MAX);
+        self.state
+            .metrics
+            .report(samples, std::time::SystemTime::now());
+        Ok(Response::new(proto::ReportUsageResponse { accepted }))
+    }
 }
 
 impl ApiService {

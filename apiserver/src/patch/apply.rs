@@ -24,11 +24,7 @@ use super::merge_keys::{self, ListStrategy, SchemaNode};
 
 /// The largest applied configuration accepted, as the apiserver's request
 /// limit (3 MiB).
-pub(crate) const MAX_APPLY_BYTES: usize = 3 * 1024 * 1024;
-
-/// The most YAML aliases an applied configuration may use; aliases have no
-/// place in a manifest beyond a few, and this stops alias bombs early.
-const MAX_YAML_ALIASES: usize = 100;
+pub(crate) const MAX_APPLY_BYTES: usize = crate::yaml::MAX_SCALAR_BYTES;
 
 /// One server-side apply request.
 #[derive(Debug)]
@@ -205,17 +201,8 @@ fn parse_applied_configuration(kind: &KindInfo, body: &[u8]) -> Result<Value, Pa
             limit: MAX_APPLY_BYTES,
         });
     }
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_aliases = MAX_YAML_ALIASES;
-    budget.max_documents = 1;
-    budget.max_nodes = 100_000;
-    budget.max_total_scalar_bytes = MAX_APPLY_BYTES;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    let applied: Value = serde_saphyr::from_slice_with_options(body, options).map_err(|error| {
-        PatchError::NotYaml {
-            reason: error.to_string(),
-        }
+    let applied = crate::yaml::to_json_value(body).map_err(|error| PatchError::NotYaml {
+        reason: error.reason,
     })?;
     if !applied.is_object() {
         return Err(PatchError::WrongShape {

@@ -3,7 +3,7 @@
 //! options (`query`); the answer is the core's stored bytes (spliced into
 //! a list, a watch stream or a Table), or a `Status` (`status`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, Method, StatusCode, header};
 use http_body_util::BodyExt;
@@ -22,7 +22,9 @@ use crate::rest::path::{self, PathInfo, ResourcePath};
 use crate::rest::query::{self, Query};
 use crate::rest::table::{self, IncludeObject, TableRequest};
 use crate::rest::{RestState, watch};
-use crate::rest::{discovery, eviction, metadata, openapi, protobuf, resources, reviews, scale};
+use crate::rest::{
+    discovery, eviction, metadata, metrics, openapi, protobuf, resources, reviews, scale,
+};
 use crate::verbs::{DeleteOptions, ListOptions, ListPage, Patcher, WatchOptions, WriteOptions};
 
 /// Serves one request as `user`.
@@ -60,6 +62,9 @@ async fn route(
         ),
         PathInfo::Resource(path) if reviews::is_review(&path.group, &path.resource) => {
             review(rest, request, user, &path).await
+        }
+        PathInfo::Resource(path) if path.group == metrics::GROUP => {
+            metrics::serve(rest, request, user, &path).await
         }
         PathInfo::GroupVersion { group, version } => {
             if request.method() != Method::GET {
@@ -284,7 +289,7 @@ async fn resource(
             query.only(&[query::WRITE])?;
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = write_options(&query)?;
-            let warnings = check_fields(kind.as_ref(), &query, &bytes)?;
+            let warnings = check_fields(kind.as_ref(), field_validation(&query)?, &bytes)?;
             let created = kind
                 .create(state, &attributes(Verb::Create), &bytes, &options)
                 .await?;
@@ -329,7 +334,7 @@ async fn resource(
             query.only(&[query::WRITE])?;
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = write_options(&query)?;
-            let warnings = check_fields(kind.as_ref(), &query, &bytes)?;
+            let warnings = check_fields(kind.as_ref(), field_validation(&query)?, &bytes)?;
             let updated = kind
                 .update(state, &attributes(Verb::Update), &bytes, &options)
                 .await?;
@@ -349,14 +354,28 @@ async fn resource(
             }
             let bytes = read_body(rest, request.into_body()).await?;
             let manager = field_manager(&query, &headers);
-            let patcher = patcher(info, patch_type, bytes.clone(), &query, &manager)?;
+            let warnings = Arc::new(Mutex::new(Vec::new()));
+            let patcher = patcher(
+                &kind,
+                patch_type,
+                bytes.clone(),
+                &query,
+                &manager,
+                &warnings,
+            )?;
             let options = write_options(&query)?;
             let attributes = attributes(Verb::Patch);
             match kind
                 .patch(state, &attributes, patcher.as_ref(), &options)
                 .await
             {
-                Ok(patched) => Ok(body::json_bytes(StatusCode::OK, patched)),
+                Ok(patched) => {
+                    let warnings = lock_warnings(&warnings).clone();
+                    Ok(with_warnings(
+                        body::json_bytes(StatusCode::OK, patched),
+                        &warnings,
+                    ))
+                }
                 Err(ApiError::NotFound { .. })
                     if patch_type == PatchType::Apply && path.subresource.is_empty() =>
                 {
@@ -560,20 +579,40 @@ pub(crate) fn watch_options(path: &ResourcePath, query: &Query) -> Result<WatchO
     })
 }
 
-/// `fieldValidation` on a create or update body: `Strict` rejects fields
-/// the kind does not have (400, as Kubernetes' strict decoding), `Warn`
-/// answers them as warnings, `Ignore` (and no parameter) drops them.
-fn check_fields(kind: &dyn KindOps, query: &Query, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
-    let strict = match query.text("fieldValidation") {
-        "" | "Ignore" => return Ok(Vec::new()),
-        "Strict" => true,
-        "Warn" => false,
-        other => {
-            return Err(ApiError::BadRequest(format!(
-                "fieldValidation must be one of Ignore, Warn or Strict, not {other:?}"
-            )));
-        }
-    };
+/// What `fieldValidation` does with fields the kind does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FieldValidation {
+    /// Drop them (also when the parameter is absent).
+    Ignore,
+    /// Drop them and answer one `Warning` header each.
+    Warn,
+    /// Refuse the request (400, as Kubernetes' strict decoding).
+    Strict,
+}
+
+fn field_validation(query: &Query) -> Result<FieldValidation, ApiError> {
+    match query.text("fieldValidation") {
+        "" | "Ignore" => Ok(FieldValidation::Ignore),
+        "Warn" => Ok(FieldValidation::Warn),
+        "Strict" => Ok(FieldValidation::Strict),
+        other => Err(ApiError::BadRequest(format!(
+            "fieldValidation must be one of Ignore, Warn or Strict, not {other:?}"
+        ))),
+    }
+}
+
+/// `fieldValidation` on a create or update body, or on the object a
+/// JSON, merge or strategic merge patch produced: the warnings to answer,
+/// or the strict decoding error.
+fn check_fields(
+    kind: &dyn KindOps,
+    validation: FieldValidation,
+    bytes: &[u8],
+) -> Result<Vec<String>, ApiError> {
+    if validation == FieldValidation::Ignore {
+        return Ok(Vec::new());
+    }
+    let strict = validation == FieldValidation::Strict;
     let unknown: Vec<String> = kind
         .unknown_fields(bytes)
         .into_iter()
@@ -691,19 +730,42 @@ fn content_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
+/// The warnings a patch answers with, set by each run of its patcher (a
+/// lost race runs it again, and the last run is the one stored).
+type PatchWarnings = Arc<Mutex<Vec<String>>>;
+
+/// Locks the warnings; nothing awaits under this lock, and a poisoned
+/// lock still holds a usable list.
+fn lock_warnings(warnings: &PatchWarnings) -> std::sync::MutexGuard<'_, Vec<String>> {
+    warnings
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The patcher for a PATCH body: JSON patch, merge patch, strategic
-/// merge patch (by the kind's merge keys) or server-side apply.
+/// merge patch (by the kind's merge keys) or server-side apply. The first
+/// three check the patched object under `fieldValidation`, as
+/// kube-apiserver does, and leave their warnings in `warnings`.
 fn patcher(
-    info: &'static api::KindInfo,
+    kind: &Arc<dyn KindOps>,
     patch_type: PatchType,
     bytes: Bytes,
     query: &Query,
     manager: &str,
+    warnings: &PatchWarnings,
 ) -> Result<Box<Patcher>, ApiError> {
+    let info = kind.info();
     if patch_type != PatchType::Apply {
         let manager = manager.to_string();
+        let validation = field_validation(query)?;
+        let kind = kind.clone();
+        let warnings = warnings.clone();
         return Ok(Box::new(move |stored: &Value| {
             let mut patched = patch::apply_patch(info, stored, patch_type, &bytes)?;
+            if validation != FieldValidation::Ignore {
+                let encoded = serde_json::to_vec(&patched).map_err(ApiError::internal)?;
+                *lock_warnings(&warnings) = check_fields(kind.as_ref(), validation, &encoded)?;
+            }
             let now = api::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
                 crate::object::now_timestamp(),
             );
@@ -888,6 +950,9 @@ async fn token_request(
     Ok(body::json_value(StatusCode::CREATED, &answer))
 }
 
+/// The media type of YAML request bodies.
+const YAML_MEDIA_TYPE: &str = "application/yaml";
+
 /// Reads a whole body, at most the configured request size.
 async fn read_body(rest: &RestState, incoming: Incoming) -> Result<Bytes, ApiError> {
     let limit = rest.state.config.max_request_bytes;
@@ -904,10 +969,11 @@ async fn read_body(rest: &RestState, incoming: Incoming) -> Result<Bytes, ApiErr
     }
 }
 
-/// Reads a body that must be JSON (`application/json`, or no type) or
-/// Kubernetes protobuf, which is decoded to the same JSON. As in
-/// kube-apiserver, the type of an empty body (a DELETE without options)
-/// does not matter.
+/// Reads a body that must be JSON (`application/json`, or no type), YAML
+/// (`application/yaml`) or Kubernetes protobuf; YAML and protobuf are
+/// turned into the same JSON here, so everything after (`fieldValidation`,
+/// the verbs) reads JSON only. As in kube-apiserver, the type of an empty
+/// body (a DELETE without options) does not matter.
 async fn read_json_body(
     rest: &RestState,
     headers: &HeaderMap,
@@ -927,8 +993,16 @@ async fn read_json_body(
                 .map(Bytes::from)
                 .map_err(ApiError::internal)
         }
+        YAML_MEDIA_TYPE => {
+            let object = crate::yaml::to_json_value(&bytes).map_err(|error| {
+                ApiError::BadRequest(format!("the request body is not valid YAML: {error}"))
+            })?;
+            serde_json::to_vec(&object)
+                .map(Bytes::from)
+                .map_err(ApiError::internal)
+        }
         _ => Err(ApiError::UnsupportedMediaType(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf (got {content_type:?})"
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"
         ))),
     }
 }

@@ -6,7 +6,8 @@
 //! reads what a URL names; `handler` maps method and path to a verb and
 //! calls the core; `query` reads options; `protobuf` turns Kubernetes
 //! protobuf request bodies into JSON; `body` writes responses (lists
-//! spliced from stored bytes); `watch` streams `?watch=1`; `status` is the
+//! spliced from stored bytes); `watch` streams `?watch=1`; `metrics`
+//! serves `metrics.k8s.io` from the usage kubelets report; `status` is the
 //! one place an error becomes a Kubernetes `Status`.
 
 pub(crate) mod accept;
@@ -15,6 +16,7 @@ pub(crate) mod discovery;
 mod eviction;
 mod handler;
 pub(crate) mod metadata;
+mod metrics;
 pub(crate) mod openapi;
 mod path;
 mod protobuf;

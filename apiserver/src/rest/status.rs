@@ -74,12 +74,16 @@ fn details(error: &ApiError) -> Option<Value> {
     })
 }
 
-/// `pods` or `pods/binding` → the resource and its group ("" for core,
-/// which every plural an error names today is in or says itself).
+/// `pods` or `pods/binding` → the resource and its group ("" for core);
+/// a resource named with its group (`widgets.example.com`,
+/// `nodemetrics.metrics.k8s.io`) → the plural and that group, as
+/// Kubernetes' details carry them.
 fn split_resource(plural: &str) -> (&str, &str) {
     let resource = plural.split('/').next().unwrap_or(plural);
-    let group = api::kind_by_plural(resource).map_or("", |info| info.group);
-    (resource, group)
+    if let Some(info) = api::kind_by_plural(resource) {
+        return (resource, info.group);
+    }
+    resource.split_once('.').unwrap_or((resource, ""))
 }
 
 #[cfg(test)]
@@ -120,6 +124,13 @@ mod tests {
         assert_eq!(body["message"], "deployments \"web\" not found");
         assert_eq!(body["details"]["group"], "apps");
         assert_eq!(body["details"]["kind"], "deployments");
+        let (_, body) = status_of(&ApiError::not_found("nodemetrics.metrics.k8s.io", "n"));
+        assert_eq!(
+            body["message"],
+            "nodemetrics.metrics.k8s.io \"n\" not found"
+        );
+        assert_eq!(body["details"]["group"], "metrics.k8s.io");
+        assert_eq!(body["details"]["kind"], "nodemetrics");
         let (code, body) = status_of(&ApiError::modified("pods", "p"));
         assert_eq!((code, body["reason"].as_str()), (409, Some("Conflict")));
         let (code, _) = status_of(&ApiError::TooOld("old".into()));

@@ -5,12 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod arbiter;
+mod bodies;
 mod common;
 mod conflicts;
 mod crd;
 mod crud;
 mod lifecycle;
 mod limits;
+mod metrics;
 mod rejects;
 mod rest;
 mod rest_client;

@@ -11,7 +11,9 @@
 //! - `pod_watch`: one list+watch over bound pods, read as small headers;
 //!   passes the events of these nodes on to
 //! - `pods::Manager`: decides each pod's next status and hands the writes to
-//! - `workers`: a fixed pool draining the queue of status writes and deletes.
+//! - `workers`: a fixed pool draining the queue of status writes and deletes;
+//! - `usage_report`: sends every node's usage to the apiserver in one call
+//!   per interval (served as metrics.k8s.io).
 //!
 //! On shutdown the tasks stop; nodes and pods are left as they are, as a
 //! real kubelet leaves its Node behind.
@@ -21,6 +23,7 @@ mod nodes;
 mod pod_watch;
 mod pods;
 mod register;
+mod usage_report;
 mod workers;
 
 use std::future::Future;
@@ -83,6 +86,9 @@ pub struct HollowConfig {
     pub usage_fraction: f64,
     /// Serve `/metrics/resource` here if set (port 0 picks one).
     pub metrics_listen: Option<SocketAddr>,
+    /// How often every node's usage is reported to the apiserver
+    /// (metrics.k8s.io, `kubectl top`).
+    pub usage_report_interval: Duration,
 }
 
 impl HollowConfig {
@@ -105,6 +111,7 @@ impl HollowConfig {
             register_batch_size: 500,
             usage_fraction: 0.5,
             metrics_listen: None,
+            usage_report_interval: Duration::from_secs(15),
         }
     }
 
@@ -163,6 +170,9 @@ impl HollowConfig {
                 "must be positive".to_string(),
             );
         }
+        if self.usage_report_interval.is_zero() {
+            return config("--usage-report-interval", "must be positive".to_string());
+        }
         if self.status_workers == 0 {
             return config("--status-workers", "must be at least 1".to_string());
         }
@@ -191,6 +201,8 @@ pub struct Stats {
     pub lease_renewals: AtomicU64,
     pub lease_renew_errors: AtomicU64,
     pub node_status_posts: AtomicU64,
+    pub usage_reports: AtomicU64,
+    pub usage_report_errors: AtomicU64,
 }
 
 impl Stats {
@@ -282,6 +294,13 @@ impl HollowKubelet {
                 .into_iter()
                 .map(|node| heartbeat::conditions_only(node.status))
                 .collect(),
+            stats.clone(),
+            stopped.clone(),
+        )));
+        tasks.push(tokio::spawn(usage_report::run(
+            client.clone(),
+            usage.clone(),
+            config.usage_report_interval,
             stats.clone(),
             stopped.clone(),
         )));

@@ -2,8 +2,10 @@
 //! (its `bootstrappolicy`), with their real rules, for the apiserver to
 //! create on start: `cluster-admin`, the aggregated user-facing roles
 //! `admin`, `edit`, `view` (whose rules live in the
-//! `system:aggregate-to-*` roles), discovery and basic-user roles, and the
-//! roles of the scheduler, controller manager, nodes and proxy.
+//! `system:aggregate-to-*` roles), discovery and basic-user roles, the
+//! roles of the scheduler, controller manager, nodes and proxy, and
+//! metrics-server's `system:aggregated-metrics-reader` (read access to
+//! `metrics.k8s.io`, aggregated into `view`, `edit` and `admin`).
 //!
 //! Every object carries the label `kubernetes.io/bootstrapping:
 //! rbac-defaults` and the annotation
@@ -51,6 +53,7 @@ const COORDINATION: &str = "coordination.k8s.io";
 const DISCOVERY: &str = "discovery.k8s.io";
 const EVENTS: &str = "events.k8s.io";
 const EXTENSIONS: &str = "extensions";
+const METRICS: &str = "metrics.k8s.io";
 const NETWORKING: &str = "networking.k8s.io";
 const NODE: &str = "node.k8s.io";
 const POLICY: &str = "policy";
@@ -156,6 +159,15 @@ pub(crate) fn bootstrap_cluster_roles() -> Vec<ClusterRole> {
             "system:aggregate-to-view",
             &[AGGREGATE_TO_VIEW_LABEL],
             aggregate_to_view_rules(),
+        ),
+        cluster_role(
+            "system:aggregated-metrics-reader",
+            &[
+                AGGREGATE_TO_ADMIN_LABEL,
+                AGGREGATE_TO_EDIT_LABEL,
+                AGGREGATE_TO_VIEW_LABEL,
+            ],
+            vec![rule(READ, &[METRICS], &["nodes", "pods"])],
         ),
         cluster_role(
             "system:auth-delegator",
@@ -538,6 +550,10 @@ fn node_rules() -> Vec<PolicyRule> {
         rule(READ, &[STORAGE], &["csidrivers"]),
         rule(create_delete_get_patch_update, &[STORAGE], &["csinodes"]),
         rule(READ, &[NODE], &["runtimeclasses"]),
+        // Not in Kubernetes' role: Skiff's kubelets push their usage
+        // (`ReportUsage`, authorized as a create of metrics.k8s.io nodes)
+        // where Kubernetes' metrics-server scrapes it.
+        rule(CREATE, &[METRICS], &["nodes"]),
     ]
 }
 

@@ -5,7 +5,7 @@
 //! default table: `Name` and `Created At`.
 //!
 //! The printers live one file per group of kinds (`pods`, `core`,
-//! `workloads`, `cluster`); `age` holds `duration.HumanDuration`, `fields`
+//! `workloads`, `cluster`, and `metrics` for metrics.k8s.io); `age` holds `duration.HumanDuration`, `fields`
 //! the JSON accessors and Kubernetes' label and selector formatting.
 //! **Invariant:** no clock is read here; `now` is an argument.
 
@@ -15,6 +15,7 @@ mod core;
 pub(crate) mod custom;
 mod descriptions;
 mod fields;
+pub(crate) mod metrics;
 mod pods;
 mod workloads;
 
