@@ -81,6 +81,8 @@ pub struct Report {
     pub scenario: String,
     pub scheduler: String,
     pub store: String,
+    /// The face pods were created and watched through: `grpc` or `rest`.
+    pub api: String,
     pub pods: usize,
     pub nodes: usize,
     pub rate: Option<f64>,
@@ -247,10 +249,11 @@ impl fmt::Display for Report {
             .map_or_else(|| "unlimited".to_string(), |r| format!("{r} pods/s"));
         writeln!(
             f,
-            "loadgen: scenario {}, scheduler {}, store {}, {} pods, {} nodes, rate {rate}, {} clients, seed {}",
+            "loadgen: scenario {}, scheduler {}, store {}, api {}, {} pods, {} nodes, rate {rate}, {} clients, seed {}",
             self.scenario,
             self.scheduler,
             self.store,
+            self.api,
             self.pods,
             self.nodes,
             self.clients,

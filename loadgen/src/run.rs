@@ -548,6 +548,7 @@ fn build_report(
         } else {
             format!("{:?}", args.store).to_lowercase()
         },
+        api: format!("{:?}", args.api).to_lowercase(),
         pods: plan.planned_pods(),
         nodes: observed.nodes.len(),
         rate: args.rate,

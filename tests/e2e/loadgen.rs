@@ -30,10 +30,14 @@ fn text(output: &Output) -> String {
 
 /// Runs one scenario with `--verify`, checks the report and returns it.
 fn check_scenario(scenario: &str) -> serde_json::Value {
+    check_scenario_with(scenario, &[])
+}
+
+fn check_scenario_with(scenario: &str, extra: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let json_arg = json.to_str().unwrap();
-    let output = loadgen(&[
+    let mut args = vec![
         "--scenario",
         scenario,
         "--pods",
@@ -46,7 +50,9 @@ fn check_scenario(scenario: &str) -> serde_json::Value {
         "120",
         "--json",
         json_arg,
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let output = loadgen(&args);
     assert!(output.status.success(), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("verify: OK"), "{}", text(&output));
@@ -87,6 +93,16 @@ fn schedulers(report: &serde_json::Value) -> Vec<String> {
 #[test]
 fn e2e_loadgen_basic() {
     check_scenario("basic");
+}
+
+/// Creates (one POST per pod), deletes and watches through the REST face
+/// over HTTPS with the embedded cluster's admin kubeconfig; the recording
+/// verify replays comes from `?watch=1` streams.
+#[test]
+fn e2e_loadgen_mixed_churn_over_rest() {
+    let report = check_scenario_with("mixed-churn", &["--api", "rest"]);
+    assert_eq!(report["api"], "rest");
+    assert_eq!(report["create_failures"], 0, "{report}");
 }
 
 #[test]
