@@ -10,7 +10,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN_TOKEN, count_keys, memory_store, start_rest};
+use crate::common::{count_keys, memory_store, start_rest};
 use crate::rest::{call, json_call};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
@@ -24,21 +24,13 @@ async fn call_warned(
     content_type: &str,
     body: &[u8],
 ) -> (u16, Vec<String>, Value) {
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
     let request = http::Request::builder()
         .method(method)
         .uri(path)
-        .header("host", "localhost")
         .header("content-type", content_type)
-        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
         .body(Full::new(Bytes::from(body.to_vec())))
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
+    let response = crate::common::send(address, request).await;
     let status = response.status().as_u16();
     let warnings = response
         .headers()

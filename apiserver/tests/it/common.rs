@@ -149,6 +149,42 @@ async fn start_faces(config: Config, rest: Option<apiserver::RestListener>) -> T
     }
 }
 
+/// Sends `request` as the admin (bearer token) on a fresh HTTP/1.1
+/// connection to a REST face; the answer's body is left to read, so watch
+/// streams work too.
+pub(crate) async fn send(
+    address: std::net::SocketAddr,
+    request: http::Request<http_body_util::Full<hyper::body::Bytes>>,
+) -> http::Response<hyper::body::Incoming> {
+    send_as(Some(ADMIN_TOKEN), address, request).await
+}
+
+/// As `send`, with `token` (none: anonymous).
+pub(crate) async fn send_as(
+    token: Option<&str>,
+    address: std::net::SocketAddr,
+    mut request: http::Request<http_body_util::Full<hyper::body::Bytes>>,
+) -> http::Response<hyper::body::Incoming> {
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let headers = request.headers_mut();
+    headers.insert(
+        http::header::HOST,
+        http::HeaderValue::from_static("localhost"),
+    );
+    if let Some(token) = token {
+        headers.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+        );
+    }
+    sender.send_request(request).await.unwrap()
+}
+
 /// Polls `condition` until true; panics after `deadline`.
 pub(crate) async fn wait_until<F, Fut>(deadline: Duration, mut condition: F)
 where

@@ -13,7 +13,7 @@ use hyper::body::Bytes;
 use serde_json::{Value, json};
 use store::StoreExt;
 
-use crate::common::{ADMIN_TOKEN, NOBODY_TOKEN, count_keys, memory_store, start_rest, wait_until};
+use crate::common::{NOBODY_TOKEN, count_keys, memory_store, start_rest, wait_until};
 use crate::rest::{call, json_call, read_events};
 
 const CRDS: &str = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
@@ -415,20 +415,12 @@ async fn custom_objects_are_served_like_built_in_ones() {
 }
 
 async fn table_call(address: SocketAddr, path: &str) -> (u16, Value) {
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
     let request = http::Request::builder()
         .uri(path)
-        .header("host", "localhost")
         .header("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
-        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
         .body(Full::new(Bytes::new()))
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
+    let response = crate::common::send(address, request).await;
     let status = response.status().as_u16();
     let bytes = http_body_util::BodyExt::collect(response.into_body())
         .await
@@ -506,19 +498,11 @@ async fn discovery_and_watch_follow_the_definition_until_it_is_deleted() {
         .as_str()
         .unwrap()
         .to_string();
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
     let request = http::Request::builder()
         .uri(format!("{WIDGETS}?watch=1&resourceVersion={from}"))
-        .header("host", "localhost")
-        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
         .body(Full::new(Bytes::new()))
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
+    let response = crate::common::send(address, request).await;
     assert_eq!(response.status().as_u16(), 200);
     let mut body = response.into_body();
     let mut buffer = Vec::new();

@@ -421,24 +421,13 @@ async fn a_node_that_stops_reporting_drops_out_after_the_ttl() {
 /// `Content-Type` and the body as JSON.
 async fn get_accepting(address: SocketAddr, path: &str, accept: &str) -> (u16, String, Value) {
     use http_body_util::{BodyExt, Full};
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
     let request = http::Request::builder()
         .method("GET")
         .uri(path)
-        .header("host", "localhost")
         .header("accept", accept)
-        .header(
-            "authorization",
-            format!("Bearer {}", crate::common::ADMIN_TOKEN),
-        )
         .body(Full::new(hyper::body::Bytes::new()))
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
+    let response = crate::common::send(address, request).await;
     let status = response.status().as_u16();
     let content_type = response
         .headers()

@@ -36,22 +36,13 @@ pub(crate) async fn call_as(
     content_type: &str,
     body: Vec<u8>,
 ) -> (u16, Vec<u8>) {
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
-    let mut request = http::Request::builder()
+    let request = http::Request::builder()
         .method(method)
         .uri(path)
-        .header("host", "localhost")
-        .header("content-type", content_type);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let request = request.body(Full::new(Bytes::from(body))).unwrap();
-    let response = sender.send_request(request).await.unwrap();
+        .header("content-type", content_type)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = crate::common::send_as(token, address, request).await;
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (status, bytes.to_vec())
@@ -307,21 +298,13 @@ async fn watch_streams_events_and_bookmarks() {
         .unwrap()
         .to_string();
 
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
     let request = http::Request::builder()
         .uri(format!(
             "{pods}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion={from}"
         ))
-        .header("host", "localhost")
-        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
         .body(Full::new(Bytes::new()))
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
+    let response = crate::common::send(address, request).await;
     assert_eq!(response.status().as_u16(), 200);
     let mut body = response.into_body();
     let mut buffer = Vec::new();
@@ -363,21 +346,13 @@ async fn boolean_query_values_in_go_spellings() {
     let (status, bad) = json_call(address, "GET", &format!("{pods}?watch=yes"), Value::Null).await;
     assert_eq!((status, bad["reason"].as_str()), (400, Some("BadRequest")));
 
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
     let request = http::Request::builder()
         .uri(format!(
             "{pods}?watch=True&allowWatchBookmarks=True&resourceVersion={from}"
         ))
-        .header("host", "localhost")
-        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
         .body(Full::new(Bytes::new()))
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
+    let response = crate::common::send(address, request).await;
     assert_eq!(response.status().as_u16(), 200);
     json_call(address, "POST", pods, pod("b")).await;
     let mut body = response.into_body();
@@ -712,21 +687,13 @@ async fn field_validation_strict_warn_and_ignore() {
     assert!(server.client.get::<Pod>("default", "strict").await.is_err());
 
     // Warn: stored, with one Warning header per field.
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
     let request = http::Request::builder()
         .method("POST")
         .uri(format!("{pods}?fieldValidation=Warn"))
-        .header("host", "localhost")
         .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
         .body(Full::new(Bytes::from(with_unknown("warned"))))
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
+    let response = crate::common::send(address, request).await;
     assert_eq!(response.status().as_u16(), 201);
     let warnings: Vec<String> = response
         .headers()
