@@ -110,6 +110,7 @@ impl Error {
                 | Error::ResourceExhausted(_)
                 | Error::Transport(_)
                 | Error::Http(_)
+                | Error::Body(_)
         )
     }
 
