@@ -32,9 +32,17 @@ pub struct Args {
     /// Directory of the redb store.
     #[arg(long, default_value = "./skiff-data")]
     pub data_dir: PathBuf,
-    /// Address to serve gRPC on (Skiff's own components).
+    /// Address to serve gRPC on (Skiff's own components), over TLS with
+    /// the same PKI; each request is authenticated (client certificate or
+    /// bearer token) and authorized by RBAC. The components' kubeconfigs
+    /// (`scheduler.kubeconfig`, `kubelet.kubeconfig`,
+    /// `controller-manager.kubeconfig`) are written to `<data-dir>/pki`.
     #[arg(long, default_value = "127.0.0.1:6444")]
     pub listen: SocketAddr,
+    /// Serve gRPC over plain HTTP/2 without authentication, every request
+    /// trusted as the apiserver itself (loopback addresses only).
+    #[arg(long)]
+    pub grpc_plain_http: bool,
     /// Address to serve the Kubernetes REST API on (kubectl, client
     /// libraries), over HTTPS with the CA and serving certificate kept in
     /// `<data-dir>/pki`; the admin kubeconfig is written there too.
@@ -144,6 +152,7 @@ impl Args {
         config.metrics_sample_ttl = self.metrics_sample_ttl;
         config.bind_arbiter = self.bind_arbiter;
         config.security_dir = Some(self.data_dir.join("pki"));
+        config.grpc_plain_http = self.grpc_plain_http;
         config.serving_hosts.clone_from(&self.tls_sans);
         config.token_auth_file.clone_from(&self.token_auth_file);
         config.grpc_max_connections = self.grpc_max_connections;

@@ -72,10 +72,16 @@ pub struct Config {
     /// does and only the kubelet's admission checks them; node usage
     /// records are kept either way.
     pub bind_arbiter: bool,
-    /// Where the REST face's PKI (CA, serving certificate), the
-    /// ServiceAccount signing key and the admin kubeconfig live; created on
-    /// first start. Required to serve REST over TLS.
+    /// Where the PKI (CA, serving certificate), the ServiceAccount signing
+    /// key, the admin kubeconfig and the components' kubeconfigs live;
+    /// created on first start. Required to serve either face over TLS;
+    /// with it the gRPC face speaks TLS and authenticates and authorizes
+    /// every request, unless `grpc_plain_http`.
     pub security_dir: Option<PathBuf>,
+    /// Serve gRPC over plain HTTP/2, every request trusted as the
+    /// apiserver's own loopback user (`system:masters`); loopback addresses
+    /// only. Always so without a `security_dir`.
+    pub grpc_plain_http: bool,
     /// Host names and IPs the serving certificate names besides loopback.
     pub serving_hosts: Vec<String>,
     /// kube-apiserver's `--token-auth-file`: `token,user,uid,"groups"` lines.
@@ -111,6 +117,7 @@ impl Config {
             keep_alive_interval: Duration::from_secs(30),
             bind_arbiter: true,
             security_dir: None,
+            grpc_plain_http: false,
             serving_hosts: Vec::new(),
             token_auth_file: None,
             metrics_sample_ttl: Duration::from_secs(60),
@@ -138,6 +145,7 @@ impl std::fmt::Debug for Config {
             .field("keep_alive_interval", &self.keep_alive_interval)
             .field("bind_arbiter", &self.bind_arbiter)
             .field("security_dir", &self.security_dir)
+            .field("grpc_plain_http", &self.grpc_plain_http)
             .field("serving_hosts", &self.serving_hosts)
             .field("token_auth_file", &self.token_auth_file)
             .field("metrics_sample_ttl", &self.metrics_sample_ttl)

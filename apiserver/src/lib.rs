@@ -37,6 +37,7 @@ mod watch_cache;
 mod wire;
 mod yaml;
 
+pub use auth::identities;
 pub use config::{CidrParseError, Config, DEFAULT_MAX_REQUEST_BYTES, Ipv4Net};
 pub use error::{ApiError, Reason};
 pub use server::{Listeners, RestListener, RunError, run, serve};

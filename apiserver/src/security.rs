@@ -1,4 +1,4 @@
-//! The security chain around the request core: who a REST request is
+//! The security chain around the request core: who a request is
 //! from (the [`Authenticator`] of `auth/` over the request's bearer token
 //! and TLS client certificate) and whether they may do what they ask
 //! (RBAC, from the Roles and bindings in the store, kept current by a
@@ -6,7 +6,9 @@
 //!
 //! On start the apiserver loads (or creates) its PKI and ServiceAccount
 //! signing key in the configured directory, writes the admin kubeconfig
-//! (`skiff-admin`, group `system:masters`) there, and creates Kubernetes'
+//! (`skiff-admin`, group `system:masters`, naming the REST face) and its
+//! components' kubeconfigs (`auth::identities`, naming the gRPC face)
+//! there, and creates Kubernetes'
 //! default ClusterRoles and ClusterRoleBindings if they are absent.
 
 use std::path::{Path, PathBuf};
@@ -18,6 +20,7 @@ use arc_swap::ArcSwap;
 use http::HeaderMap;
 
 use crate::auth::authenticator::Authenticator;
+use crate::auth::identities::COMPONENT_IDENTITIES;
 use crate::auth::pki::Pki;
 use crate::auth::rbac::authorizer::{Decision, RbacPolicy};
 use crate::auth::service_account::ServiceAccountTokens;
@@ -98,12 +101,45 @@ impl Security {
         crate::auth::pem_files::write_atomically(path, &yaml, 0o600)
     }
 
+    /// Writes the kubeconfig of each of Skiff's components into the
+    /// security directory, naming the gRPC face at `grpc_url`.
+    pub(crate) fn write_component_kubeconfigs(&self, grpc_url: &str) -> Result<(), AuthError> {
+        for identity in COMPONENT_IDENTITIES {
+            let groups: Vec<String> = identity.groups.iter().map(|g| g.to_string()).collect();
+            self.write_kubeconfig(
+                &self.dir.join(identity.file),
+                grpc_url,
+                identity.user,
+                &groups,
+            )?;
+        }
+        Ok(())
+    }
+
     /// Writes the admin kubeconfig into the security directory.
     pub(crate) fn write_admin_kubeconfig(&self, server_url: &str) -> Result<PathBuf, AuthError> {
         let path = self.dir.join(ADMIN_KUBECONFIG);
         self.write_kubeconfig(&path, server_url, ADMIN_USER, &[MASTERS_GROUP.to_string()])?;
         Ok(path)
     }
+}
+
+/// Issues a client certificate for `user` in `groups` from the PKI in
+/// `security_dir` (which a started apiserver created) and writes a
+/// kubeconfig for it naming `server_url` to `path`, as `kubeadm kubeconfig
+/// user` does.
+pub fn write_user_kubeconfig(
+    security_dir: &Path,
+    path: &Path,
+    server_url: &str,
+    user: &str,
+    groups: &[String],
+) -> Result<(), crate::RunError> {
+    let security = |error: AuthError| crate::RunError::Security(error.to_string());
+    Security::load(security_dir, &[], None)
+        .map_err(security)?
+        .write_kubeconfig(path, server_url, user, groups)
+        .map_err(security)
 }
 
 /// The REST face's authentication over `auth::Authenticator`.

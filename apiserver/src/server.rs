@@ -12,6 +12,7 @@ use crate::Config;
 use crate::admission::SYSTEM_NAMESPACES;
 use crate::error::ApiError;
 use crate::grpc::ApiService;
+use crate::grpc::auth::GrpcAuth;
 use crate::request::{Attributes, UserInfo, Verb};
 use crate::rest::{AnonymousOnly, RestServer, RestState};
 use crate::security::{RequestAuthenticator, Security};
@@ -75,15 +76,22 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RunError> {
-    let RestSecurity {
+    let FaceSecurity {
         security,
-        tls,
-        authenticator,
-    } = rest_security(&listeners, &config)?;
+        rest_tls,
+        grpc_tls,
+        rest_authenticator,
+    } = face_security(&listeners, &config)?;
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight_requests.max(1)));
-    let face_limits = crate::limits::face_limits(&config, listeners.rest.is_some());
+    let mut face_limits = crate::limits::face_limits(&config, listeners.rest.is_some());
+    if grpc_tls.is_some() {
+        // A TLS client speaks first with its hello; the handshake timeout
+        // bounds the rest.
+        face_limits.grpc.first_bytes = 1;
+    }
     let grpc_connections = config.grpc_connections.clone();
     let keep_alive_interval = config.keep_alive_interval;
+    let handshake_timeout = config.handshake_timeout;
     let rest_limits = RestServer {
         tls: None,
         connection_limits: face_limits.rest,
@@ -92,7 +100,7 @@ pub async fn serve(
         handshake_timeout: config.handshake_timeout,
         header_read_timeout: config.header_read_timeout,
         keep_alive_interval: config.keep_alive_interval,
-        authenticator,
+        authenticator: rest_authenticator,
     };
     let state = Arc::new(ApiState::new(config));
     bootstrap(&state).await.map_err(RunError::Bootstrap)?;
@@ -106,7 +114,11 @@ pub async fn serve(
         .map_err(RunError::Bootstrap)?;
     let definitions_task = tokio::spawn(crate::kinds::custom::keep_current(state.clone()));
     let address = listeners.grpc.local_addr().ok();
-    tracing::info!(?address, "apiserver serving gRPC");
+    tracing::info!(?address, tls = grpc_tls.is_some(), "apiserver serving gRPC");
+    let grpc_auth = match (&grpc_tls, &security) {
+        (Some(_), Some(security)) => GrpcAuth::Authenticate(security.authenticator.clone()),
+        _ => GrpcAuth::TrustedLoopback,
+    };
     let (stop_watches, shutting_down) = tokio::sync::watch::channel(false);
     let rest_task = listeners.rest.map(|rest| {
         tracing::info!(address = ?rest.listener.local_addr().ok(), tls = rest.tls, "apiserver serving REST");
@@ -115,11 +127,15 @@ pub async fn serve(
             authenticator: security.as_ref().map(|security| security.authenticator.clone()),
             shutting_down: shutting_down.clone(),
         });
-        let limits = RestServer { tls, ..rest_limits };
+        let limits = RestServer {
+            tls: rest_tls,
+            ..rest_limits
+        };
         tokio::spawn(crate::rest::serve(rest.listener, rest_state, limits))
     });
     let service = ApiService {
         state,
+        auth: grpc_auth.clone(),
         in_flight,
         shutting_down,
     };
@@ -138,12 +154,24 @@ pub async fn serve(
     // request). Pings drop peers that stopped answering.
     let incoming = netlimits::LimitedIncoming::new(listeners.grpc, face_limits.grpc)
         .with_stats(grpc_connections);
-    tonic::transport::Server::builder()
+    let router = tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(keep_alive_interval))
         .http2_keepalive_timeout(Some(keep_alive_interval))
-        .add_service(api)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
+        .add_service(api);
+    match (grpc_tls, grpc_auth) {
+        (Some(tls), GrpcAuth::Authenticate(authenticator)) => {
+            let incoming =
+                crate::grpc::auth::tls_incoming(incoming, tls, authenticator, handshake_timeout);
+            router
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await?;
+        }
+        _ => {
+            router
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await?
+        }
+    }
     if let Some(task) = rest_task {
         let _ = task.await;
     }
@@ -157,18 +185,28 @@ pub async fn serve(
     Ok(())
 }
 
-/// What the REST face serves with: the loaded security material, the TLS
-/// configuration and the authenticator.
-struct RestSecurity {
+/// What the faces serve with: the loaded security material, each face's
+/// TLS configuration (`None`: plain HTTP) and the REST authenticator.
+struct FaceSecurity {
     security: Option<Security>,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    authenticator: Arc<dyn crate::rest::Authenticate>,
+    rest_tls: Option<Arc<rustls::ServerConfig>>,
+    grpc_tls: Option<Arc<rustls::ServerConfig>>,
+    rest_authenticator: Arc<dyn crate::rest::Authenticate>,
 }
 
-/// Checks the REST listener (plain HTTP on loopback only), loads or
-/// creates the security material when REST is served, and writes the
-/// admin kubeconfig naming the REST address.
-fn rest_security(listeners: &Listeners, config: &Config) -> Result<RestSecurity, RunError> {
+/// Checks that plain HTTP is asked for on loopback only, loads or creates
+/// the security material, and writes the kubeconfigs: the admin's naming
+/// the REST face, the components' naming the gRPC face.
+fn face_security(listeners: &Listeners, config: &Config) -> Result<FaceSecurity, RunError> {
+    let security_error = |error: crate::auth::AuthError| RunError::Security(error.to_string());
+    let grpc_address = listeners
+        .grpc
+        .local_addr()
+        .map_err(RunError::ListenerAddress)?;
+    let grpc_secured = config.security_dir.is_some() && !config.grpc_plain_http;
+    if !grpc_secured && !grpc_address.ip().is_loopback() {
+        return Err(RunError::PlainHttpNotLoopback(grpc_address));
+    }
     let mut rest_address = None;
     if let Some(rest) = &listeners.rest {
         let address = rest
@@ -178,43 +216,62 @@ fn rest_security(listeners: &Listeners, config: &Config) -> Result<RestSecurity,
         if !rest.tls && !address.ip().is_loopback() {
             return Err(RunError::PlainHttpNotLoopback(address));
         }
-        rest_address = Some(address);
+        if rest.tls && config.security_dir.is_none() {
+            return Err(RunError::NoSecurityDir);
+        }
+        rest_address = Some((address, rest.tls));
     }
-    // The security material serves the REST face only (gRPC clients are
-    // Skiff's own components): nothing is created without it.
-    let security = match (&config.security_dir, &listeners.rest) {
-        (Some(dir), Some(_)) => Some(
+    // Nothing is created where no face needs it.
+    let needs_security = grpc_secured || rest_address.is_some();
+    let security = match &config.security_dir {
+        Some(dir) if needs_security => Some(
             Security::load(
                 dir,
                 &config.serving_hosts,
                 config.token_auth_file.as_deref(),
             )
-            .map_err(|error| RunError::Security(error.to_string()))?,
+            .map_err(security_error)?,
         ),
         _ => None,
     };
-    let tls = match (&listeners.rest, &security) {
-        (Some(rest), Some(security)) if rest.tls => Some(security.pki.rustls_server_config()),
-        (Some(rest), None) if rest.tls => return Err(RunError::NoSecurityDir),
+    let Some(security) = security else {
+        return Ok(FaceSecurity {
+            security: None,
+            rest_tls: None,
+            grpc_tls: None,
+            rest_authenticator: Arc::new(AnonymousOnly),
+        });
+    };
+    let rest_tls = match rest_address {
+        Some((_, true)) => Some(security.pki.rustls_server_config()),
         _ => None,
     };
-    if let (Some(security), Some(address)) = (&security, rest_address) {
-        let scheme = if tls.is_some() { "https" } else { "http" };
+    if let Some((address, tls)) = rest_address {
+        let scheme = if tls { "https" } else { "http" };
         let path = security
             .write_admin_kubeconfig(&format!("{scheme}://{address}"))
-            .map_err(|error| RunError::Security(error.to_string()))?;
+            .map_err(security_error)?;
         tracing::info!(path = %path.display(), "admin kubeconfig written");
     }
-    let authenticator: Arc<dyn crate::rest::Authenticate> = match &security {
-        Some(security) => Arc::new(RequestAuthenticator {
+    let grpc_tls = if grpc_secured {
+        // gRPC is HTTP/2 only.
+        let mut tls = (*security.pki.rustls_server_config()).clone();
+        tls.alpn_protocols = vec![b"h2".to_vec()];
+        security
+            .write_component_kubeconfigs(&format!("https://{grpc_address}"))
+            .map_err(security_error)?;
+        tracing::info!(dir = %security.dir.display(), "component kubeconfigs written");
+        Some(Arc::new(tls))
+    } else {
+        None
+    };
+    Ok(FaceSecurity {
+        rest_authenticator: Arc::new(RequestAuthenticator {
             authenticator: security.authenticator.clone(),
         }),
-        None => Arc::new(AnonymousOnly),
-    };
-    Ok(RestSecurity {
-        security,
-        tls,
-        authenticator,
+        security: Some(security),
+        rest_tls,
+        grpc_tls,
     })
 }
 

@@ -16,14 +16,14 @@ use api::ApiObject;
 use api::k8s_openapi::api::core::v1::Pod;
 use tonic::transport::Channel;
 
-use crate::grpc::GrpcTransport;
+use crate::grpc::{Dial, GrpcTransport};
 use crate::kubeconfig::Connection;
-use crate::proto::api_client::ApiClient;
 use crate::rest::RestTransport;
 use crate::{Binding, DeleteParams, Error, ListParams, Result, WatchParams, WatchStream, proto};
 
-/// The generated gRPC stub (`Client::raw`).
-pub type RawClient = ApiClient<Channel>;
+/// The generated gRPC stub (`Client::raw`), with the connection's bearer
+/// token on every call.
+pub type RawClient = crate::grpc::Stub;
 
 /// A connection to one apiserver. Cheap to clone: clones share the
 /// connection.
@@ -80,15 +80,37 @@ macro_rules! dispatch {
 impl Client {
     /// Connects over gRPC to `addr`, e.g. `http://127.0.0.1:6444` (a bare
     /// `host:port` works too).
+    /// The apiserver must serve plain HTTP/2 (`--grpc-plain-http`); use
+    /// [`Client::grpc`] with a kubeconfig's connection otherwise.
     pub async fn connect(addr: impl Into<String>) -> Result<Client> {
+        Client::grpc(&Connection::insecure(addr)).await
+    }
+
+    /// Connects over gRPC to `connection`'s server (a kubeconfig's
+    /// current context): TLS with its CA, authenticated by its client
+    /// certificate or bearer token.
+    pub async fn grpc(connection: &Connection) -> Result<Client> {
         Ok(Client {
-            transport: Transport::Grpc(GrpcTransport::connect(addr).await?),
+            transport: Transport::Grpc(GrpcTransport::connect(connection, Dial::Now).await?),
         })
+    }
+
+    /// As [`Client::grpc`], connecting on the first call (the apiserver
+    /// need not be up yet).
+    pub async fn grpc_lazy(connection: &Connection) -> Result<Client> {
+        Ok(Client {
+            transport: Transport::Grpc(GrpcTransport::connect(connection, Dial::Lazy).await?),
+        })
+    }
+
+    /// A gRPC client for the current context of the kubeconfig at `path`.
+    pub async fn grpc_from_kubeconfig(path: &Path) -> Result<Client> {
+        Client::grpc(&Connection::from_kubeconfig(path)?).await
     }
 
     pub fn from_channel(channel: Channel) -> Client {
         Client {
-            transport: Transport::Grpc(GrpcTransport::from_channel(channel)),
+            transport: Transport::Grpc(GrpcTransport::from_channel(channel, Default::default())),
         }
     }
 

@@ -3,9 +3,14 @@
 
 use api::ApiObject;
 use api::k8s_openapi::api::core::v1::Pod;
+use hyper_util::client::legacy::connect::HttpConnector;
 use prost::bytes::Bytes;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
+use crate::kubeconfig::Connection;
 use crate::proto::api_client::ApiClient;
 use crate::{
     Binding, DeleteOutcome, DeleteParams, Error, ListParams, ObjectList, Result, WatchParams,
@@ -16,28 +21,89 @@ use crate::{
 /// bodies above 3 MiB; lists may be larger).
 const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 
+/// The generated stub over a channel that carries the connection's bearer
+/// token, if any.
+pub(crate) type Stub = ApiClient<InterceptedService<Channel, BearerToken>>;
+
+/// Puts `authorization: Bearer <token>` on every call (nothing without a
+/// token: a client certificate authenticates the whole connection).
+#[derive(Clone, Debug, Default)]
+pub struct BearerToken(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for BearerToken {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// When a gRPC client connects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dial {
+    /// Now: an unreachable server is an error at once.
+    Now,
+    /// On the first call (the server may not be up yet).
+    Lazy,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct GrpcTransport {
-    pub(crate) api: ApiClient<Channel>,
+    pub(crate) api: Stub,
 }
 
 impl GrpcTransport {
-    /// Connects to `addr`, e.g. `http://127.0.0.1:6444` (a bare
-    /// `host:port` works too).
-    pub(crate) async fn connect(addr: impl Into<String>) -> Result<GrpcTransport> {
-        let mut addr = addr.into();
-        if !addr.contains("://") {
-            addr = format!("http://{addr}");
+    /// Connects to `connection`'s server: over TLS with its CA and
+    /// credential for `https://` URLs, plain HTTP/2 for `http://` ones (a
+    /// bare `host:port` is `http://`). `Dial::Lazy` connects on the first
+    /// call instead of now.
+    pub(crate) async fn connect(connection: &Connection, dial: Dial) -> Result<GrpcTransport> {
+        let mut server = connection.server.trim_end_matches('/').to_string();
+        if !server.contains("://") {
+            server = format!("http://{server}");
         }
-        let channel = Endpoint::from_shared(addr)?
-            .tcp_nodelay(true)
-            .connect()
-            .await?;
-        Ok(GrpcTransport::from_channel(channel))
+        let endpoint = Endpoint::from_shared(server.clone())?.tcp_nodelay(true);
+        let channel = if server.starts_with("https://") {
+            let mut http = HttpConnector::new();
+            http.set_nodelay(true);
+            http.enforce_http(false);
+            // HTTP/2 only: gRPC offers just `h2` by ALPN.
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(crate::tls::client_config(connection)?)
+                .https_only()
+                .enable_http2()
+                .wrap_connector(http);
+            match dial {
+                Dial::Now => endpoint.connect_with_connector(connector).await?,
+                Dial::Lazy => endpoint.connect_with_connector_lazy(connector),
+            }
+        } else if server.starts_with("http://") {
+            match dial {
+                Dial::Now => endpoint.connect().await?,
+                Dial::Lazy => endpoint.connect_lazy(),
+            }
+        } else {
+            return Err(Error::Config(format!(
+                "server {server:?}: a gRPC URL starts with https:// or http://"
+            )));
+        };
+        let token = crate::tls::bearer(connection)?
+            .map(|value| {
+                MetadataValue::try_from(value.as_bytes())
+                    .map_err(|_| Error::Config("the bearer token is not a valid header".into()))
+            })
+            .transpose()?;
+        Ok(GrpcTransport::from_channel(channel, BearerToken(token)))
     }
 
-    pub(crate) fn from_channel(channel: Channel) -> GrpcTransport {
-        let api = ApiClient::new(channel)
+    pub(crate) fn from_channel(channel: Channel, token: BearerToken) -> GrpcTransport {
+        let api = ApiClient::with_interceptor(channel, token)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         GrpcTransport { api }
@@ -225,6 +291,7 @@ fn update_request<K: ApiObject>(object: &K) -> Result<proto::UpdateRequest> {
         resource: K::INFO.plural.to_string(),
         namespace: object.metadata().namespace.clone().unwrap_or_default(),
         object: encode(object)?,
+        name: object.metadata().name.clone().unwrap_or_default(),
     })
 }
 

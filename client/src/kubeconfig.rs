@@ -249,6 +249,35 @@ impl Kubeconfig {
 }
 
 impl Connection {
+    /// `server` (a URL, or `host:port` for plain HTTP) without a CA or
+    /// credentials.
+    pub fn insecure(server: impl Into<String>) -> Connection {
+        Connection {
+            server: server.into(),
+            ca_pem: None,
+            credential: None,
+        }
+    }
+
+    /// What a component connects with, as kubectl resolves `--kubeconfig`
+    /// and `--server`: the kubeconfig's server, CA and credential, its
+    /// server replaced by `server` when given; without a kubeconfig,
+    /// `server` (else `default_server`) without credentials.
+    pub fn resolve(
+        kubeconfig: Option<&Path>,
+        server: Option<&str>,
+        default_server: &str,
+    ) -> Result<Connection, KubeconfigError> {
+        let mut connection = match kubeconfig {
+            Some(path) => Connection::from_kubeconfig(path)?,
+            None => Connection::insecure(default_server),
+        };
+        if let Some(server) = server {
+            connection.server = server.to_string();
+        }
+        Ok(connection)
+    }
+
     /// The current context of the kubeconfig file at `path`.
     pub fn from_kubeconfig(path: &Path) -> Result<Connection, KubeconfigError> {
         let base_dir = path.parent().unwrap_or(Path::new("."));

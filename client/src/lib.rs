@@ -18,11 +18,13 @@ pub mod kubeconfig;
 mod params;
 pub mod proto;
 mod rest;
+mod tls;
 mod watch;
 mod watcher;
 
 pub use client::{Client, DeleteOutcome, ObjectList, RawClient};
 pub use error::{Error, Result};
+pub use grpc::BearerToken;
 pub use params::{Binding, DeleteParams, ListParams, PropagationPolicy, WatchParams};
 pub use watch::{WatchEvent, WatchStream};
 pub use watcher::{WatcherEvent, watcher};

@@ -23,9 +23,16 @@ pub struct Args {
     /// Running without running anything (the only mode so far).
     #[arg(long)]
     pub hollow: bool,
-    /// The apiserver's gRPC address.
-    #[arg(long, default_value = "127.0.0.1:6444")]
-    pub server: String,
+    /// The apiserver's gRPC address (replaces the kubeconfig's server)
+    /// [default: the kubeconfig's, else 127.0.0.1:6444].
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Kubeconfig with the server, CA and client certificate (the
+    /// apiserver writes `<data-dir>/pki/kubelet.kubeconfig`); without one
+    /// the kubelet connects over plain HTTP/2 (an apiserver started with
+    /// `--grpc-plain-http`).
+    #[arg(long)]
+    pub kubeconfig: Option<std::path::PathBuf>,
     /// How many nodes to simulate.
     #[arg(long, default_value_t = 100)]
     pub nodes: u32,
@@ -128,22 +135,35 @@ pub async fn run(args: Args, shutdown: impl Future<Output = ()> + Send) -> Resul
         return Err(Error::NotHollow);
     }
     let config = args.hollow_config()?;
+    let connection = client::kubeconfig::Connection::resolve(
+        args.kubeconfig.as_deref(),
+        args.server.as_deref(),
+        DEFAULT_SERVER,
+    )
+    .map_err(|source| Error::Connect {
+        server: args.server.clone().unwrap_or_default(),
+        source: source.into(),
+    })?;
     let mut clients = Vec::with_capacity(args.connections);
     for _ in 0..args.connections {
-        clients.push(connect(&args.server).await?);
+        clients.push(connect(&connection).await?);
     }
     hollow::run_hollow_pooled(clients, config, shutdown).await
 }
+
+/// The apiserver's gRPC address when neither `--server` nor a kubeconfig
+/// names one.
+const DEFAULT_SERVER: &str = "127.0.0.1:6444";
 
 /// How long to keep trying to reach an apiserver that is starting.
 const CONNECT_ATTEMPTS: u32 = 50;
 const CONNECT_PAUSE: Duration = Duration::from_millis(200);
 
 /// Connects, retrying for a while: the kubelet may start before the apiserver.
-async fn connect(server: &str) -> Result<Client, Error> {
+async fn connect(connection: &client::kubeconfig::Connection) -> Result<Client, Error> {
     let mut attempt = 1;
     loop {
-        match Client::connect(server.to_string()).await {
+        match Client::grpc(connection).await {
             Ok(client) => return Ok(client),
             Err(client::Error::Transport(_)) if attempt < CONNECT_ATTEMPTS => {
                 attempt += 1;
@@ -151,7 +171,7 @@ async fn connect(server: &str) -> Result<Client, Error> {
             }
             Err(source) => {
                 return Err(Error::Connect {
-                    server: server.to_string(),
+                    server: connection.server.clone(),
                     source,
                 });
             }

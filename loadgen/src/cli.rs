@@ -73,19 +73,26 @@ pub struct RunArgs {
     /// Wait until every pod is bound, or running.
     #[arg(long, value_enum, default_value = "running")]
     pub until: Until,
-    /// Drive a running cluster at this gRPC address instead of starting one
-    /// (with `--api rest`: its REST URL, or the kubeconfig's server when
-    /// absent).
+    /// Drive a running cluster at this address instead of starting one:
+    /// its gRPC address (`host:port` for plain HTTP/2, or an `https://`
+    /// URL with `--kubeconfig`), with `--api rest` its REST URL; the
+    /// kubeconfig's server when absent.
     #[arg(long)]
     pub server: Option<String>,
     /// The API the driver creates pods through and the observer watches
     /// (the cluster's own components always use gRPC).
     #[arg(long, value_enum, default_value = "grpc")]
     pub api: ApiFace,
-    /// Credentials for `--api rest` against a running cluster (its CA,
-    /// server and user); the embedded cluster's admin kubeconfig otherwise.
+    /// Credentials for a running cluster (its CA, server and user); the
+    /// embedded cluster gives the driver its own (`skiff-loadgen`, bound
+    /// to cluster-admin).
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
+    /// Serve the embedded apiserver's gRPC face over plain HTTP/2 without
+    /// authentication or authorization (every request trusted), to
+    /// measure what security costs.
+    #[arg(long)]
+    pub grpc_plain_http: bool,
     /// Node template (Kubernetes YAML); default `loadgen/templates/node.yaml`.
     #[arg(long)]
     pub node_template: Option<PathBuf>,
@@ -163,8 +170,17 @@ impl RunArgs {
         if self.timeout == Some(0) {
             return Err(flag("--timeout", "must be at least 1 second"));
         }
-        if self.kubeconfig.is_some() && self.api != ApiFace::Rest {
-            return Err(flag("--kubeconfig", "is for --api rest"));
+        if self.kubeconfig.is_some() && self.server.is_none() {
+            return Err(flag(
+                "--kubeconfig",
+                "is for --server (the embedded cluster makes its own)",
+            ));
+        }
+        if self.grpc_plain_http && self.server.is_some() {
+            return Err(flag(
+                "--grpc-plain-http",
+                "needs the embedded cluster (not --server)",
+            ));
         }
         if self.api == ApiFace::Rest && self.server.is_some() && self.kubeconfig.is_none() {
             return Err(flag(

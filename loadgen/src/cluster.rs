@@ -15,6 +15,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
 use api::k8s_openapi::api::core::v1::Namespace;
+use api::k8s_openapi::api::rbac::v1::ClusterRoleBinding;
+use apiserver::identities;
 use client::Client;
 use serde::Serialize;
 
@@ -87,6 +89,10 @@ pub struct ClusterSpec {
     pub log_dir: Option<PathBuf>,
     /// `RUST_LOG` of the children.
     pub log_filter: String,
+    /// The apiserver's gRPC face speaks TLS and authenticates and
+    /// authorizes every request, each component with its own client
+    /// certificate (off: plain HTTP/2, every request trusted).
+    pub grpc_security: bool,
 }
 
 /// One running child.
@@ -99,6 +105,11 @@ struct Component {
     log: PathBuf,
 }
 
+/// The user the driver and observer act as: bound to `cluster-admin` by a
+/// ClusterRoleBinding of the same name, so their requests go through RBAC
+/// as any other client's do.
+pub const DRIVER_USER: &str = "skiff-loadgen";
+
 /// The running components; every child is killed on drop.
 #[derive(Debug)]
 pub struct Cluster {
@@ -106,8 +117,14 @@ pub struct Cluster {
     pub address: SocketAddr,
     /// The apiserver's Kubernetes REST API (HTTPS).
     pub rest_address: SocketAddr,
-    /// The admin kubeconfig the apiserver writes on start (REST clients).
+    /// The admin kubeconfig the apiserver writes on start (REST).
     pub admin_kubeconfig: PathBuf,
+    /// The driver's kubeconfigs (`DRIVER_USER`), for each face; the gRPC
+    /// one is `None` when the face is not secured.
+    driver_grpc_kubeconfig: Option<PathBuf>,
+    driver_rest_kubeconfig: PathBuf,
+    /// Where the apiserver keeps its PKI and the components' kubeconfigs.
+    pki_dir: PathBuf,
     /// Metrics (and profile) endpoints of the scheduler processes.
     pub scheduler_metrics: Vec<SocketAddr>,
     /// The apiserver's `/debug/pprof/profile` endpoint.
@@ -139,10 +156,16 @@ impl Cluster {
             .data_dir
             .clone()
             .unwrap_or_else(|| work_dir.path().join("data"));
+        let pki_dir = data_dir.join("pki");
         let mut cluster = Cluster {
             address,
             rest_address,
-            admin_kubeconfig: data_dir.join("pki").join("admin.kubeconfig"),
+            admin_kubeconfig: pki_dir.join("admin.kubeconfig"),
+            driver_grpc_kubeconfig: spec
+                .grpc_security
+                .then(|| work_dir.path().join("loadgen-grpc.kubeconfig")),
+            driver_rest_kubeconfig: work_dir.path().join("loadgen-rest.kubeconfig"),
+            pki_dir,
             scheduler_metrics: Vec::new(),
             apiserver_debug,
             components: Vec::new(),
@@ -152,7 +175,7 @@ impl Cluster {
             StoreKind::Memory => "memory",
             StoreKind::Redb => "redb",
         };
-        let args = vec![
+        let mut args = vec![
             "--store".to_string(),
             store.to_string(),
             "--data-dir".to_string(),
@@ -164,50 +187,128 @@ impl Cluster {
             "--debug-listen".to_string(),
             apiserver_debug.to_string(),
         ];
+        if !spec.grpc_security {
+            args.push("--grpc-plain-http".to_string());
+        }
         cluster.spawn(spec, "apiserver", "apiserver", &args)?;
         cluster.wait_apiserver().await?;
         Ok(cluster)
     }
 
-    /// A client of the embedded apiserver over `api`.
+    /// A client of the embedded apiserver over `api`, as the driver.
     pub async fn client(&self, api: ApiFace) -> Result<Client, Error> {
-        match api {
-            ApiFace::Grpc => Client::connect(self.address.to_string())
+        match (api, &self.driver_grpc_kubeconfig) {
+            (ApiFace::Grpc, Some(path)) => Client::grpc_from_kubeconfig(path)
                 .await
                 .map_err(|source| Error::api("connecting to the embedded apiserver", source)),
-            ApiFace::Rest => {
-                Client::rest_from_kubeconfig(&self.admin_kubeconfig).map_err(|source| {
+            (ApiFace::Grpc, None) => Client::connect(self.address.to_string())
+                .await
+                .map_err(|source| Error::api("connecting to the embedded apiserver", source)),
+            (ApiFace::Rest, _) => Client::rest_from_kubeconfig(&self.driver_rest_kubeconfig)
+                .map_err(|source| {
                     Error::api(
-                        format!("a REST client from {}", self.admin_kubeconfig.display()),
+                        format!(
+                            "a REST client from {}",
+                            self.driver_rest_kubeconfig.display()
+                        ),
                         source,
                     )
-                })
-            }
+                }),
         }
     }
 
+    /// Waits until the REST face answers the admin, gives the driver its
+    /// identity, and waits until both faces answer the driver.
     async fn wait_apiserver(&mut self) -> Result<(), Error> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let mut admin = None;
         loop {
-            // Both faces answer (the REST one once its kubeconfig is written).
-            if self.answers(ApiFace::Grpc).await && self.answers(ApiFace::Rest).await {
-                return Ok(());
+            if admin.is_none() && self.admin_kubeconfig.exists() {
+                admin = Client::rest_from_kubeconfig(&self.admin_kubeconfig).ok();
             }
-            self.check_alive()?;
-            if tokio::time::Instant::now() > deadline {
-                return Err(self.component_error("apiserver", "did not answer within 60 s"));
+            if let Some(admin) = &admin
+                && admin.get::<Namespace>("", "default").await.is_ok()
+            {
+                self.provision_driver(admin).await?;
+                break;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.wait_step(deadline).await?;
         }
+        // Both faces answer the driver.
+        while !(self.answers(ApiFace::Grpc).await && self.answers(ApiFace::Rest).await) {
+            self.wait_step(deadline).await?;
+        }
+        Ok(())
+    }
+
+    async fn wait_step(&mut self, deadline: tokio::time::Instant) -> Result<(), Error> {
+        self.check_alive()?;
+        if tokio::time::Instant::now() > deadline {
+            return Err(self.component_error("apiserver", "did not answer within 60 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Ok(())
+    }
+
+    /// Binds `DRIVER_USER` to `cluster-admin` (as the admin) and writes its
+    /// kubeconfigs with a client certificate from the apiserver's CA.
+    async fn provision_driver(&self, admin: &Client) -> Result<(), Error> {
+        let binding: ClusterRoleBinding = serde_json::from_value(serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": DRIVER_USER},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": DRIVER_USER}],
+        }))
+        .map_err(|error| Error::Component {
+            component: "loadgen".to_string(),
+            message: format!("the driver's ClusterRoleBinding: {error}"),
+        })?;
+        match admin.create("", &binding).await {
+            Ok(_) | Err(client::Error::AlreadyExists(_)) => {}
+            Err(source) => return Err(Error::api("binding the driver to cluster-admin", source)),
+        }
+        let mut kubeconfigs = vec![(
+            &self.driver_rest_kubeconfig,
+            format!("https://{}", self.rest_address),
+        )];
+        if let Some(path) = &self.driver_grpc_kubeconfig {
+            kubeconfigs.push((path, format!("https://{}", self.address)));
+        }
+        for (path, server) in kubeconfigs {
+            apiserver::security::write_user_kubeconfig(
+                &self.pki_dir,
+                path,
+                &server,
+                DRIVER_USER,
+                &[],
+            )
+            .map_err(|error| Error::Component {
+                component: "loadgen".to_string(),
+                message: format!("writing {}: {error}", path.display()),
+            })?;
+        }
+        Ok(())
     }
 
     async fn answers(&self, api: ApiFace) -> bool {
-        if api == ApiFace::Rest && !self.admin_kubeconfig.exists() {
-            return false;
-        }
         match self.client(api).await {
             Ok(client) => client.get::<Namespace>("", "default").await.is_ok(),
             Err(_) => false,
+        }
+    }
+
+    /// How a component child reaches the apiserver's gRPC face: its own
+    /// kubeconfig (`<pki>/<file>`) when the face is secured, else the
+    /// plain address.
+    fn component_connection(&self, spec: &ClusterSpec, kubeconfig: &str) -> [String; 2] {
+        if spec.grpc_security {
+            [
+                "--kubeconfig".to_string(),
+                self.pki_dir.join(kubeconfig).display().to_string(),
+            ]
+        } else {
+            ["--server".to_string(), self.address.to_string()]
         }
     }
 
@@ -235,16 +336,17 @@ impl Cluster {
         };
         for index in 0..shards {
             let metrics = free_address()?;
-            let mut args = vec![
-                "--server".to_string(),
-                self.address.to_string(),
+            let mut args = self
+                .component_connection(spec, identities::SCHEDULER_KUBECONFIG)
+                .to_vec();
+            args.extend([
                 "--algorithm".to_string(),
                 spec.scheduler.algorithm().to_string(),
                 "--metrics-listen".to_string(),
                 metrics.to_string(),
                 "--seed".to_string(),
                 spec.seed.to_string(),
-            ];
+            ]);
             if shards > 1 {
                 args.extend([
                     "--shards".to_string(),
@@ -290,9 +392,10 @@ impl Cluster {
                 path: template.clone(),
                 source,
             })?;
-            let args = vec![
-                "--server".to_string(),
-                self.address.to_string(),
+            let mut args = self
+                .component_connection(spec, identities::KUBELET_KUBECONFIG)
+                .to_vec();
+            args.extend([
                 "--hollow".to_string(),
                 "--nodes".to_string(),
                 group.count.to_string(),
@@ -306,7 +409,7 @@ impl Cluster {
                 spec.pod_start_delay.clone(),
                 "--pod-start-jitter".to_string(),
                 "0s".to_string(),
-            ];
+            ]);
             self.spawn(spec, &format!("kubelet-{}", group.prefix), "kubelet", &args)?;
         }
         Ok(())

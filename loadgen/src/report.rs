@@ -83,6 +83,9 @@ pub struct Report {
     pub store: String,
     /// The face pods were created and watched through: `grpc` or `rest`.
     pub api: String,
+    /// Whether the embedded apiserver's gRPC face used TLS, authentication
+    /// and RBAC (`None`: an external cluster).
+    pub grpc_security: Option<bool>,
     pub pods: usize,
     pub nodes: usize,
     pub rate: Option<f64>,
@@ -249,11 +252,16 @@ impl fmt::Display for Report {
             .map_or_else(|| "unlimited".to_string(), |r| format!("{r} pods/s"));
         writeln!(
             f,
-            "loadgen: scenario {}, scheduler {}, store {}, api {}, {} pods, {} nodes, rate {rate}, {} clients, seed {}",
+            "loadgen: scenario {}, scheduler {}, store {}, api {}, grpc security {}, {} pods, {} nodes, rate {rate}, {} clients, seed {}",
             self.scenario,
             self.scheduler,
             self.store,
             self.api,
+            match self.grpc_security {
+                Some(true) => "on",
+                Some(false) => "off",
+                None => "external",
+            },
             self.pods,
             self.nodes,
             self.clients,

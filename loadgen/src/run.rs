@@ -80,6 +80,7 @@ pub async fn run(args: &RunArgs, exe: PathBuf) -> Result<RunOutcome, Error> {
         pod_start_delay: args.pod_start_delay.clone(),
         log_dir: args.log_dir.clone(),
         log_filter: args.component_log.clone(),
+        grpc_security: !args.grpc_plain_http,
     };
     let mut cluster = match &args.server {
         Some(_) => None,
@@ -114,15 +115,23 @@ pub async fn run(args: &RunArgs, exe: PathBuf) -> Result<RunOutcome, Error> {
     Ok(outcome)
 }
 
-/// A client of the cluster over `--api`: of `--server` (with `--kubeconfig`
-/// for REST) or of the embedded cluster. Each call makes its own
-/// connection.
+/// A client of the cluster over `--api`: of `--server` (with
+/// `--kubeconfig`'s credentials) or of the embedded cluster. Each call
+/// makes its own connection.
 async fn connect(args: &RunArgs, cluster: Option<&Cluster>) -> Result<Client, Error> {
     match (&args.server, cluster, args.api) {
         (None, Some(cluster), api) => cluster.client(api).await,
-        (Some(address), _, ApiFace::Grpc) => Client::connect(address.clone())
-            .await
-            .map_err(|source| Error::api(format!("connecting to --server {address}"), source)),
+        (Some(address), _, ApiFace::Grpc) => {
+            let connection = client::kubeconfig::Connection::resolve(
+                args.kubeconfig.as_deref(),
+                Some(address),
+                address,
+            )
+            .map_err(|source| Error::api("--kubeconfig", source.into()))?;
+            Client::grpc(&connection)
+                .await
+                .map_err(|source| Error::api(format!("connecting to --server {address}"), source))
+        }
         (server, _, ApiFace::Rest) => {
             let Some(path) = &args.kubeconfig else {
                 return Err(Error::Flag {
@@ -549,6 +558,7 @@ fn build_report(
             format!("{:?}", args.store).to_lowercase()
         },
         api: format!("{:?}", args.api).to_lowercase(),
+        grpc_security: args.server.is_none().then_some(!args.grpc_plain_http),
         pods: plan.planned_pods(),
         nodes: observed.nodes.len(),
         rate: args.rate,

@@ -12,8 +12,6 @@ use serde_json::Value;
 pub(crate) struct Cluster {
     child: Child,
     kubeconfig: PathBuf,
-    /// The gRPC face's `host:port`, for Skiff's components.
-    pub(crate) grpc_address: String,
     _dir: tempfile::TempDir,
 }
 
@@ -49,7 +47,6 @@ pub(crate) fn start() -> Cluster {
     let mut cluster = Cluster {
         child,
         kubeconfig,
-        grpc_address,
         _dir: dir,
     };
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -67,6 +64,12 @@ pub(crate) fn start() -> Cluster {
 }
 
 impl Cluster {
+    /// The kubeconfig (in the apiserver's PKI directory) of one of Skiff's
+    /// components, which names the gRPC face: `kubelet.kubeconfig`, ….
+    pub(crate) fn component_kubeconfig(&self, file: &str) -> PathBuf {
+        self.kubeconfig.with_file_name(file)
+    }
+
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new("kubectl");
         command

@@ -51,6 +51,9 @@ impl LimitedApiserver {
             .arg("--listen")
             .arg(address.to_string())
             .arg("--no-rest")
+            // The limits hold before any handshake; plain HTTP/2 lets the
+            // probes below speak gRPC's preface directly.
+            .arg("--grpc-plain-http")
             .args(extra)
             .env("RUST_LOG", "warn")
             // The binary logs to stdout; both streams share one file offset.

@@ -15,13 +15,15 @@ pub(crate) struct ApiserverProcess {
 }
 
 impl ApiserverProcess {
-    /// Starts the binary with `args` plus `--listen` on a free port (and no
-    /// REST face), and waits until it answers.
+    /// Starts the binary with `args` plus `--listen` on a free port (no
+    /// REST face, and gRPC over plain HTTP/2: these tests are about the
+    /// store; the secured face has its own), and waits until it answers.
     pub(crate) async fn start(args: &[&str]) -> ApiserverProcess {
         let address = free_address();
         let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
             .args(args)
             .arg("--no-rest")
+            .arg("--grpc-plain-http")
             .arg("--listen")
             .arg(address.to_string())
             .env("RUST_LOG", "warn")
@@ -79,6 +81,16 @@ impl Drop for ApiserverProcess {
 fn free_address() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap()
+}
+
+/// A lazily connecting gRPC client of the apiserver at `grpc` as the user
+/// of `kubeconfig` (the admin's, which names the REST face: its client
+/// certificate serves both), over TLS.
+pub(crate) async fn grpc_client_as(kubeconfig: &Path, grpc: SocketAddr) -> Client {
+    let server = format!("https://{grpc}");
+    let connection =
+        client::kubeconfig::Connection::resolve(Some(kubeconfig), Some(&server), &server).unwrap();
+    Client::grpc_lazy(&connection).await.unwrap()
 }
 
 /// A lazily connecting client: the server may not listen yet.

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -39,37 +40,41 @@ fn free_address() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
-async fn start_apiserver() -> (Process, Client, SocketAddr) {
+/// Starts the apiserver (TLS on both faces) with its PKI in `dir`;
+/// returns the admin's gRPC client.
+async fn start_apiserver(dir: &Path) -> (Process, Client) {
     let address = free_address();
     let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
-        .args([
-            "--store",
-            "memory",
-            "--no-rest",
-            "--listen",
-            &address.to_string(),
-        ])
+        .args(["--store", "memory", "--data-dir", dir.to_str().unwrap()])
+        .args(["--listen", &address.to_string()])
+        .args(["--rest-listen", &free_address().to_string()])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let process = Process(child);
-    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}")).unwrap();
-    let client = Client::from_channel(endpoint.connect_lazy());
     let deadline = Instant::now() + Duration::from_secs(30);
+    let admin = dir.join("pki").join("admin.kubeconfig");
+    while !admin.exists() {
+        assert!(Instant::now() < deadline, "apiserver wrote no kubeconfig");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let client = crate::process::grpc_client_as(&admin, address).await;
     while client.get::<Namespace>("", "kube-system").await.is_err() {
         assert!(Instant::now() < deadline, "apiserver did not come up");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    (process, client, address)
+    (process, client)
 }
 
-fn start_shard(apiserver: SocketAddr, index: u32) -> Process {
+/// A shard with the scheduler's own credentials (the kubeconfig the
+/// apiserver wrote, naming its gRPC face).
+fn start_shard(dir: &Path, index: u32) -> Process {
     let child = Command::new(env!("CARGO_BIN_EXE_scheduler"))
+        .arg("--kubeconfig")
+        .arg(dir.join("pki").join("scheduler.kubeconfig"))
         .args([
-            "--server",
-            &apiserver.to_string(),
             "--shards",
             "2",
             "--shard-index",
@@ -163,7 +168,8 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_two_scheduler_shards_bind_once_and_survive_a_kill() {
-    let (apiserver, client, address) = start_apiserver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (apiserver, client) = start_apiserver(dir.path()).await;
     create_nodes(&client, (0..10).map(|i| format!("node-{i}"))).await;
     // Every bind the apiserver accepted, seen from one watch from the start.
     let mut stream = client
@@ -185,8 +191,8 @@ async fn e2e_two_scheduler_shards_bind_once_and_survive_a_kill() {
         nodes_of
     });
 
-    let shard_0 = start_shard(address, 0);
-    let shard_1 = start_shard(address, 1);
+    let shard_0 = start_shard(dir.path(), 0);
+    let shard_1 = start_shard(dir.path(), 1);
     // 10 nodes × 4 pods fit; 60 pods ask.
     create_pods(&client, (0..60).map(|i| format!("pod-{i}"))).await;
     wait_for(

@@ -21,7 +21,8 @@ impl Drop for Kubelet {
 fn start_kubelet(cluster: &Cluster) -> Kubelet {
     let child = Command::new(env!("CARGO_BIN_EXE_kubelet"))
         .args(["--hollow", "--nodes", "2", "--node-prefix", "top-node"])
-        .args(["--server", &cluster.grpc_address])
+        .arg("--kubeconfig")
+        .arg(cluster.component_kubeconfig("kubelet.kubeconfig"))
         .args(["--connections", "1", "--zones", "0"])
         .args(["--pod-start-delay", "0s", "--pod-start-jitter", "0s"])
         .args(["--usage-report-interval", "200ms"])

@@ -11,13 +11,12 @@ use std::collections::BTreeMap;
 use api::k8s_openapi::api::core::v1::{Node, Pod};
 
 use crate::admission::{MIRROR_POD_ANNOTATION, forbidden, is_mirror_pod};
+use crate::auth::identities::NODES_GROUP;
 use crate::error::ApiError;
 use crate::request::{Attributes, UserInfo, Verb};
 
 /// Prefix of the names of kubelets' users.
 const NODE_USER_PREFIX: &str = "system:node:";
-/// Group of kubelets' users.
-const NODES_GROUP: &str = "system:nodes";
 /// The label namespace kubelets may not set on their node.
 const RESTRICTED_LABEL_NAMESPACE: &str = "node-restriction.kubernetes.io";
 /// The namespace of node leases.

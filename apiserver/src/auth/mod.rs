@@ -6,10 +6,11 @@
 //!
 //! Everything here is pure or touches only its own files: nothing reads the
 //! store, and time is passed in wherever a decision depends on it. The REST
-//! face wires these into its request chain (authenticate, then authorize).
+//! faces wire these into their request chains (authenticate, then authorize).
 
 pub(crate) mod authenticator;
 pub(crate) mod error;
+pub mod identities;
 pub(crate) mod pem_files;
 pub(crate) mod pki;
 pub(crate) mod rbac;

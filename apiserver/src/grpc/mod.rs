@@ -1,15 +1,17 @@
 //! The gRPC face: `client::proto::api_server::Api` over the request core.
 //!
-//! Each method turns its request into [`Attributes`], calls one verb, and
-//! encodes the result; an `ApiError` becomes a `Status` in `status.rs`.
-//! Skiff's own components use this face: batch RPCs (create, bind) and
-//! watch frames that carry many events each.
+//! Each method finds the request's user (`auth.rs`), turns the request
+//! into [`Attributes`], authorizes them (one decision for a whole batch),
+//! calls one verb, and encodes the result; an `ApiError` becomes a
+//! `Status` in `status.rs`. Skiff's own components use this face: batch
+//! RPCs (create, bind) and watch frames that carry many events each.
 
+pub(crate) mod auth;
 mod status;
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use client::proto::{self, api_server::Api};
 use futures::{Stream, StreamExt, stream};
@@ -18,7 +20,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 use crate::error::ApiError;
-use crate::request::{Attributes, UserInfo, Verb};
+use crate::request::{Attributes, Verb};
 use crate::state::ApiState;
 use crate::verbs::{BindTarget, DeleteOptions, ListOptions, WatchOptions, WriteOptions};
 use crate::watch_cache::{CachedEvent, EVENTS_PER_MESSAGE, EventType, WatchHandle, WatchMessage};
@@ -27,15 +29,12 @@ use crate::watch_cache::{CachedEvent, EVENTS_PER_MESSAGE, EventType, WatchHandle
 /// share commits).
 const BATCH_CONCURRENCY: usize = 512;
 
-/// The identity gRPC requests run as: the face does not authenticate yet,
-/// so it serves only Skiff's own components, as Kubernetes' loopback client
-/// (`system:apiserver` in `system:masters`).
-static GRPC_USER: LazyLock<Arc<UserInfo>> = LazyLock::new(|| Arc::new(UserInfo::loopback()));
-
 /// The service. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct ApiService {
     pub(crate) state: Arc<ApiState>,
+    /// How requests are authenticated.
+    pub(crate) auth: auth::GrpcAuth,
     /// Bounds requests in progress (watch streams count only while starting).
     pub(crate) in_flight: Arc<Semaphore>,
     /// Turns true when the server shuts down; open watch streams then end,
@@ -45,6 +44,26 @@ pub(crate) struct ApiService {
 
 type ApiResult<T> = Result<Response<T>, Status>;
 
+/// What a request acts on.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    resource: &'a str,
+    subresource: &'a str,
+    namespace: &'a str,
+    name: &'a str,
+}
+
+impl<'a> Target<'a> {
+    fn new(resource: &'a str, namespace: &'a str, name: &'a str) -> Target<'a> {
+        Target {
+            resource,
+            subresource: "",
+            namespace,
+            name,
+        }
+    }
+}
+
 impl ApiService {
     async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Status> {
         self.in_flight
@@ -53,24 +72,26 @@ impl ApiService {
             .map_err(|_| Status::unavailable("apiserver is shutting down"))
     }
 
-    /// The attributes of a request on `resource`.
-    fn attributes(
+    /// The attributes of `request`'s `verb` on `resource`, once its user
+    /// may do it.
+    fn authorize<T>(
         &self,
+        request: &Request<T>,
         verb: Verb,
-        resource: &str,
-        subresource: &str,
-        namespace: &str,
-        name: &str,
+        target: Target<'_>,
     ) -> Result<Attributes, ApiError> {
-        let info = self.state.kinds.get(resource)?.info();
-        Ok(Attributes::resource(
-            GRPC_USER.clone(),
+        let user = self.auth.user(request)?;
+        let info = self.state.kinds.get(target.resource)?.info();
+        let attributes = Attributes::resource(
+            user,
             verb,
             info,
-            subresource,
-            namespace,
-            name,
-        ))
+            target.subresource,
+            target.namespace,
+            target.name,
+        );
+        self.state.authorizer.authorize(&attributes)?;
+        Ok(attributes)
     }
 }
 
@@ -104,9 +125,10 @@ impl Api for ApiService {
         request: Request<proto::CreateRequest>,
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
+        let message = request.get_ref();
+        let target = Target::new(&message.resource, &message.namespace, "");
+        let attributes = self.authorize(&request, Verb::Create, target)?;
         let request = request.into_inner();
-        let attributes =
-            self.attributes(Verb::Create, &request.resource, "", &request.namespace, "")?;
         let object = self
             .state
             .kinds
@@ -123,6 +145,9 @@ impl Api for ApiService {
 
     async fn get(&self, request: Request<proto::GetRequest>) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
+        let message = request.get_ref();
+        let target = Target::new(&message.resource, &message.namespace, &message.name);
+        self.authorize(&request, Verb::Get, target)?;
         let request = request.into_inner();
         let object = self
             .state
@@ -133,6 +158,9 @@ impl Api for ApiService {
 
     async fn list(&self, request: Request<proto::ListRequest>) -> ApiResult<proto::ListResponse> {
         let _permit = self.permit().await?;
+        let message = request.get_ref();
+        let target = Target::new(&message.resource, &message.namespace, "");
+        self.authorize(&request, Verb::List, target)?;
         let request = request.into_inner();
         let options = ListOptions {
             namespace: request.namespace,
@@ -156,9 +184,7 @@ impl Api for ApiService {
         request: Request<proto::UpdateRequest>,
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
-        Ok(Response::new(
-            self.update_object(request.into_inner(), "").await?,
-        ))
+        Ok(Response::new(self.update_object(request, "").await?))
     }
 
     async fn update_status(
@@ -166,9 +192,7 @@ impl Api for ApiService {
         request: Request<proto::UpdateRequest>,
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
-        Ok(Response::new(
-            self.update_object(request.into_inner(), "status").await?,
-        ))
+        Ok(Response::new(self.update_object(request, "status").await?))
     }
 
     async fn patch(
@@ -176,6 +200,9 @@ impl Api for ApiService {
         request: Request<proto::PatchRequest>,
     ) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
+        let message = request.get_ref();
+        let target = Target::new(&message.resource, &message.namespace, &message.name);
+        let attributes = self.authorize(&request, Verb::Patch, target)?;
         let request = request.into_inner();
         self.state.check_size(request.patch.len())?;
         let patch: Value = serde_json::from_slice(&request.patch)
@@ -185,13 +212,6 @@ impl Api for ApiService {
             json_patch::merge(&mut patched, &patch);
             Ok(patched)
         };
-        let attributes = self.attributes(
-            Verb::Patch,
-            &request.resource,
-            "",
-            &request.namespace,
-            &request.name,
-        )?;
         let object = self
             .state
             .kinds
@@ -206,6 +226,9 @@ impl Api for ApiService {
         request: Request<proto::DeleteRequest>,
     ) -> ApiResult<proto::DeleteResponse> {
         let _permit = self.permit().await?;
+        let message = request.get_ref();
+        let target = Target::new(&message.resource, &message.namespace, &message.name);
+        let attributes = self.authorize(&request, Verb::Delete, target)?;
         let request = request.into_inner();
         let preconditions = request.preconditions.unwrap_or_default();
         let options = DeleteOptions {
@@ -215,13 +238,6 @@ impl Api for ApiService {
             propagation_policy: request.propagation_policy,
             dry_run: false,
         };
-        let attributes = self.attributes(
-            Verb::Delete,
-            &request.resource,
-            "",
-            &request.namespace,
-            &request.name,
-        )?;
         let deleted = self
             .state
             .kinds
@@ -237,6 +253,9 @@ impl Api for ApiService {
     type WatchStream = WatchStream;
 
     async fn watch(&self, request: Request<proto::WatchRequest>) -> ApiResult<WatchStream> {
+        let message = request.get_ref();
+        let target = Target::new(&message.resource, &message.namespace, "");
+        self.authorize(&request, Verb::Watch, target)?;
         let request = request.into_inner();
         let options = WatchOptions {
             namespace: request.namespace,
@@ -272,15 +291,13 @@ impl Api for ApiService {
         request: Request<proto::BatchCreateRequest>,
     ) -> ApiResult<proto::BatchResponse> {
         let _permit = self.permit().await?;
+        let message = request.get_ref();
+        let target = Target::new(&message.resource, &message.namespace, "");
+        // One decision for the whole batch: every item is a create in the
+        // same namespace.
+        let attributes = Arc::new(self.authorize(&request, Verb::Create, target)?);
         let request = request.into_inner();
         let kind = self.state.kinds.get(&request.resource)?.clone();
-        let attributes = Arc::new(self.attributes(
-            Verb::Create,
-            &request.resource,
-            "",
-            &request.namespace,
-            "",
-        )?);
         let options = Arc::new(WriteOptions::default());
         let results: Vec<proto::ItemResult> = stream::iter(request.objects)
             .map(|object| {
@@ -303,6 +320,12 @@ impl Api for ApiService {
 
     async fn bind(&self, request: Request<proto::BindRequest>) -> ApiResult<proto::ObjectResponse> {
         let _permit = self.permit().await?;
+        let message = request.get_ref();
+        let target = Target {
+            subresource: "binding",
+            ..Target::new("pods", &message.namespace, &message.pod)
+        };
+        self.authorize(&request, Verb::Create, target)?;
         let request = request.into_inner();
         let pod = self
             .state
@@ -318,10 +341,17 @@ impl Api for ApiService {
         request: Request<proto::BatchBindRequest>,
     ) -> ApiResult<proto::BatchResponse> {
         let _permit = self.permit().await?;
+        let mut denied = self.authorize_bindings(&request)?;
         let bindings = request.into_inner().bindings;
+        let total = bindings.len();
+        let mut results = vec![proto::ItemResult::default(); total];
         // Pods for one node are bound together: one record update each.
         let mut by_node: HashMap<String, (Vec<usize>, Vec<BindTarget>)> = HashMap::new();
         for (index, binding) in bindings.into_iter().enumerate() {
+            if let Some(result) = denied.remove(&index) {
+                results[index] = result;
+                continue;
+            }
             let (indexes, targets) = by_node.entry(binding.node).or_default();
             indexes.push(index);
             targets.push(BindTarget {
@@ -329,7 +359,6 @@ impl Api for ApiService {
                 pod: binding.pod,
             });
         }
-        let total = by_node.values().map(|(indexes, _)| indexes.len()).sum();
         let groups: Vec<(Vec<usize>, Vec<proto::ItemResult>)> = stream::iter(by_node)
             .map(|(node, (indexes, targets))| {
                 let state = self.state.clone();
@@ -345,7 +374,6 @@ impl Api for ApiService {
             .buffer_unordered(BATCH_CONCURRENCY)
             .collect()
             .await;
-        let mut results = vec![proto::ItemResult::default(); total];
         for (indexes, items) in groups {
             for (index, item) in indexes.into_iter().zip(items) {
                 results[index] = item;
@@ -363,7 +391,7 @@ impl Api for ApiService {
     ) -> ApiResult<proto::ReportUsageResponse> {
         let _permit = self.permit().await?;
         let attributes = Attributes {
-            user: GRPC_USER.clone(),
+            user: self.auth.user(&request)?,
             verb: Verb::Create.as_str().to_string(),
             resource_request: true,
             group: "metrics.k8s.io".to_string(),
@@ -385,19 +413,60 @@ impl Api for ApiService {
 }
 
 impl ApiService {
+    /// Authorizes each binding of a batch as a create of `pods/binding`:
+    /// one decision per namespace, and one per pod only where that denies
+    /// (a rule listing `resourceNames` may still allow some pods). Returns
+    /// the results of the denied bindings by index.
+    fn authorize_bindings(
+        &self,
+        request: &Request<proto::BatchBindRequest>,
+    ) -> Result<HashMap<usize, proto::ItemResult>, ApiError> {
+        let user = self.auth.user(request)?;
+        let info = self.state.kinds.get("pods")?.info();
+        let decide = |namespace: &str, name: &str| {
+            let attributes =
+                Attributes::resource(user.clone(), Verb::Create, info, "binding", namespace, name);
+            self.state.authorizer.authorize(&attributes)
+        };
+        let mut namespaces: HashMap<&str, bool> = HashMap::new();
+        let mut denied = HashMap::new();
+        for (index, binding) in request.get_ref().bindings.iter().enumerate() {
+            let namespace = binding.namespace.as_str();
+            let allowed = match namespaces.get(namespace) {
+                Some(allowed) => *allowed,
+                None => {
+                    let allowed = match decide(namespace, "") {
+                        Ok(()) => true,
+                        Err(ApiError::Unauthorized) => return Err(ApiError::Unauthorized),
+                        Err(_) => false,
+                    };
+                    namespaces.insert(namespace, allowed);
+                    allowed
+                }
+            };
+            if !allowed && let Err(error) = decide(namespace, &binding.pod) {
+                denied.insert(
+                    index,
+                    item_result::<()>(Err(error), |()| Ok(Default::default())),
+                );
+            }
+        }
+        Ok(denied)
+    }
+
     /// Update (`subresource` "") or update of the status ("status").
     async fn update_object(
         &self,
-        request: proto::UpdateRequest,
+        request: Request<proto::UpdateRequest>,
         subresource: &str,
     ) -> Result<proto::ObjectResponse, ApiError> {
-        let attributes = self.attributes(
-            Verb::Update,
-            &request.resource,
+        let message = request.get_ref();
+        let target = Target {
             subresource,
-            &request.namespace,
-            "",
-        )?;
+            ..Target::new(&message.resource, &message.namespace, &message.name)
+        };
+        let attributes = self.authorize(&request, Verb::Update, target)?;
+        let request = request.into_inner();
         let object = self
             .state
             .kinds

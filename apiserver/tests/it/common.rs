@@ -58,7 +58,7 @@ pub(crate) async fn start() -> TestServer {
 }
 
 pub(crate) async fn start_with(config: Config) -> TestServer {
-    start_faces(config, None).await
+    start_faces(config, None, None).await
 }
 
 /// The static tokens the REST tests authenticate with: an admin in
@@ -67,30 +67,35 @@ pub(crate) const ADMIN_TOKEN: &str = "admin-token";
 pub(crate) const NOBODY_TOKEN: &str = "nobody-token";
 
 /// An apiserver serving REST too, over plain HTTP on loopback with the
-/// static tokens above; returns the REST address. The security directory
-/// lives as long as the server.
+/// static tokens above (gRPC plain and trusted too); returns the REST
+/// address. The security directory lives as long as the server.
 pub(crate) async fn start_rest(config: Config) -> (TestServer, std::net::SocketAddr) {
     start_rest_with(config, false).await
 }
 
-/// Starts both faces, the REST one over HTTPS with the PKI and the admin
-/// kubeconfig in the server's security directory (`TestServer::dir`/security),
-/// plus the static tokens of `start_rest`.
+/// Starts both faces over TLS with the PKI, the admin kubeconfig and the
+/// components' kubeconfigs in the server's security directory
+/// (`TestServer::dir`/security), plus the static tokens of `start_rest`;
+/// the server's gRPC client is the admin's, over TLS.
 pub(crate) async fn start_rest_tls(config: Config) -> (TestServer, std::path::PathBuf) {
     let (server, _) = start_rest_with(config, true).await;
-    let kubeconfig = server
-        .dir
-        .as_ref()
-        .unwrap()
-        .path()
-        .join("security")
-        .join("admin.kubeconfig");
-    wait_until(Duration::from_secs(10), || {
-        let exists = kubeconfig.exists();
-        async move { exists }
-    })
-    .await;
+    let kubeconfig = security_dir(&server).join("admin.kubeconfig");
     (server, kubeconfig)
+}
+
+/// The security directory of a server from `start_rest*`.
+pub(crate) fn security_dir(server: &TestServer) -> std::path::PathBuf {
+    server.dir.as_ref().unwrap().path().join("security")
+}
+
+/// The connection of the kubeconfig at `path`, to the gRPC face at
+/// `address` over TLS.
+pub(crate) fn grpc_connection(
+    path: &std::path::Path,
+    address: std::net::SocketAddr,
+) -> client::kubeconfig::Connection {
+    let server = format!("https://{address}");
+    client::kubeconfig::Connection::resolve(Some(path), Some(&server), &server).unwrap()
 }
 
 async fn start_rest_with(mut config: Config, tls: bool) -> (TestServer, std::net::SocketAddr) {
@@ -101,17 +106,26 @@ async fn start_rest_with(mut config: Config, tls: bool) -> (TestServer, std::net
         format!("{ADMIN_TOKEN},admin,1,\"system:masters\"\n{NOBODY_TOKEN},nobody,2\n"),
     )
     .unwrap();
-    config.security_dir = Some(dir.path().join("security"));
+    let security = dir.path().join("security");
+    config.security_dir = Some(security.clone());
     config.token_auth_file = Some(tokens);
+    config.grpc_plain_http = !tls;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let rest = apiserver::RestListener { listener, tls };
-    let mut server = start_faces(config, Some(rest)).await;
+    let admin = tls.then(|| security.join("admin.kubeconfig"));
+    let mut server = start_faces(config, Some(rest), admin).await;
     server.dir = Some(dir);
     (server, address)
 }
 
-async fn start_faces(config: Config, rest: Option<apiserver::RestListener>) -> TestServer {
+/// Starts the faces; the returned client speaks gRPC as the user of the
+/// `admin` kubeconfig over TLS, or plain HTTP/2 without one.
+async fn start_faces(
+    config: Config,
+    rest: Option<apiserver::RestListener>,
+    admin: Option<std::path::PathBuf>,
+) -> TestServer {
     let store = config.store.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -127,7 +141,20 @@ async fn start_faces(config: Config, rest: Option<apiserver::RestListener>) -> T
         .await
         .unwrap();
     });
-    let client = Client::connect(format!("http://{address}")).await.unwrap();
+    let client = match admin {
+        Some(path) => {
+            // Written before the faces serve.
+            wait_until(Duration::from_secs(10), || {
+                let exists = path.exists();
+                async move { exists }
+            })
+            .await;
+            Client::grpc_lazy(&grpc_connection(&path, address))
+                .await
+                .unwrap()
+        }
+        None => Client::connect(format!("http://{address}")).await.unwrap(),
+    };
     // The server bootstraps before serving; wait until it answers.
     wait_until(Duration::from_secs(10), || {
         let client = client.clone();

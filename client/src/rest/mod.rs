@@ -28,11 +28,9 @@ use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use prost::bytes::Bytes;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Deserialize;
 
-use crate::kubeconfig::{Connection, Credential};
+use crate::kubeconfig::Connection;
 use crate::{
     Binding, DeleteOutcome, DeleteParams, Error, ListParams, ObjectList, Result, WatchParams,
     WatchStream,
@@ -77,7 +75,7 @@ impl RestTransport {
                 "server {base:?}: a REST URL starts with https:// or http://"
             )));
         }
-        let tls = tls_config(connection)?;
+        let tls = crate::tls::client_config(connection)?;
         let mut http_connector = HttpConnector::new();
         http_connector.set_nodelay(true);
         http_connector.enforce_http(false);
@@ -88,13 +86,7 @@ impl RestTransport {
             .enable_http2()
             .wrap_connector(http_connector);
         let http = HttpClient::builder(TokioExecutor::new()).build(connector);
-        let authorization = match &connection.credential {
-            Some(Credential::Token(token)) => Some(
-                HeaderValue::from_str(&format!("Bearer {token}"))
-                    .map_err(|_| Error::Config("the bearer token is not a valid header".into()))?,
-            ),
-            _ => None,
-        };
+        let authorization = crate::tls::bearer(connection)?;
         Ok(RestTransport {
             http,
             base: base.into(),
@@ -361,40 +353,6 @@ impl RestTransport {
             .collect()
             .await)
     }
-}
-
-fn tls_config(connection: &Connection) -> Result<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|error| Error::Config(format!("TLS: {error}")))?;
-    let mut roots = rustls::RootCertStore::empty();
-    if let Some(ca_pem) = &connection.ca_pem {
-        for certificate in CertificateDer::pem_slice_iter(ca_pem) {
-            let certificate = certificate
-                .map_err(|error| Error::Config(format!("certificate-authority: {error}")))?;
-            roots
-                .add(certificate)
-                .map_err(|error| Error::Config(format!("certificate-authority: {error}")))?;
-        }
-    }
-    let builder = builder.with_root_certificates(roots);
-    Ok(match &connection.credential {
-        Some(Credential::ClientCertificate {
-            certificate_pem,
-            key_pem,
-        }) => {
-            let chain = CertificateDer::pem_slice_iter(certificate_pem)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|error| Error::Config(format!("client-certificate: {error}")))?;
-            let key = PrivateKeyDer::from_pem_slice(key_pem)
-                .map_err(|error| Error::Config(format!("client-key: {error}")))?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|error| Error::Config(format!("client certificate: {error}")))?
-        }
-        _ => builder.with_no_client_auth(),
-    })
 }
 
 fn retry_after(response: &http::Response<Incoming>) -> Duration {

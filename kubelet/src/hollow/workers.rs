@@ -272,6 +272,7 @@ async fn update_status(client: &Client, pod: &Pod) -> client::Result<Option<u64>
         resource: "pods".to_string(),
         namespace: pod.metadata.namespace.clone().unwrap_or_default(),
         object: serde_json::to_vec(pod)?.into(),
+        name: pod.metadata.name.clone().unwrap_or_default(),
     };
     let reply = client
         .raw()?

@@ -20,11 +20,14 @@ pub struct Args {
     /// server over HTTPS [default: skiff].
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
-    /// Kubeconfig file of the Kubernetes backend [default: KUBECONFIG,
-    /// ~/.kube/config, or the in-cluster service account].
+    /// Kubeconfig file: the server, CA and credential (Skiff backend: the
+    /// apiserver writes `<data-dir>/pki/scheduler.kubeconfig`; without one
+    /// it connects over plain HTTP/2). Kubernetes backend [default:
+    /// KUBECONFIG, ~/.kube/config, or the in-cluster service account].
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
-    /// The apiserver's gRPC address (Skiff backend) [default: 127.0.0.1:6444].
+    /// The apiserver's gRPC address (Skiff backend; replaces the
+    /// kubeconfig's server) [default: the kubeconfig's, else 127.0.0.1:6444].
     #[arg(long, alias = "apiserver")]
     pub server: Option<String>,
     /// YAML config file (KubeSchedulerConfiguration shape plus Skiff options).
@@ -121,7 +124,7 @@ impl Args {
             config.kubeconfig = Some(kubeconfig);
         }
         if let Some(server) = self.server {
-            config.server = server;
+            config.server = Some(server);
         }
         if let Some(algorithm) = self.algorithm {
             config.algorithm = algorithm;

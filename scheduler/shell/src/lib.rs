@@ -65,11 +65,11 @@ const BINDER_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
-    #[error("invalid apiserver address {server:?}: {source}")]
-    Server {
+    #[error("connecting to the apiserver {server:?}: {source}")]
+    Connect {
         server: String,
         #[source]
-        source: tonic::transport::Error,
+        source: client::Error,
     },
     #[error("binding the metrics listener {address}: {source}")]
     MetricsListen {
@@ -118,7 +118,7 @@ impl Scheduler {
         config.validate()?;
         match config.backend {
             BackendKind::Skiff => {
-                let backend = SkiffBackend::new(lazy_client(&config.server)?);
+                let backend = SkiffBackend::new(lazy_client(&config).await?);
                 Scheduler::start_with(backend, config).await
             }
             #[cfg(feature = "kube-backend")]
@@ -235,7 +235,7 @@ impl Scheduler {
         }
         tracing::info!(
             backend = ?config.backend,
-            server = %config.server,
+            server = config.server.as_deref().unwrap_or("(kubeconfig)"),
             shard = config.shards.index,
             shards = config.shards.count,
             identity = %config.identity,
@@ -293,18 +293,21 @@ impl Drop for Scheduler {
     }
 }
 
-/// A client whose connection is made on first use.
-fn lazy_client(server: &str) -> Result<Client, Error> {
-    let address = if server.contains("://") {
-        server.to_string()
-    } else {
-        format!("http://{server}")
-    };
-    let endpoint = tonic::transport::Endpoint::from_shared(address)
-        .map_err(|source| Error::Server {
-            server: server.to_string(),
+/// A client of the Skiff apiserver whose connection is made on first use.
+async fn lazy_client(config: &Config) -> Result<Client, Error> {
+    let connection = client::kubeconfig::Connection::resolve(
+        config.kubeconfig.as_deref(),
+        config.server.as_deref(),
+        config::DEFAULT_SERVER,
+    )
+    .map_err(|source| Error::Connect {
+        server: config.server.clone().unwrap_or_default(),
+        source: source.into(),
+    })?;
+    Client::grpc_lazy(&connection)
+        .await
+        .map_err(|source| Error::Connect {
+            server: connection.server.clone(),
             source,
-        })?
-        .tcp_nodelay(true);
-    Ok(Client::from_channel(endpoint.connect_lazy()))
+        })
 }

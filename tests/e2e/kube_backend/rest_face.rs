@@ -67,11 +67,14 @@ async fn start_apiserver(dir: &Path) -> (Process, Client, PathBuf) {
         .spawn()
         .unwrap();
     let process = Process(child);
-    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{grpc}")).unwrap();
-    let client = Client::from_channel(endpoint.connect_lazy());
     let kubeconfig = dir.join("pki").join("admin.kubeconfig");
+    wait_for("admin kubeconfig", Duration::from_secs(30), || async {
+        kubeconfig.exists()
+    })
+    .await;
+    let client = crate::process::grpc_client_as(&kubeconfig, grpc).await;
     wait_for("apiserver up", Duration::from_secs(30), || async {
-        client.get::<Namespace>("", "kube-system").await.is_ok() && kubeconfig.exists()
+        client.get::<Namespace>("", "kube-system").await.is_ok()
     })
     .await;
     (process, client, kubeconfig)

@@ -5,7 +5,11 @@
 //! `system:aggregate-to-*` roles), discovery and basic-user roles, the
 //! roles of the scheduler, controller manager, nodes and proxy, and
 //! metrics-server's `system:aggregated-metrics-reader` (read access to
-//! `metrics.k8s.io`, aggregated into `view`, `edit` and `admin`).
+//! `metrics.k8s.io`, aggregated into `view`, `edit` and `admin`). Skiff
+//! adds what its own components need beyond those: `skiff:scheduler`
+//! (the shard leases), `skiff:usage-reporter` (kubelets' usage reports,
+//! bound to `system:nodes`) and the hollow kubelet's binding to
+//! `system:node`.
 //!
 //! Every object carries the label `kubernetes.io/bootstrapping:
 //! rbac-defaults` and the annotation
@@ -19,6 +23,8 @@ use k8s_openapi::api::rbac::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
+use crate::auth::identities::{HOLLOW_KUBELET_USER, NODES_GROUP, SCHEDULER_USER};
+
 pub(crate) const BOOTSTRAPPING_LABEL: &str = "kubernetes.io/bootstrapping";
 pub(crate) const BOOTSTRAPPING_LABEL_VALUE: &str = "rbac-defaults";
 pub(crate) const AUTOUPDATE_ANNOTATION: &str = "rbac.authorization.kubernetes.io/autoupdate";
@@ -26,6 +32,9 @@ pub(crate) const AGGREGATE_TO_ADMIN_LABEL: &str = "rbac.authorization.k8s.io/agg
 pub(crate) const AGGREGATE_TO_EDIT_LABEL: &str = "rbac.authorization.k8s.io/aggregate-to-edit";
 pub(crate) const AGGREGATE_TO_VIEW_LABEL: &str = "rbac.authorization.k8s.io/aggregate-to-view";
 pub(crate) const RBAC_API_GROUP: &str = "rbac.authorization.k8s.io";
+/// Skiff's own ClusterRoles.
+pub(crate) const SKIFF_SCHEDULER_ROLE: &str = "skiff:scheduler";
+pub(crate) const SKIFF_USAGE_REPORTER_ROLE: &str = "skiff:usage-reporter";
 
 const READ: &[&str] = &["get", "list", "watch"];
 const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
@@ -142,6 +151,23 @@ pub(crate) fn bootstrap_cluster_roles() -> Vec<ClusterRole> {
             vec![rule(&["*"], &["*"], &["*"]), url_rule(&["*"], &["*"])],
         ),
         aggregated_cluster_role("edit", &[AGGREGATE_TO_ADMIN_LABEL], AGGREGATE_TO_EDIT_LABEL),
+        // Skiff's own: the leases of a sharded scheduler (any name, and
+        // list to see the other shards), and the usage reports of kubelets
+        // (metrics.k8s.io is served from them, not scraped).
+        cluster_role(
+            SKIFF_SCHEDULER_ROLE,
+            &[],
+            vec![rule(
+                &["get", "list", "update", "watch"],
+                &[COORDINATION],
+                &["leases"],
+            )],
+        ),
+        cluster_role(
+            SKIFF_USAGE_REPORTER_ROLE,
+            &[],
+            vec![rule(CREATE, &[METRICS], &["nodes", "pods"])],
+        ),
         cluster_role(
             "system:aggregate-to-admin",
             &[AGGREGATE_TO_ADMIN_LABEL],
@@ -576,20 +602,36 @@ fn user(name: &str) -> Subject {
 }
 
 fn cluster_role_binding(name: &str, subjects: Vec<Subject>) -> ClusterRoleBinding {
+    binding_of(name, name, subjects)
+}
+
+fn binding_of(name: &str, role: &str, subjects: Vec<Subject>) -> ClusterRoleBinding {
     ClusterRoleBinding {
         metadata: bootstrap_metadata(name, &[]),
         role_ref: RoleRef {
             api_group: RBAC_API_GROUP.to_string(),
             kind: "ClusterRole".to_string(),
-            name: name.to_string(),
+            name: role.to_string(),
         },
         subjects: Some(subjects),
     }
 }
 
-/// The default ClusterRoleBindings, each named after the role it binds.
+/// The default ClusterRoleBindings, each named after the role it binds
+/// (Skiff's hollow kubelet's after its user).
 pub(crate) fn bootstrap_cluster_role_bindings() -> Vec<ClusterRoleBinding> {
     vec![
+        // Skiff's components (see `crate::auth::identities`).
+        cluster_role_binding(SKIFF_SCHEDULER_ROLE, vec![user(SCHEDULER_USER)]),
+        cluster_role_binding(SKIFF_USAGE_REPORTER_ROLE, vec![group(NODES_GROUP)]),
+        // One process simulates many nodes, so it cannot be one node's
+        // `system:node:<name>` (NodeRestriction would hold it to that
+        // node): it gets the nodes' role under its own name.
+        binding_of(
+            HOLLOW_KUBELET_USER,
+            "system:node",
+            vec![user(HOLLOW_KUBELET_USER)],
+        ),
         cluster_role_binding("cluster-admin", vec![group("system:masters")]),
         cluster_role_binding("system:basic-user", vec![group("system:authenticated")]),
         cluster_role_binding("system:discovery", vec![group("system:authenticated")]),

@@ -509,7 +509,10 @@ fn bootstrap_scheduler_role() {
                 "update coordination.k8s.io/leases kube-system kube-scheduler",
                 true,
             ),
-            ("update coordination.k8s.io/leases kube-system other", false),
+            // Skiff's `skiff:scheduler` adds every lease (shards hold
+            // `<name>-shard-<i>`), but not pods.
+            ("update coordination.k8s.io/leases kube-system other", true),
+            ("list coordination.k8s.io/leases kube-system -", true),
             ("create events.k8s.io/events default -", true),
             ("patch -/events default e", true),
             ("list storage.k8s.io/csinodes - -", true),

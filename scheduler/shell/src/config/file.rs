@@ -138,7 +138,7 @@ impl RawConfig {
             ));
         }
         if let Some(server) = self.server {
-            config.server = server;
+            config.server = Some(server);
         }
         if let Some(algorithm) = self.algorithm {
             config.algorithm = match algorithm.as_str() {

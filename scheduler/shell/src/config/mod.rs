@@ -119,16 +119,24 @@ impl Default for ShardConfig {
     }
 }
 
+/// The Skiff apiserver's gRPC address when neither `server` nor a
+/// kubeconfig names one.
+pub const DEFAULT_SERVER: &str = "127.0.0.1:6444";
+
 /// Everything the scheduler service needs to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// Which API server to talk to.
     pub backend: BackendKind,
-    /// The apiserver's gRPC address (Skiff backend).
-    pub server: String,
-    /// The kubeconfig file (Kubernetes backend); `None` = `KUBECONFIG`,
-    /// `~/.kube/config` or the in-cluster service account, as kubectl finds
-    /// them.
+    /// The apiserver's address (Skiff backend: gRPC, `host:port` for plain
+    /// HTTP/2 or an `https://` URL); `None`: the kubeconfig's server, else
+    /// [`DEFAULT_SERVER`].
+    pub server: Option<String>,
+    /// The kubeconfig file: its CA, credential and server. Skiff backend:
+    /// `None` connects over plain HTTP/2 without credentials (an apiserver
+    /// started with `--grpc-plain-http`). Kubernetes backend: `None` =
+    /// `KUBECONFIG`, `~/.kube/config` or the in-cluster service account,
+    /// as kubectl finds them.
     pub kubeconfig: Option<PathBuf>,
     /// This process' name in leases (unique per replica).
     pub identity: String,
@@ -175,7 +183,7 @@ impl Config {
         }
         Config {
             backend,
-            server: "127.0.0.1:6444".to_string(),
+            server: None,
             kubeconfig: None,
             identity: default_identity(),
             algorithm: Algorithm::Default,
@@ -221,7 +229,7 @@ pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> C
 impl Config {
     /// Checks the options that other checks (types, the file schema) cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.backend == BackendKind::Skiff && self.server.is_empty() {
+        if self.backend == BackendKind::Skiff && self.server.as_deref() == Some("") {
             return Err(invalid("server", "must not be empty"));
         }
         if self.backend == BackendKind::Kubernetes && !cfg!(feature = "kube-backend") {

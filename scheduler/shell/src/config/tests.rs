@@ -345,7 +345,7 @@ fn scheduler_names_copy_the_single_profile() {
     ])
     .into_config()
     .unwrap();
-    assert_eq!(config.server, "10.0.0.1:6443");
+    assert_eq!(config.server.as_deref(), Some("10.0.0.1:6443"));
     assert_eq!(config.algorithm, Algorithm::Default);
     let names: Vec<&str> = config
         .profiles

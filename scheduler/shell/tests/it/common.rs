@@ -68,7 +68,7 @@ pub(crate) async fn start_apiserver_with(bind_arbiter: bool) -> TestApiserver {
 /// on a free port.
 pub(crate) fn config(apiserver: &TestApiserver) -> Config {
     let mut config = Config {
-        server: apiserver.address.to_string(),
+        server: Some(apiserver.address.to_string()),
         parallelism: 2,
         failed_scheduling_report_interval: Duration::from_millis(50),
         metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
