@@ -33,6 +33,7 @@ mod server;
 mod state;
 mod verbs;
 mod view;
+mod warnings;
 mod watch_cache;
 mod wire;
 mod yaml;

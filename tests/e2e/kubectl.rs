@@ -698,3 +698,144 @@ fn e2e_kubectl_custom_resource_definitions() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The rows of `kubectl describe quota`'s resource table, as
+/// `(resource, used, hard)`.
+fn quota_rows(described: &str) -> Vec<(String, String, String)> {
+    described
+        .lines()
+        .skip_while(|line| !line.starts_with("--------"))
+        .skip(1)
+        .map(|line| {
+            line.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .take_while(|fields| fields.len() == 3)
+        .map(|fields| (fields[0].clone(), fields[1].clone(), fields[2].clone()))
+        .collect()
+}
+
+#[test]
+fn e2e_kubectl_quota_usage_scopes_and_describe() {
+    let cluster = start();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write(
+        dir.path(),
+        "quotas.yaml",
+        r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: quota-e2e
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata:
+  name: high
+value: 1000
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata:
+  name: compute
+  namespace: quota-e2e
+spec:
+  hard:
+    pods: "3"
+    requests.cpu: "1"
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata:
+  name: high-priority
+  namespace: quota-e2e
+spec:
+  hard:
+    pods: "1"
+  scopeSelector:
+    matchExpressions:
+    - scopeName: PriorityClass
+      operator: In
+      values: ["high"]
+"#,
+    );
+    cluster.kubectl(&["apply", "-f", manifest.to_str().unwrap()]);
+    let pod = |name: &str, class: Option<&str>| {
+        let class = class
+            .map(|class| format!("  priorityClassName: {class}\n"))
+            .unwrap_or_default();
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: quota-e2e\nspec:\n{class}  containers:\n  - name: c\n    image: nginx\n    resources:\n      requests:\n        cpu: 300m\n"
+        )
+    };
+    cluster.kubectl_stdin(&["create", "-f", "-"], &pod("plain", None));
+    cluster.kubectl_stdin(&["create", "-f", "-"], &pod("urgent", Some("high")));
+    // A second high-priority pod exceeds the scoped quota, and nothing is
+    // stored.
+    let (ok, _, stderr) = {
+        let path = write(dir.path(), "urgent-2.yaml", &pod("urgent-2", Some("high")));
+        cluster.try_kubectl(&["create", "-f", path.to_str().unwrap()])
+    };
+    assert!(!ok);
+    assert!(
+        stderr.contains(
+            "exceeded quota: high-priority, requested: pods=1, used: pods=1, limited: pods=1"
+        ),
+        "{stderr}"
+    );
+    let (found, _, _) = cluster.try_kubectl(&["get", "pod", "urgent-2", "-n", "quota-e2e"]);
+    assert!(!found);
+
+    let compute = cluster.kubectl(&["describe", "quota", "compute", "-n", "quota-e2e"]);
+    assert!(
+        compute.contains("Name:") && compute.contains("compute"),
+        "{compute}"
+    );
+    assert_eq!(
+        quota_rows(&compute),
+        vec![
+            ("pods".to_string(), "2".to_string(), "3".to_string()),
+            (
+                "requests.cpu".to_string(),
+                "600m".to_string(),
+                "1".to_string()
+            ),
+        ],
+        "{compute}"
+    );
+    let high = cluster.kubectl(&["describe", "quota", "high-priority", "-n", "quota-e2e"]);
+    assert_eq!(
+        quota_rows(&high),
+        vec![("pods".to_string(), "1".to_string(), "1".to_string())],
+        "{high}"
+    );
+    // The compute quota refuses the CPU a third pod would add (600m used
+    // plus 500m is over 1).
+    let (ok, _, stderr) = {
+        let path = write(
+            dir.path(),
+            "big.yaml",
+            &pod("third", None).replace("300m", "500m"),
+        );
+        cluster.try_kubectl(&["create", "-f", path.to_str().unwrap()])
+    };
+    assert!(!ok);
+    assert!(stderr.contains("exceeded quota: compute"), "{stderr}");
+
+    // Deleting a pod releases what it used.
+    cluster.kubectl(&[
+        "delete",
+        "pod",
+        "urgent",
+        "-n",
+        "quota-e2e",
+        "--grace-period=0",
+        "--force",
+    ]);
+    let high = cluster.kubectl(&["describe", "quota", "high-priority", "-n", "quota-e2e"]);
+    assert_eq!(
+        quota_rows(&high),
+        vec![("pods".to_string(), "0".to_string(), "1".to_string())],
+        "{high}"
+    );
+}

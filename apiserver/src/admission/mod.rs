@@ -41,6 +41,8 @@ pub(crate) const SYSTEM_NAMESPACES: [&str; 4] =
 pub(crate) struct NamespaceFacts {
     /// The `pod-security.kubernetes.io/enforce` label, if set.
     pub(crate) pod_security_enforce: Option<String>,
+    /// The `pod-security.kubernetes.io/warn` label, if set.
+    pub(crate) pod_security_warn: Option<String>,
 }
 
 /// The annotation that marks a mirror pod (a kubelet's static pod).

@@ -31,8 +31,10 @@ pub(crate) async fn check_open(
             "unable to create new content in namespace {namespace} because it is being terminated"
         )));
     }
+    let labels = metadata.labels.unwrap_or_default();
     Ok(NamespaceFacts {
-        pod_security_enforce: metadata.labels.and_then(|labels| labels.enforce),
+        pod_security_enforce: labels.enforce,
+        pod_security_warn: labels.warn,
     })
 }
 
@@ -51,10 +53,12 @@ struct NamespaceMeta {
 }
 
 /// The only labels admission reads (others are skipped unallocated).
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct PodSecurityLabels {
     #[serde(rename = "pod-security.kubernetes.io/enforce")]
     enforce: Option<String>,
+    #[serde(rename = "pod-security.kubernetes.io/warn")]
+    warn: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -4,10 +4,11 @@
 //! "baseline:latest": host namespaces (hostNetwork=true), …`), the
 //! violations in the order of Kubernetes' check IDs.
 //!
-//! Only `enforce` is applied, on create: `warn` and `audit` are not (the
-//! REST face's Warning headers are produced before the verbs run, not by
-//! admission), `-version` labels are read as `latest`, and an enforce value
-//! that is not a level is enforced as `restricted`. Nothing is exempt.
+//! `pod-security.kubernetes.io/warn` adds a `Warning` to the answer
+//! (`would violate PodSecurity …`) and admits the pod. Both apply on
+//! create; `audit` is not applied (there is no audit log), `-version`
+//! labels are read as `latest`, and a value that is not a level is read as
+//! `restricted`. Nothing is exempt.
 
 use std::collections::BTreeSet;
 
@@ -87,26 +88,39 @@ const SELINUX_TYPES: [&str; 5] = [
 
 /// Rejects the pod if it breaks the namespace's enforced level.
 pub(crate) fn admit_pod(enforce: Option<&str>, pod: &Pod) -> Result<(), ApiError> {
-    let Some(level) = enforce.map(Level::from_label) else {
+    let Some(violations) = violations(enforce, pod) else {
         return Ok(());
     };
+    let name = pod.metadata.name.as_deref().unwrap_or("");
+    Err(forbidden(
+        "pods",
+        name,
+        format_args!("violates {violations}"),
+    ))
+}
+
+/// The warning for a pod that breaks the namespace's `warn` level, worded
+/// as Kubernetes' (`would violate PodSecurity "restricted:latest": …`).
+pub(crate) fn warning(warn: Option<&str>, pod: &Pod) -> Option<String> {
+    violations(warn, pod).map(|violations| format!("would violate {violations}"))
+}
+
+/// `PodSecurity "<level>:latest": <violations>` for a pod that breaks the
+/// level a label names; `None` without the label or a violation.
+fn violations(label: Option<&str>, pod: &Pod) -> Option<String> {
+    let level = label.map(Level::from_label)?;
     let violations = check(level, pod);
     if violations.is_empty() {
-        return Ok(());
+        return None;
     }
     let text: Vec<String> = violations
         .iter()
         .map(|(_, reason, detail)| format!("{reason} ({detail})"))
         .collect();
-    let name = pod.metadata.name.as_deref().unwrap_or("");
-    Err(forbidden(
-        "pods",
-        name,
-        format_args!(
-            "violates PodSecurity \"{}:latest\": {}",
-            level.as_str(),
-            text.join(", ")
-        ),
+    Some(format!(
+        "PodSecurity \"{}:latest\": {}",
+        level.as_str(),
+        text.join(", ")
     ))
 }
 

@@ -20,10 +20,13 @@
 //! `ephemeral-storage`, `requests.*`, `limits.*` and hugepages (terminal
 //! pods keep only `count/pods`, released by the status write that ends
 //! them), for services `services.loadbalancers` and `services.nodeports`,
-//! for claims `requests.storage` and the per-StorageClass names. Quotas
-//! with the scopes `Terminating`, `NotTerminating`, `BestEffort` and
-//! `NotBestEffort` count only the pods they select; quotas with other
-//! scopes or a `scopeSelector` are not enforced. Events are not charged.
+//! for claims `requests.storage` and the per-StorageClass names. A quota
+//! with `scopes` or a `scopeSelector` counts only the pods every one of
+//! them selects (`Terminating`, `NotTerminating`, `BestEffort`,
+//! `NotBestEffort`, `CrossNamespacePodAffinity`, and `PriorityClass` by
+//! `In`, `NotIn` or `Exists` on the pod's `priorityClassName`, as
+//! Kubernetes' pod evaluator matches them), and nothing but pods. Events
+//! are not charged.
 //!
 //! A new quota's `status.used` is computed from what exists when it is
 //! created (and again when its `spec.hard` changes); a write racing with
@@ -34,7 +37,8 @@ use std::sync::Arc;
 
 use api::ApiObject;
 use api::k8s_openapi::api::core::v1::{
-    PersistentVolumeClaim, Pod, PodSpec, ResourceQuota, ResourceQuotaStatus, Service,
+    PersistentVolumeClaim, Pod, PodAffinityTerm, PodSpec, ResourceQuota, ResourceQuotaStatus,
+    ScopedResourceSelectorRequirement, Service,
 };
 use api::quantity::{Quantity, QuantityFormat, pod_limit, pod_request};
 use store::{Compare, CompareTarget, Op, Txn};
@@ -282,10 +286,14 @@ fn to_list(
 }
 
 /// The pod facts a quota's scopes select on.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct PodScopes {
     terminating: bool,
     best_effort: bool,
+    /// `spec.priorityClassName` ("" when unset).
+    priority_class: String,
+    /// An affinity or anti-affinity term names other namespaces.
+    cross_namespace_affinity: bool,
 }
 
 impl PodScopes {
@@ -296,32 +304,99 @@ impl PodScopes {
                 .and_then(|s| s.active_deadline_seconds)
                 .is_some_and(|seconds| seconds >= 0),
             best_effort: spec.map_or("BestEffort", api::defaults::qos_class) == "BestEffort",
+            priority_class: spec
+                .and_then(|s| s.priority_class_name.clone())
+                .unwrap_or_default(),
+            cross_namespace_affinity: spec.is_some_and(uses_cross_namespace_affinity),
+        }
+    }
+
+    /// Whether the pod is in the scope `name` (unknown scopes select
+    /// nothing).
+    fn in_scope(&self, name: &str) -> bool {
+        match name {
+            "Terminating" => self.terminating,
+            "NotTerminating" => !self.terminating,
+            "BestEffort" => self.best_effort,
+            "NotBestEffort" => !self.best_effort,
+            "PriorityClass" => !self.priority_class.is_empty(),
+            "CrossNamespacePodAffinity" => self.cross_namespace_affinity,
+            _ => false,
+        }
+    }
+
+    /// Whether one `scopeSelector` expression selects the pod. Only
+    /// `PriorityClass` reads the operator and values, as a label selector
+    /// over `{PriorityClass: <priorityClassName>}` (so `DoesNotExist`
+    /// never matches, as in Kubernetes); for the other scopes the pod's
+    /// membership decides.
+    fn matches(&self, expression: &ScopedResourceSelectorRequirement) -> bool {
+        if expression.scope_name != "PriorityClass" {
+            return self.in_scope(&expression.scope_name);
+        }
+        let values = expression.values.as_deref().unwrap_or_default();
+        match expression.operator.as_str() {
+            "Exists" => !self.priority_class.is_empty(),
+            "In" => values.contains(&self.priority_class),
+            "NotIn" => !values.contains(&self.priority_class),
+            _ => false,
         }
     }
 }
 
+/// Whether a pod (anti-)affinity term of `spec` selects pods of other
+/// namespaces (a `namespaceSelector`, or `namespaces` listed).
+fn uses_cross_namespace_affinity(spec: &PodSpec) -> bool {
+    let Some(affinity) = spec.affinity.as_ref() else {
+        return false;
+    };
+    let crosses = |term: &PodAffinityTerm| {
+        term.namespace_selector.is_some()
+            || term
+                .namespaces
+                .as_ref()
+                .is_some_and(|namespaces| !namespaces.is_empty())
+    };
+    let affinity_terms = affinity.pod_affinity.iter().flat_map(|a| {
+        let required = a.required_during_scheduling_ignored_during_execution.iter();
+        let preferred = a
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .map(|weighted| &weighted.pod_affinity_term);
+        required.flatten().chain(preferred)
+    });
+    let anti_affinity_terms = affinity.pod_anti_affinity.iter().flat_map(|a| {
+        let required = a.required_during_scheduling_ignored_during_execution.iter();
+        let preferred = a
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .map(|weighted| &weighted.pod_affinity_term);
+        required.flatten().chain(preferred)
+    });
+    affinity_terms.chain(anti_affinity_terms).any(crosses)
+}
+
 /// Whether the quota counts an object with `scopes` (`None`: not a pod).
-fn quota_selects(quota: &ResourceQuota, scopes: Option<PodScopes>) -> bool {
+fn quota_selects(quota: &ResourceQuota, scopes: Option<&PodScopes>) -> bool {
     let Some(spec) = quota.spec.as_ref() else {
         return true;
     };
-    if spec.scope_selector.is_some() {
-        return false;
-    }
     let named = spec.scopes.as_deref().unwrap_or_default();
-    if named.is_empty() {
+    let expressions = spec
+        .scope_selector
+        .as_ref()
+        .and_then(|selector| selector.match_expressions.as_deref())
+        .unwrap_or_default();
+    if named.is_empty() && expressions.is_empty() {
         return true;
     }
     let Some(pod) = scopes else {
         return false;
     };
-    named.iter().all(|scope| match scope.as_str() {
-        "Terminating" => pod.terminating,
-        "NotTerminating" => !pod.terminating,
-        "BestEffort" => pod.best_effort,
-        "NotBestEffort" => !pod.best_effort,
-        _ => false,
-    })
+    named.iter().all(|scope| pod.in_scope(scope))
+        && expressions.iter().all(|expression| pod.matches(expression))
 }
 
 /// What one write adds to (or, negative, releases from) its namespace's
@@ -427,7 +502,7 @@ impl QuotaCharge {
             // A quota deleted for good releases nothing from itself.
             let itself = self.plural == ResourceQuota::INFO.plural
                 && quota.metadata.name.as_deref() == Some(self.name.as_str());
-            if itself || !quota_selects(&quota, self.scopes) {
+            if itself || !quota_selects(&quota, self.scopes.as_ref()) {
                 continue;
             }
             let Some(used) = self.charged(&quota)? else {
@@ -635,7 +710,7 @@ pub(crate) fn stored_usage<K: Strategy>(
 ) -> Result<Option<Usage>, ApiError> {
     let object: K = serde_json::from_slice(stored).map_err(ApiError::internal)?;
     let scopes = object.as_pod().map(PodScopes::of);
-    if !quota_selects(quota, scopes) {
+    if !quota_selects(quota, scopes.as_ref()) {
         return Ok(None);
     }
     Ok(Some(object.quota_usage()))

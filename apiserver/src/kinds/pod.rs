@@ -46,6 +46,11 @@ impl Strategy for Pod {
         admission::service_account::admit_pod(state, &namespace_name, pod).await?;
         admission::node_restriction::admit_pod_create(attributes, pod)?;
         admission::pod_security::admit_pod(namespace.pod_security_enforce.as_deref(), pod)?;
+        if let Some(warning) =
+            admission::pod_security::warning(namespace.pod_security_warn.as_deref(), pod)
+        {
+            crate::warnings::add(warning);
+        }
         admission::priority::admit_pod(state, pod).await?;
         admission::default_toleration_seconds::admit_pod(pod);
         Ok(())

@@ -33,10 +33,12 @@ pub(crate) async fn handle(
     request: http::Request<Incoming>,
     user: Arc<UserInfo>,
 ) -> http::Response<Body> {
-    match route(rest, request, user).await {
+    let (result, warnings) = crate::warnings::collect(route(rest, request, user)).await;
+    let response = match result {
         Ok(response) => response,
         Err(error) => body::error(&error),
-    }
+    };
+    with_warnings(response, &warnings)
 }
 
 async fn route(

@@ -276,3 +276,71 @@ async fn field_validation_applies_to_patched_objects() {
     .await;
     assert_eq!(status, 400, "{answer}");
 }
+
+#[tokio::test]
+async fn pod_security_warn_admits_with_a_warning_and_enforce_refuses() {
+    let (server, address) = start_rest(Config::new(memory_store())).await;
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "guarded",
+        "labels": {"pod-security.kubernetes.io/warn": "baseline",
+                   "pod-security.kubernetes.io/enforce": "privileged"}}});
+    let (status, _, _) = call_warned(
+        address,
+        "POST",
+        "/api/v1/namespaces",
+        "application/json",
+        namespace.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let pods = "/api/v1/namespaces/guarded/pods";
+    let (status, warnings, _) = call_warned(
+        address,
+        "POST",
+        pods,
+        "application/yaml",
+        &yaml_pod("host", "  hostNetwork: true\n"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        warnings,
+        [
+            "299 - \"would violate PodSecurity \\\"baseline:latest\\\": host namespaces (hostNetwork=true)\""
+        ]
+    );
+    // A pod that meets the level gets no warning.
+    let (status, warnings, _) = call_warned(
+        address,
+        "POST",
+        pods,
+        "application/yaml",
+        &yaml_pod("plain", ""),
+    )
+    .await;
+    assert_eq!((status, warnings.len()), (201, 0));
+    // Enforcing the same level refuses it, and stores nothing.
+    let relabel =
+        json!({"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "baseline"}}});
+    let (status, _, _) = call_warned(
+        address,
+        "PATCH",
+        "/api/v1/namespaces/guarded",
+        "application/merge-patch+json",
+        relabel.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, body) = call_warned(
+        address,
+        "POST",
+        pods,
+        "application/yaml",
+        &yaml_pod("host-2", "  hostNetwork: true\n"),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        count_keys(&server.store, "/registry/pods/guarded/host-2").await,
+        0
+    );
+}

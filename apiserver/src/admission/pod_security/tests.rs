@@ -99,3 +99,14 @@ fn unknown_levels_are_enforced_as_restricted() {
         .is_some()
     );
 }
+
+#[test]
+fn warn_level_words_the_violations_as_a_warning() {
+    let breaking = pod(json!({"hostNetwork": true, "containers": [{"name": "c", "image": "i"}]}));
+    assert_eq!(
+        warning(Some("baseline"), &breaking).as_deref(),
+        Some("would violate PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)")
+    );
+    assert_eq!(warning(None, &breaking), None);
+    assert_eq!(warning(Some("restricted"), &pod(restricted_spec())), None);
+}

@@ -147,25 +147,75 @@ fn scopes_select_pods() {
     let best_effort = PodScopes {
         terminating: false,
         best_effort: true,
+        priority_class: String::new(),
+        cross_namespace_affinity: false,
     };
     let burstable = PodScopes {
         terminating: true,
         best_effort: false,
+        priority_class: "high".to_string(),
+        cross_namespace_affinity: true,
     };
     assert!(quota_selects(
         &scoped(json!(["BestEffort"])),
-        Some(best_effort)
+        Some(&best_effort)
     ));
     assert!(!quota_selects(
         &scoped(json!(["BestEffort"])),
-        Some(burstable)
+        Some(&burstable)
     ));
     assert!(quota_selects(
         &scoped(json!(["Terminating", "NotBestEffort"])),
-        Some(burstable)
+        Some(&burstable)
+    ));
+    assert!(quota_selects(
+        &scoped(json!(["CrossNamespacePodAffinity"])),
+        Some(&burstable)
     ));
     assert!(!quota_selects(&scoped(json!(["BestEffort"])), None));
     assert!(quota_selects(&scoped(json!([])), None));
+}
+
+#[test]
+fn scope_selectors_match_priority_classes_as_kubernetes() {
+    let selecting = |expressions: Value| -> ResourceQuota {
+        serde_json::from_value(json!({"spec": {"hard": {"pods": "1"},
+            "scopeSelector": {"matchExpressions": expressions}}}))
+        .unwrap()
+    };
+    let with_class = |class: &str| PodScopes {
+        terminating: false,
+        best_effort: true,
+        priority_class: class.to_string(),
+        cross_namespace_affinity: false,
+    };
+    let (high, low, none) = (with_class("high"), with_class("low"), with_class(""));
+    let in_high =
+        selecting(json!([{"scopeName": "PriorityClass", "operator": "In", "values": ["high"]}]));
+    assert!(quota_selects(&in_high, Some(&high)));
+    assert!(!quota_selects(&in_high, Some(&low)));
+    assert!(!quota_selects(&in_high, Some(&none)));
+    let not_in_high =
+        selecting(json!([{"scopeName": "PriorityClass", "operator": "NotIn", "values": ["high"]}]));
+    assert!(!quota_selects(&not_in_high, Some(&high)));
+    assert!(quota_selects(&not_in_high, Some(&low)));
+    // No class is the value "", which is not "high".
+    assert!(quota_selects(&not_in_high, Some(&none)));
+    let exists = selecting(json!([{"scopeName": "PriorityClass", "operator": "Exists"}]));
+    assert!(quota_selects(&exists, Some(&low)));
+    assert!(!quota_selects(&exists, Some(&none)));
+    // The key is always present in Kubernetes' match, so this never selects.
+    let absent = selecting(json!([{"scopeName": "PriorityClass", "operator": "DoesNotExist"}]));
+    assert!(!quota_selects(&absent, Some(&none)));
+    // Every expression and every named scope must select the pod; nothing
+    // but pods is counted.
+    let both = selecting(json!([
+        {"scopeName": "PriorityClass", "operator": "In", "values": ["high", "low"]},
+        {"scopeName": "BestEffort", "operator": "Exists"}
+    ]));
+    assert!(quota_selects(&both, Some(&low)));
+    assert!(!quota_selects(&both, Some(&none)));
+    assert!(!quota_selects(&in_high, None));
 }
 
 #[test]
