@@ -94,14 +94,28 @@ pub(crate) async fn serve(listener: TcpListener, rest: Arc<RestState>, server: R
                     let Ok(Ok(stream)) = handshake else {
                         return;
                     };
-                    let certificate = stream
+                    // A client certificate names the user of every request
+                    // on the connection (it wins over a bearer token, as
+                    // in Kubernetes' union of authenticators): read it once.
+                    let certificate_user = stream
                         .get_ref()
                         .1
                         .peer_certificates()
                         .and_then(|chain| chain.first())
-                        .map(|certificate| certificate.to_vec());
-                    serve_connection(TokioIo::new(stream), rest, server, in_flight, certificate)
-                        .await;
+                        .map(|certificate| {
+                            server
+                                .authenticator
+                                .authenticate(&HeaderMap::new(), Some(certificate.as_ref()))
+                                .map(Arc::new)
+                        });
+                    serve_connection(
+                        TokioIo::new(stream),
+                        rest,
+                        server,
+                        in_flight,
+                        certificate_user,
+                    )
+                    .await;
                 }
                 None => serve_connection(TokioIo::new(tcp), rest, server, in_flight, None).await,
             }
@@ -114,19 +128,19 @@ async fn serve_connection<I>(
     rest: Arc<RestState>,
     server: RestServer,
     in_flight: Arc<Semaphore>,
-    certificate: Option<Vec<u8>>,
+    certificate_user: Option<Result<Arc<UserInfo>, ApiError>>,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let mut shutting_down = rest.shutting_down.clone();
     let authenticator = server.authenticator.clone();
-    let certificate = Arc::new(certificate);
+    let certificate_user = Arc::new(certificate_user);
     let service = service_fn(move |request: http::Request<Incoming>| {
-        let (rest, in_flight, authenticator, certificate) = (
+        let (rest, in_flight, authenticator, certificate_user) = (
             rest.clone(),
             in_flight.clone(),
             authenticator.clone(),
-            certificate.clone(),
+            certificate_user.clone(),
         );
         async move {
             Ok::<_, Infallible>(
@@ -134,7 +148,7 @@ async fn serve_connection<I>(
                     &rest,
                     &in_flight,
                     authenticator.as_ref(),
-                    &certificate,
+                    &certificate_user,
                     request,
                 )
                 .await,
@@ -172,7 +186,7 @@ async fn serve_request(
     rest: &RestState,
     in_flight: &Semaphore,
     authenticator: &dyn Authenticate,
-    certificate: &Option<Vec<u8>>,
+    certificate_user: &Option<Result<Arc<UserInfo>, ApiError>>,
     request: http::Request<Incoming>,
 ) -> http::Response<Body> {
     let Ok(_permit) = in_flight.try_acquire() else {
@@ -180,9 +194,13 @@ async fn serve_request(
             "too many requests, please try again later".to_string(),
         ));
     };
-    let user = match authenticator.authenticate(request.headers(), certificate.as_deref()) {
-        Ok(user) => Arc::new(user),
-        Err(error) => return body::error(&error),
+    let user = match certificate_user {
+        Some(Ok(user)) => user.clone(),
+        Some(Err(error)) => return body::error(error),
+        None => match authenticator.authenticate(request.headers(), None) {
+            Ok(user) => Arc::new(user),
+            Err(error) => return body::error(&error),
+        },
     };
     handler::handle(rest, request, user).await
 }
