@@ -10,6 +10,7 @@ mod common;
 mod conflicts;
 mod crd;
 mod crud;
+mod fuzz_corpus;
 mod lifecycle;
 mod limits;
 mod metrics;
