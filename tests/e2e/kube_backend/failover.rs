@@ -176,11 +176,12 @@ fn record_watch<K: ApiObject>(client: Client, namespace: &'static str) -> Arc<Mu
     seen
 }
 
-/// Samples both replicas' `skiff_scheduler_is_leader` every 20 ms until
-/// `stop` is set: `(a leads, b leads)`, `None` for a replica that does
-/// not answer.
+/// `(a leads, b leads)` as the two replicas reported it, `None` for one
+/// that did not answer, in the order sampled.
 type LeaderSamples = Arc<Mutex<Vec<(Option<bool>, Option<bool>)>>>;
 
+/// Samples both replicas' `skiff_scheduler_is_leader` every 20 ms until
+/// `stop` is set.
 fn sample_leaders(a: SocketAddr, b: SocketAddr, stop: Arc<AtomicBool>) -> LeaderSamples {
     let samples: LeaderSamples = Arc::default();
     let recorder = samples.clone();
