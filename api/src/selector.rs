@@ -686,6 +686,10 @@ fn split_unescaped(input: &str, separator: char) -> Vec<String> {
     parts
 }
 
+/// The byte offset of the first `needle` (ASCII) not escaped by a
+/// backslash. It compares bytes, never slicing `text` where `i` may fall
+/// inside a multi-byte character; an ASCII needle can only match at a
+/// character boundary, so the offset is one.
 fn find_unescaped(text: &str, needle: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -694,7 +698,7 @@ fn find_unescaped(text: &str, needle: &str) -> Option<usize> {
             i += 2;
             continue;
         }
-        if text[i..].starts_with(needle) {
+        if bytes[i..].starts_with(needle.as_bytes()) {
             return Some(i);
         }
         i += 1;

@@ -19,6 +19,7 @@ pub mod cli;
 mod config;
 mod error;
 mod filter;
+pub mod fuzzing;
 mod grpc;
 mod keys;
 mod kinds;

@@ -3,58 +3,42 @@
 //! user would run, asserted on kubectl's output and on the stored objects.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::process::{Process, free_address};
+
 /// An apiserver process serving REST; killed on drop.
 pub(crate) struct Cluster {
-    child: Child,
+    process: Process,
     kubeconfig: PathBuf,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 pub(crate) fn start() -> Cluster {
     let dir = tempfile::tempdir().unwrap();
-    let grpc_address = format!("127.0.0.1:{}", free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
-        .args(["--store", "memory", "--data-dir"])
-        .arg(dir.path())
-        .args(["--listen", &grpc_address])
-        .args(["--rest-listen", &format!("127.0.0.1:{}", free_port())])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let grpc_address = free_address().to_string();
+    let process = Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_apiserver"))
+            .args(["--store", "memory", "--data-dir"])
+            .arg(dir.path())
+            .args(["--listen", &grpc_address])
+            .args(["--rest-listen", &free_address().to_string()])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    );
     let kubeconfig = dir.path().join("pki").join("admin.kubeconfig");
     let mut cluster = Cluster {
-        child,
+        process,
         kubeconfig,
         _dir: dir,
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        assert!(
-            cluster.child.try_wait().unwrap().is_none(),
-            "apiserver exited early"
-        );
+        assert!(!cluster.process.has_exited(), "apiserver exited early");
         if cluster.kubeconfig.exists() && cluster.try_kubectl(&["get", "ns", "default"]).0 {
             return cluster;
         }

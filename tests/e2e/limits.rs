@@ -3,7 +3,7 @@
 //! connections neither makes it spin nor starves the store or new clients.
 
 use std::net::SocketAddr;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::Duration;
 
 use api::k8s_openapi::api::core::v1::{Namespace, Pod};
@@ -12,6 +12,8 @@ use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
+
+use crate::process::{Process, free_address};
 
 /// What the accept loop logs each time it pauses after a failed accept.
 const PAUSE_MESSAGE: &str = "accept failed; pausing before accepting again";
@@ -23,7 +25,7 @@ const TICKS_PER_SECOND: f64 = 100.0;
 /// An apiserver started through `sh -c 'ulimit -n N; exec apiserver …'`,
 /// its output in a file; killed on drop.
 struct LimitedApiserver {
-    child: Child,
+    process: Process,
     address: SocketAddr,
     output_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
@@ -32,10 +34,7 @@ struct LimitedApiserver {
 impl LimitedApiserver {
     async fn start(descriptor_limit: u32, extra: &[&str]) -> LimitedApiserver {
         let dir = tempfile::tempdir().unwrap();
-        let address = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap()
-        };
+        let address = free_address();
         let output_path = dir.path().join("output");
         let output = std::fs::File::create(&output_path).unwrap();
         let data_dir = dir.path().join("data");
@@ -59,9 +58,9 @@ impl LimitedApiserver {
             // The binary logs to stdout; both streams share one file offset.
             .stdout(output.try_clone().unwrap())
             .stderr(output);
-        let child = command.spawn().unwrap();
+        let process = Process::spawn(&mut command);
         let mut server = LimitedApiserver {
-            child,
+            process,
             address,
             output_path,
             _dir: dir,
@@ -70,7 +69,7 @@ impl LimitedApiserver {
         let deadline = Instant::now() + Duration::from_secs(30);
         while client.get::<Namespace>("", "default").await.is_err() {
             assert!(
-                server.child.try_wait().unwrap().is_none(),
+                !server.process.has_exited(),
                 "apiserver exited early: {}",
                 server.output()
             );
@@ -88,7 +87,7 @@ impl LimitedApiserver {
 
     /// User plus system CPU time of the process so far, in seconds.
     fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.process.id())).unwrap();
         // Fields after the parenthesised command name; utime and stime are
         // the 14th and 15th fields of the whole line.
         let after_name = &stat[stat.rfind(')').unwrap() + 2..];
@@ -99,20 +98,13 @@ impl LimitedApiserver {
 
     /// Descriptors the process holds now.
     fn open_descriptors(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+        std::fs::read_dir(format!("/proc/{}/fd", self.process.id()))
             .unwrap()
             .count()
     }
 
     fn output(&self) -> String {
         std::fs::read_to_string(&self.output_path).unwrap_or_default()
-    }
-}
-
-impl Drop for LimitedApiserver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -7,12 +7,14 @@
 //! `tests/python/client_e2e.py`.
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+use crate::process::{Process, free_address};
 
 /// The namespace the Python client works in.
 const NAMESPACE: &str = "python-e2e";
@@ -49,7 +51,7 @@ fn setup_objects() -> Vec<(String, Value)> {
 
 /// An `apiserver` process with its REST face over TLS; killed on drop.
 struct TlsApiserver {
-    child: Child,
+    process: Process,
     data_dir: tempfile::TempDir,
     rest: SocketAddr,
 }
@@ -61,20 +63,20 @@ impl TlsApiserver {
         let data_dir = tempfile::tempdir().unwrap();
         let grpc = free_address();
         let rest = free_address();
-        let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
-            .args(["--store", "memory", "--data-dir"])
-            .arg(data_dir.path())
-            .arg("--listen")
-            .arg(grpc.to_string())
-            .arg("--rest-listen")
-            .arg(rest.to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+        let process = Process::spawn(
+            Command::new(env!("CARGO_BIN_EXE_apiserver"))
+                .args(["--store", "memory", "--data-dir"])
+                .arg(data_dir.path())
+                .arg("--listen")
+                .arg(grpc.to_string())
+                .arg("--rest-listen")
+                .arg(rest.to_string())
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit()),
+        );
         let mut server = TlsApiserver {
-            child,
+            process,
             data_dir,
             rest,
         };
@@ -86,10 +88,7 @@ impl TlsApiserver {
                     break;
                 }
             }
-            assert!(
-                server.child.try_wait().unwrap().is_none(),
-                "apiserver exited early"
-            );
+            assert!(!server.process.has_exited(), "apiserver exited early");
             assert!(
                 Instant::now() < deadline,
                 "the REST face did not answer kubectl with the admin kubeconfig within 30s"
@@ -134,19 +133,6 @@ impl TlsApiserver {
         std::fs::write(&kubeconfig, yaml).unwrap();
         kubeconfig
     }
-}
-
-impl Drop for TlsApiserver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A local address that was free a moment ago.
-fn free_address() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
 }
 
 fn run_kubectl(mut command: Command, args: &[&str], stdin: Option<&[u8]>) -> Output {

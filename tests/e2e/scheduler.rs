@@ -4,102 +4,50 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use api::k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use api::k8s_openapi::api::core::v1::{Node, Pod};
 use client::{Client, ListParams, WatchEvent, WatchParams};
 use futures::StreamExt;
 use serde_json::json;
+
+use crate::process::{ApiserverProcess, Process, wait_for};
 
 /// Lease timing of the shards: short so failover is quick.
 const LEASE_DURATION: Duration = Duration::from_secs(2);
 const RENEW_DEADLINE: &str = "1500ms";
 const RETRY_PERIOD: &str = "200ms";
 
-/// A child process, killed on drop.
-struct Process(Child);
-
-impl Process {
-    fn kill(mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_address() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
-}
-
-/// Starts the apiserver (TLS on both faces) with its PKI in `dir`;
-/// returns the admin's gRPC client.
-async fn start_apiserver(dir: &Path) -> (Process, Client) {
-    let address = free_address();
-    let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
-        .args(["--store", "memory", "--data-dir", dir.to_str().unwrap()])
-        .args(["--listen", &address.to_string()])
-        .args(["--rest-listen", &free_address().to_string()])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let process = Process(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let admin = dir.join("pki").join("admin.kubeconfig");
-    while !admin.exists() {
-        assert!(Instant::now() < deadline, "apiserver wrote no kubeconfig");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let client = crate::process::grpc_client_as(&admin, address).await;
-    while client.get::<Namespace>("", "kube-system").await.is_err() {
-        assert!(Instant::now() < deadline, "apiserver did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    (process, client)
-}
-
-/// A shard with the scheduler's own credentials (the kubeconfig the
-/// apiserver wrote, naming its gRPC face).
-fn start_shard(dir: &Path, index: u32) -> Process {
-    let child = Command::new(env!("CARGO_BIN_EXE_scheduler"))
-        .arg("--kubeconfig")
-        .arg(dir.join("pki").join("scheduler.kubeconfig"))
-        .args([
-            "--shards",
-            "2",
-            "--shard-index",
-            &index.to_string(),
-            "--identity",
-            &format!("shard-{index}"),
-            "--leader-elect-lease-duration",
-            &format!("{}ms", LEASE_DURATION.as_millis()),
-            "--leader-elect-renew-deadline",
-            RENEW_DEADLINE,
-            "--leader-elect-retry-period",
-            RETRY_PERIOD,
-            "--pod-initial-backoff",
-            "50ms",
-            "--pod-max-backoff",
-            "200ms",
-            "--metrics-listen",
-            "off",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    Process(child)
+fn start_shard(apiserver: SocketAddr, index: u32) -> Process {
+    Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_scheduler"))
+            .args([
+                "--server",
+                &apiserver.to_string(),
+                "--shards",
+                "2",
+                "--shard-index",
+                &index.to_string(),
+                "--identity",
+                &format!("shard-{index}"),
+                "--leader-elect-lease-duration",
+                &format!("{}ms", LEASE_DURATION.as_millis()),
+                "--leader-elect-renew-deadline",
+                RENEW_DEADLINE,
+                "--leader-elect-retry-period",
+                RETRY_PERIOD,
+                "--pod-initial-backoff",
+                "50ms",
+                "--pod-max-backoff",
+                "200ms",
+                "--metrics-listen",
+                "off",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    )
 }
 
 fn node(name: &str) -> Node {
@@ -150,26 +98,10 @@ async fn placements(client: &Client) -> BTreeMap<String, String> {
         .collect()
 }
 
-async fn wait_for<F, Fut>(what: &str, deadline: Duration, mut condition: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !condition().await {
-        assert!(
-            start.elapsed() < deadline,
-            "{what}: not within {deadline:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    start.elapsed()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_two_scheduler_shards_bind_once_and_survive_a_kill() {
-    let dir = tempfile::tempdir().unwrap();
-    let (apiserver, client) = start_apiserver(dir.path()).await;
+    let apiserver = ApiserverProcess::start(&["--store", "memory"]).await;
+    let (client, address) = (apiserver.client.clone(), apiserver.address);
     create_nodes(&client, (0..10).map(|i| format!("node-{i}"))).await;
     // Every bind the apiserver accepted, seen from one watch from the start.
     let mut stream = client
@@ -191,8 +123,8 @@ async fn e2e_two_scheduler_shards_bind_once_and_survive_a_kill() {
         nodes_of
     });
 
-    let shard_0 = start_shard(dir.path(), 0);
-    let shard_1 = start_shard(dir.path(), 1);
+    let shard_0 = start_shard(address, 0);
+    let shard_1 = start_shard(address, 1);
     // 10 nodes × 4 pods fit; 60 pods ask.
     create_pods(&client, (0..60).map(|i| format!("pod-{i}"))).await;
     wait_for(

@@ -3,35 +3,26 @@
 //! `metrics.k8s.io` in discovery and reads NodeMetrics and PodMetrics over
 //! REST.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::kubectl::{Cluster, start};
+use crate::process::Process;
 
-/// A hollow kubelet process; killed on drop.
-struct Kubelet(Child);
-
-impl Drop for Kubelet {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_kubelet(cluster: &Cluster) -> Kubelet {
-    let child = Command::new(env!("CARGO_BIN_EXE_kubelet"))
-        .args(["--hollow", "--nodes", "2", "--node-prefix", "top-node"])
-        .arg("--kubeconfig")
-        .arg(cluster.component_kubeconfig("kubelet.kubeconfig"))
-        .args(["--connections", "1", "--zones", "0"])
-        .args(["--pod-start-delay", "0s", "--pod-start-jitter", "0s"])
-        .args(["--usage-report-interval", "200ms"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    Kubelet(child)
+/// Starts a hollow kubelet process of two nodes; killed on drop.
+fn start_kubelet(cluster: &Cluster) -> Process {
+    Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_kubelet"))
+            .args(["--hollow", "--nodes", "2", "--node-prefix", "top-node"])
+            .arg("--kubeconfig")
+            .arg(cluster.component_kubeconfig("kubelet.kubeconfig"))
+            .args(["--connections", "1", "--zones", "0"])
+            .args(["--pod-start-delay", "0s", "--pod-start-jitter", "0s"])
+            .args(["--usage-report-interval", "200ms"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    )
 }
 
 const POD: &str = "apiVersion: v1

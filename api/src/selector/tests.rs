@@ -267,3 +267,23 @@ fn field_selectors() {
         })
     );
 }
+
+/// Found by the REST request fuzz target: a multi-byte character before
+/// the operator (or after an escaping backslash) made the operator search
+/// slice inside it and panic.
+#[test]
+fn field_selectors_with_multi_byte_characters() {
+    assert!(FieldSelector::parse("status.phase!}\u{fffd}unning").is_err());
+    assert!(FieldSelector::parse("\u{e9}\u{e9}").is_err());
+    field_check(
+        "metadata.name=caf\u{e9},metadata.namespace!=\u{1f600}",
+        "metadata.name=caf\u{e9},metadata.namespace!=\u{1f600}",
+        &[
+            ("metadata.name", "caf\u{e9}"),
+            ("metadata.namespace", "default"),
+        ],
+        true,
+    );
+    // The escape skips two bytes, landing inside the escaped character.
+    field_check("a\\\u{e9}b=c", "a\\\u{e9}b=c", &[("a\\\u{e9}b", "c")], true);
+}

@@ -86,6 +86,16 @@ pub(crate) enum PatchError {
         patch_type: &'static str,
         expected: &'static str,
     },
+    /// A JSON patch has more operations than [`MAX_JSON_PATCH_OPERATIONS`]
+    /// (kube-apiserver answers 413 where this is a 422).
+    #[error("the allowed maximum operations in a JSON patch is {limit}, got {count}")]
+    TooManyOperations { count: usize, limit: usize },
+    /// The `copy` operations of a JSON patch would copy more than
+    /// [`MAX_JSON_PATCH_COPY_BYTES`] in all.
+    #[error(
+        "json patch operation {operation} (copy) would take the bytes copied by the patch over the limit of {limit}"
+    )]
+    CopiesTooLarge { operation: usize, limit: usize },
     /// A JSON patch operation failed.
     #[error("json patch operation {operation} at {path:?} failed: {reason}")]
     JsonPatchOperation {
@@ -137,9 +147,10 @@ impl PatchError {
             | PatchError::NotYaml { .. }
             | PatchError::ApplyNeedsFieldManager => PatchErrorReason::BadRequest,
             PatchError::TooLarge { .. } => PatchErrorReason::RequestEntityTooLarge,
-            PatchError::JsonPatchOperation { .. } | PatchError::Invalid { .. } => {
-                PatchErrorReason::Invalid
-            }
+            PatchError::JsonPatchOperation { .. }
+            | PatchError::TooManyOperations { .. }
+            | PatchError::CopiesTooLarge { .. }
+            | PatchError::Invalid { .. } => PatchErrorReason::Invalid,
             PatchError::Conflict { .. } => PatchErrorReason::Conflict,
         }
     }
@@ -230,15 +241,7 @@ pub(crate) fn apply_patch(
                     path: String::new(),
                     reason: format!("not a list of RFC 6902 operations: {source}"),
                 })?;
-            let mut patched = original.clone();
-            json_patch::patch(&mut patched, &operations).map_err(|error| {
-                PatchError::JsonPatchOperation {
-                    operation: error.operation,
-                    path: error.path.to_string(),
-                    reason: error.kind.to_string(),
-                }
-            })?;
-            Ok(patched)
+            apply_json_patch(original, &operations.0)
         }
         PatchType::Merge => {
             let patch = parse_object(patch_bytes, "merge patch")?;
@@ -252,6 +255,72 @@ pub(crate) fn apply_patch(
         }
         PatchType::Apply => Err(PatchError::ApplyNeedsFieldManager),
     }
+}
+
+/// The most operations a JSON patch may have, as kube-apiserver's
+/// `maxJSONPatchOperations`.
+pub(crate) const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
+
+/// The most bytes (as JSON) the `copy` operations of one JSON patch may
+/// copy in all, as the request size limit: without it a patch of a few
+/// hundred bytes, each `copy` doubling the document, would build one of
+/// terabytes.
+pub(crate) const MAX_JSON_PATCH_COPY_BYTES: usize = 3 * 1024 * 1024;
+
+/// Applies RFC 6902 operations in order; nothing of `original` changes, and
+/// on any error the partly patched copy is dropped, so the patch is
+/// atomic.
+fn apply_json_patch(
+    original: &Value,
+    operations: &[json_patch::PatchOperation],
+) -> Result<Value, PatchError> {
+    if operations.len() > MAX_JSON_PATCH_OPERATIONS {
+        return Err(PatchError::TooManyOperations {
+            count: operations.len(),
+            limit: MAX_JSON_PATCH_OPERATIONS,
+        });
+    }
+    let mut patched = original.clone();
+    let mut copied_bytes = 0usize;
+    for (index, operation) in operations.iter().enumerate() {
+        if let json_patch::PatchOperation::Copy(copy) = operation
+            && let Some(source) = patched.pointer(copy.from.as_str())
+        {
+            copied_bytes = copied_bytes.saturating_add(json_size(source));
+            if copied_bytes > MAX_JSON_PATCH_COPY_BYTES {
+                return Err(PatchError::CopiesTooLarge {
+                    operation: index,
+                    limit: MAX_JSON_PATCH_COPY_BYTES,
+                });
+            }
+        }
+        json_patch::patch_unsafe(&mut patched, std::slice::from_ref(operation)).map_err(
+            |error| PatchError::JsonPatchOperation {
+                operation: index,
+                path: error.path.to_string(),
+                reason: error.kind.to_string(),
+            },
+        )?;
+    }
+    Ok(patched)
+}
+
+/// The length of `value` written as compact JSON, without writing it.
+fn json_size(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(bytes.len());
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a Value to a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 fn parse_json(patch_bytes: &[u8], patch_type: &'static str) -> Result<Value, PatchError> {

@@ -111,6 +111,64 @@ fn json_patch_applies_and_names_the_failing_operation() {
 }
 
 #[test]
+fn json_patch_copies_are_bounded_in_all() {
+    // Each copy doubles the document: 40 of them would copy 2^40 times
+    // the first one's size.
+    let doubling: Vec<Value> = (0..40)
+        .map(|index| json!({"op": "copy", "from": "/data", "path": format!("/data/x{index}")}))
+        .collect();
+    let error = apply_patch(
+        kind("ConfigMap"),
+        &json!({"data": {"a": "0123456789"}}),
+        PatchType::Json,
+        Value::Array(doubling).to_string().as_bytes(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, PatchError::CopiesTooLarge { operation, .. } if operation < 40),
+        "{error}"
+    );
+    assert_eq!(error.reason(), PatchErrorReason::Invalid);
+    // Copies within the limit apply, in order, and a failure later names
+    // its own operation.
+    check(
+        "ConfigMap",
+        PatchType::Json,
+        json!({"data": {"a": "1"}}),
+        json!([{"op": "copy", "from": "/data/a", "path": "/data/b"},
+               {"op": "copy", "from": "/data/b", "path": "/data/c"}]),
+        json!({"data": {"a": "1", "b": "1", "c": "1"}}),
+    );
+    check_error(
+        "ConfigMap",
+        PatchType::Json,
+        r#"[{"op": "add", "path": "/a", "value": 1}, {"op": "copy", "from": "/a", "path": "/b"},
+            {"op": "remove", "path": "/gone"}]"#,
+        "operation 2 at \"/gone\"",
+    );
+}
+
+#[test]
+fn json_patch_operations_are_bounded() {
+    let test_root = json!({"op": "test", "path": "/data", "value": {}});
+    let within = Value::Array(vec![test_root.clone(); MAX_JSON_PATCH_OPERATIONS]);
+    check(
+        "ConfigMap",
+        PatchType::Json,
+        json!({"data": {}}),
+        within,
+        json!({"data": {}}),
+    );
+    let over = Value::Array(vec![test_root; MAX_JSON_PATCH_OPERATIONS + 1]);
+    check_error(
+        "ConfigMap",
+        PatchType::Json,
+        &over.to_string(),
+        "maximum operations in a JSON patch is 10000, got 10001",
+    );
+}
+
+#[test]
 fn merge_patch_replaces_lists_and_deletes_nulls() {
     check(
         "Pod",

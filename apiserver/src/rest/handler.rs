@@ -559,7 +559,7 @@ fn render_object(
     }
 }
 
-fn list_options(path: &ResourcePath, query: &Query) -> Result<ListOptions, ApiError> {
+pub(super) fn list_options(path: &ResourcePath, query: &Query) -> Result<ListOptions, ApiError> {
     Ok(ListOptions {
         namespace: path.namespace.clone(),
         label_selector: query.text("labelSelector").to_string(),
@@ -583,7 +583,7 @@ pub(crate) fn watch_options(path: &ResourcePath, query: &Query) -> Result<WatchO
 
 /// What `fieldValidation` does with fields the kind does not have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FieldValidation {
+pub(super) enum FieldValidation {
     /// Drop them (also when the parameter is absent).
     Ignore,
     /// Drop them and answer one `Warning` header each.
@@ -592,7 +592,7 @@ enum FieldValidation {
     Strict,
 }
 
-fn field_validation(query: &Query) -> Result<FieldValidation, ApiError> {
+pub(super) fn field_validation(query: &Query) -> Result<FieldValidation, ApiError> {
     match query.text("fieldValidation") {
         "" | "Ignore" => Ok(FieldValidation::Ignore),
         "Warn" => Ok(FieldValidation::Warn),
@@ -606,7 +606,7 @@ fn field_validation(query: &Query) -> Result<FieldValidation, ApiError> {
 /// `fieldValidation` on a create or update body, or on the object a
 /// JSON, merge or strategic merge patch produced: the warnings to answer,
 /// or the strict decoding error.
-fn check_fields(
+pub(super) fn check_fields(
     kind: &dyn KindOps,
     validation: FieldValidation,
     bytes: &[u8],
@@ -664,7 +664,7 @@ struct PreconditionsBody {
     resource_version: Option<String>,
 }
 
-fn delete_options(query: &Query, bytes: &[u8]) -> Result<DeleteOptions, ApiError> {
+pub(super) fn delete_options(query: &Query, bytes: &[u8]) -> Result<DeleteOptions, ApiError> {
     let body: DeleteBody = if bytes.is_empty() {
         DeleteBody::default()
     } else {
@@ -734,7 +734,7 @@ fn content_type(headers: &HeaderMap) -> String {
 
 /// The warnings a patch answers with, set by each run of its patcher (a
 /// lost race runs it again, and the last run is the one stored).
-type PatchWarnings = Arc<Mutex<Vec<String>>>;
+pub(super) type PatchWarnings = Arc<Mutex<Vec<String>>>;
 
 /// Locks the warnings; nothing awaits under this lock, and a poisoned
 /// lock still holds a usable list.
@@ -748,7 +748,7 @@ fn lock_warnings(warnings: &PatchWarnings) -> std::sync::MutexGuard<'_, Vec<Stri
 /// merge patch (by the kind's merge keys) or server-side apply. The first
 /// three check the patched object under `fieldValidation`, as
 /// kube-apiserver does, and leave their warnings in `warnings`.
-fn patcher(
+pub(super) fn patcher(
     kind: &Arc<dyn KindOps>,
     patch_type: PatchType,
     bytes: Bytes,
@@ -953,7 +953,7 @@ async fn token_request(
 }
 
 /// The media type of YAML request bodies.
-const YAML_MEDIA_TYPE: &str = "application/yaml";
+pub(super) const YAML_MEDIA_TYPE: &str = "application/yaml";
 
 /// Reads a whole body, at most the configured request size.
 async fn read_body(rest: &RestState, incoming: Incoming) -> Result<Bytes, ApiError> {
@@ -972,10 +972,8 @@ async fn read_body(rest: &RestState, incoming: Incoming) -> Result<Bytes, ApiErr
 }
 
 /// Reads a body that must be JSON (`application/json`, or no type), YAML
-/// (`application/yaml`) or Kubernetes protobuf; YAML and protobuf are
-/// turned into the same JSON here, so everything after (`fieldValidation`,
-/// the verbs) reads JSON only. As in kube-apiserver, the type of an empty
-/// body (a DELETE without options) does not matter.
+/// (`application/yaml`) or Kubernetes protobuf, as JSON
+/// ([`decode_json_body`]).
 async fn read_json_body(
     rest: &RestState,
     headers: &HeaderMap,
@@ -983,10 +981,18 @@ async fn read_json_body(
 ) -> Result<Bytes, ApiError> {
     let content_type = content_type(headers);
     let bytes = read_body(rest, incoming).await?;
+    decode_json_body(&content_type, bytes)
+}
+
+/// Turns a whole request body of media type `content_type` into JSON:
+/// YAML and protobuf become the same JSON here, so everything after
+/// (`fieldValidation`, the verbs) reads JSON only. As in kube-apiserver,
+/// the type of an empty body (a DELETE without options) does not matter.
+pub(super) fn decode_json_body(content_type: &str, bytes: Bytes) -> Result<Bytes, ApiError> {
     if bytes.is_empty() {
         return Ok(bytes);
     }
-    match content_type.as_str() {
+    match content_type {
         "" | "application/json" | "*/*" => Ok(bytes),
         protobuf::MEDIA_TYPE => {
             let object = protobuf::decode_request(&bytes)

@@ -8,12 +8,14 @@
 //! protobuf request bodies into JSON; `body` writes responses (lists
 //! spliced from stored bytes); `watch` streams `?watch=1`; `metrics`
 //! serves `metrics.k8s.io` from the usage kubelets report; `status` is the
-//! one place an error becomes a Kubernetes `Status`.
+//! one place an error becomes a Kubernetes `Status`; `fuzzing` runs every
+//! decoder of untrusted request bytes in one call, for the fuzz target.
 
 pub(crate) mod accept;
 mod body;
 pub(crate) mod discovery;
 mod eviction;
+pub(crate) mod fuzzing;
 mod handler;
 pub(crate) mod metadata;
 mod metrics;

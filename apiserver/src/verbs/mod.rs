@@ -20,7 +20,7 @@ pub(crate) use create::{
     add_if_absent, create, prepare_create_meta, put_if_absent, put_new, store_new_plain,
 };
 pub(crate) use delete::{DeleteOptions, Deleted, check_preconditions, delete};
-pub(crate) use read::{ListItem, ListOptions, ListPage};
+pub(crate) use read::{ListItem, ListOptions, ListPage, parse_continue};
 pub(crate) use update::{Charges, Patcher, commit_replace, keep_server_owned_meta, patch, update};
 pub(crate) use watch::WatchOptions;
 

@@ -136,7 +136,9 @@ impl ApiState {
     }
 }
 
-fn parse_continue(token: &str) -> Result<(Option<Revision>, Option<String>), ApiError> {
+/// A list's `continue` token (`<revision>:<last key>`, as this server
+/// writes them) → the revision to read at and the key to start after.
+pub(crate) fn parse_continue(token: &str) -> Result<(Option<Revision>, Option<String>), ApiError> {
     if token.is_empty() {
         return Ok((None, None));
     }

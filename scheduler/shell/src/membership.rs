@@ -144,18 +144,23 @@ impl Elector {
                 return false;
             }
         };
+        // A record is first seen when the read returns, not when it was
+        // sent: the holder may have renewed while the read was under way,
+        // and timing its lease from before that renewal would take it over
+        // too early (client-go also stamps the record after the Get).
+        let read_at = Instant::now();
         let version = lease.metadata.resource_version.clone().unwrap_or_default();
         let observed_at = match &self.observed {
             Some((seen, at)) if *seen == version => *at,
             _ => {
-                self.observed = Some((version, now));
-                now
+                self.observed = Some((version, read_at));
+                read_at
             }
         };
         let mut spec = lease.spec.clone().unwrap_or_default();
         let holder = spec.holder_identity.clone().unwrap_or_default();
         let ours = holder == self.identity;
-        if !holder.is_empty() && !ours && now < observed_at + self.lease_duration {
+        if !holder.is_empty() && !ours && read_at < observed_at + self.lease_duration {
             return false;
         }
         let wall = MicroTime(crate::wall_clock::now());
@@ -336,3 +341,6 @@ impl Peers {
         live
     }
 }
+
+#[cfg(test)]
+mod tests;

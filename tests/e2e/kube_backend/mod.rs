@@ -2,6 +2,7 @@
 //! kubeconfig, typed startup errors), and a full run against the
 //! apiserver's Kubernetes REST face in `rest_face`.
 
+mod failover;
 mod rest_face;
 
 use std::process::{Command, Stdio};

@@ -1,111 +1,48 @@
 //! The scheduler's Kubernetes backend against Skiff's own apiserver through
 //! its Kubernetes REST face (HTTPS, with the admin kubeconfig the apiserver
-//! writes to its data dir): nodes and pods are created over gRPC, and the
-//! scheduler, talking only kube-rs to the REST face, must bind every pod of
+//! writes to its data dir): nodes and pods are created through that face
+//! too, and the scheduler, talking only kube-rs to it, must bind every pod of
 //! `skiff-scheduler` (POST `pods/{name}/binding`), leave another
 //! scheduler's pod alone, write `Scheduled` events, mark an unschedulable
 //! pod `PodScheduled=False` with a `FailedScheduling` event, and hold its
 //! `kube-system/skiff-scheduler` lease.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use api::k8s_openapi::api::coordination::v1::Lease;
-use api::k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
+use api::k8s_openapi::api::core::v1::{Event, Node, Pod};
 use client::{Client, ListParams};
 use serde_json::json;
 
-/// A child process, killed on drop.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_address() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
-}
-
-async fn wait_for<F, Fut>(what: &str, deadline: Duration, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !condition().await {
-        assert!(
-            start.elapsed() < deadline,
-            "{what}: not within {deadline:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Starts the apiserver with its gRPC and REST listeners on free ports and
-/// a redb store in `dir`; returns once gRPC answers and the admin
-/// kubeconfig is written.
-async fn start_apiserver(dir: &Path) -> (Process, Client, PathBuf) {
-    let grpc = free_address();
-    let rest = free_address();
-    let child = Command::new(env!("CARGO_BIN_EXE_apiserver"))
-        .args(["--store", "redb", "--data-dir", dir.to_str().unwrap()])
-        .args([
-            "--listen",
-            &grpc.to_string(),
-            "--rest-listen",
-            &rest.to_string(),
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let process = Process(child);
-    let kubeconfig = dir.join("pki").join("admin.kubeconfig");
-    wait_for("admin kubeconfig", Duration::from_secs(30), || async {
-        kubeconfig.exists()
-    })
-    .await;
-    let client = crate::process::grpc_client_as(&kubeconfig, grpc).await;
-    wait_for("apiserver up", Duration::from_secs(30), || async {
-        client.get::<Namespace>("", "kube-system").await.is_ok()
-    })
-    .await;
-    (process, client, kubeconfig)
-}
+use crate::process::{Process, RestApiserver, wait_for};
 
 fn start_scheduler(kubeconfig: &Path) -> Process {
-    let child = Command::new(env!("CARGO_BIN_EXE_scheduler"))
-        .args([
-            "--backend",
-            "kubernetes",
-            "--kubeconfig",
-            kubeconfig.to_str().unwrap(),
-        ])
-        .args(["--identity", "skiff-e2e"])
-        .args(["--leader-elect-lease-duration", "3s"])
-        .args(["--leader-elect-renew-deadline", "2s"])
-        .args(["--leader-elect-retry-period", "200ms"])
-        .args(["--failed-scheduling-report-interval", "100ms"])
-        .args([
-            "--pod-initial-backoff",
-            "50ms",
-            "--pod-max-backoff",
-            "200ms",
-        ])
-        .args(["--metrics-listen", "off"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    Process(child)
+    Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_scheduler"))
+            .args([
+                "--backend",
+                "kubernetes",
+                "--kubeconfig",
+                kubeconfig.to_str().unwrap(),
+            ])
+            .args(["--identity", "skiff-e2e"])
+            .args(["--leader-elect-lease-duration", "3s"])
+            .args(["--leader-elect-renew-deadline", "2s"])
+            .args(["--leader-elect-retry-period", "200ms"])
+            .args(["--failed-scheduling-report-interval", "100ms"])
+            .args([
+                "--pod-initial-backoff",
+                "50ms",
+                "--pod-max-backoff",
+                "200ms",
+            ])
+            .args(["--metrics-listen", "off"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    )
 }
 
 fn node(name: &str) -> Node {
@@ -162,7 +99,9 @@ async fn events_with_reason(client: &Client, reason: &str) -> Vec<Event> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_kubernetes_backend_schedules_through_the_rest_face() {
     let dir = tempfile::tempdir().unwrap();
-    let (_apiserver, client, kubeconfig) = start_apiserver(dir.path()).await;
+    let apiserver = RestApiserver::start(dir.path(), "redb").await;
+    let client = &apiserver.client;
+    let kubeconfig = &apiserver.kubeconfig;
     let nodes: Vec<Node> = (0..3).map(|index| node(&format!("node-{index}"))).collect();
     for result in client.batch_create("", &nodes).await.unwrap() {
         result.unwrap();
@@ -175,23 +114,23 @@ async fn e2e_kubernetes_backend_schedules_through_the_rest_face() {
     for result in client.batch_create("default", &created).await.unwrap() {
         result.unwrap();
     }
-    let _scheduler = start_scheduler(&kubeconfig);
+    let _scheduler = start_scheduler(kubeconfig);
 
     wait_for("every web pod bound", Duration::from_secs(60), || async {
-        let pods = pods(&client).await;
+        let pods = pods(client).await;
         (0..8).all(|index| node_of(named(&pods, &format!("web-{index}"))).is_some())
     })
     .await;
     wait_for("Scheduled events", Duration::from_secs(30), || async {
-        events_with_reason(&client, "Scheduled").await.len() >= 8
+        events_with_reason(client, "Scheduled").await.len() >= 8
     })
     .await;
-    let scheduled = events_with_reason(&client, "Scheduled").await;
+    let scheduled = events_with_reason(client, "Scheduled").await;
     let web_0 = scheduled
         .iter()
         .find(|event| event.involved_object.name.as_deref() == Some("web-0"))
         .unwrap();
-    let pods_now = pods(&client).await;
+    let pods_now = pods(client).await;
     let web_0_node = node_of(named(&pods_now, "web-0")).unwrap();
     assert_eq!(
         web_0.message.as_deref(),
@@ -202,7 +141,7 @@ async fn e2e_kubernetes_backend_schedules_through_the_rest_face() {
         "huge marked unschedulable",
         Duration::from_secs(30),
         || async {
-            let pods = pods(&client).await;
+            let pods = pods(client).await;
             let huge = named(&pods, "huge");
             let unschedulable = huge
                 .status
@@ -216,13 +155,13 @@ async fn e2e_kubernetes_backend_schedules_through_the_rest_face() {
                         && condition.reason.as_deref() == Some("Unschedulable")
                 });
             unschedulable
-                && !events_with_reason(&client, "FailedScheduling")
+                && !events_with_reason(client, "FailedScheduling")
                     .await
                     .is_empty()
         },
     )
     .await;
-    let pods_now = pods(&client).await;
+    let pods_now = pods(client).await;
     assert_eq!(node_of(named(&pods_now, "huge")), None);
     assert_eq!(node_of(named(&pods_now, "theirs")), None);
 
