@@ -38,7 +38,7 @@ use std::sync::Arc;
 use api::ApiObject;
 use api::k8s_openapi::api::core::v1::{
     PersistentVolumeClaim, Pod, PodAffinityTerm, PodSpec, ResourceQuota, ResourceQuotaStatus,
-    ScopedResourceSelectorRequirement, Service,
+    ScopedResourceSelectorRequirement, Service, WeightedPodAffinityTerm,
 };
 use api::quantity::{Quantity, QuantityFormat, pod_limit, pod_request};
 use store::{Compare, CompareTarget, Op, Txn};
@@ -358,24 +358,30 @@ fn uses_cross_namespace_affinity(spec: &PodSpec) -> bool {
                 .is_some_and(|namespaces| !namespaces.is_empty())
     };
     let affinity_terms = affinity.pod_affinity.iter().flat_map(|a| {
-        let required = a.required_during_scheduling_ignored_during_execution.iter();
-        let preferred = a
-            .preferred_during_scheduling_ignored_during_execution
-            .iter()
-            .flatten()
-            .map(|weighted| &weighted.pod_affinity_term);
-        required.flatten().chain(preferred)
+        terms(
+            &a.required_during_scheduling_ignored_during_execution,
+            &a.preferred_during_scheduling_ignored_during_execution,
+        )
     });
     let anti_affinity_terms = affinity.pod_anti_affinity.iter().flat_map(|a| {
-        let required = a.required_during_scheduling_ignored_during_execution.iter();
-        let preferred = a
-            .preferred_during_scheduling_ignored_during_execution
-            .iter()
-            .flatten()
-            .map(|weighted| &weighted.pod_affinity_term);
-        required.flatten().chain(preferred)
+        terms(
+            &a.required_during_scheduling_ignored_during_execution,
+            &a.preferred_during_scheduling_ignored_during_execution,
+        )
     });
     affinity_terms.chain(anti_affinity_terms).any(crosses)
+}
+
+/// The required terms, then the preferred ones' terms.
+fn terms<'a>(
+    required: &'a Option<Vec<PodAffinityTerm>>,
+    preferred: &'a Option<Vec<WeightedPodAffinityTerm>>,
+) -> impl Iterator<Item = &'a PodAffinityTerm> {
+    let preferred = preferred
+        .iter()
+        .flatten()
+        .map(|weighted| &weighted.pod_affinity_term);
+    required.iter().flatten().chain(preferred)
 }
 
 /// Whether the quota counts an object with `scopes` (`None`: not a pod).

@@ -272,3 +272,27 @@ async fn resource_names_are_authorized_per_object() {
     let web_a = admin_client.get::<Pod>("default", "web-a").await.unwrap();
     assert_eq!(web_a.spec.unwrap().node_name.as_deref(), Some("n1"));
 }
+
+#[tokio::test]
+async fn a_trusted_plain_face_is_refused_off_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut with_security = Config::new(memory_store());
+    with_security.security_dir = Some(dir.path().join("security"));
+    with_security.grpc_plain_http = true;
+    // Without a security directory gRPC is plain and trusted too.
+    for config in [Config::new(memory_store()), with_security] {
+        // Bound, never accepted from: the check comes before serving.
+        let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+        let listeners = apiserver::Listeners {
+            grpc: listener,
+            rest: None,
+        };
+        let result = apiserver::serve(listeners, config, async {}).await;
+        assert!(
+            matches!(result, Err(apiserver::RunError::PlainHttpNotLoopback(_))),
+            "{result:?}"
+        );
+    }
+    // Nothing was written for a face that was refused.
+    assert!(!dir.path().join("security").exists());
+}

@@ -237,3 +237,32 @@ fn quota_names_map_to_the_kinds_they_count() {
         assert_eq!(counted_plural(name), plural, "{name}");
     }
 }
+
+#[test]
+fn pod_scopes_read_priority_class_and_cross_namespace_terms() {
+    let scopes = |spec: Value| {
+        let pod: Pod =
+            serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": spec})).unwrap();
+        PodScopes::of(&pod)
+    };
+    let term = |extra: Value| {
+        let mut term = json!({"labelSelector": {"matchLabels": {"app": "web"}},
+                              "topologyKey": "kubernetes.io/hostname"});
+        if let (Value::Object(term), Value::Object(extra)) = (&mut term, extra) {
+            term.extend(extra);
+        }
+        term
+    };
+    let local = scopes(json!({"containers": [], "affinity": {"podAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [term(json!({}))]}}}));
+    assert!(!local.cross_namespace_affinity);
+    assert_eq!(local.priority_class, "");
+    let preferred_elsewhere = scopes(json!({"containers": [], "priorityClassName": "high",
+        "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 1, "podAffinityTerm": term(json!({"namespaces": ["other"]}))}]}}}));
+    assert!(preferred_elsewhere.cross_namespace_affinity);
+    assert_eq!(preferred_elsewhere.priority_class, "high");
+    let any_namespace = scopes(json!({"containers": [], "affinity": {"podAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [term(json!({"namespaceSelector": {}}))]}}}));
+    assert!(any_namespace.cross_namespace_affinity);
+}
