@@ -10,8 +10,8 @@ use std::time::Duration;
 use api::k8s_openapi::api::core::v1::{Node, Pod};
 use client::{Client, ListParams, WatchEvent, WatchParams};
 use futures::StreamExt;
-use serde_json::json;
 
+use crate::fixtures::{node, pod};
 use crate::process::{ApiserverProcess, Process, wait_for};
 
 /// Lease timing of the shards: short so failover is quick.
@@ -50,25 +50,6 @@ fn start_shard(apiserver: SocketAddr, index: u32) -> Process {
     )
 }
 
-fn node(name: &str) -> Node {
-    serde_json::from_value(json!({
-        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
-        "status": {"allocatable": {"cpu": "1", "memory": "2Gi", "pods": "110"},
-                   "capacity": {"cpu": "1", "memory": "2Gi", "pods": "110"}}
-    }))
-    .unwrap()
-}
-
-/// 250m: four fit on a node.
-fn pod(name: &str) -> Pod {
-    serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "spec": {"containers": [{"name": "c", "image": "nginx",
-                 "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}}}]}
-    }))
-    .unwrap()
-}
-
 async fn create_nodes(client: &Client, names: impl Iterator<Item = String>) {
     let nodes: Vec<Node> = names.map(|name| node(&name)).collect();
     for result in client.batch_create("", &nodes).await.unwrap() {
@@ -77,7 +58,7 @@ async fn create_nodes(client: &Client, names: impl Iterator<Item = String>) {
 }
 
 async fn create_pods(client: &Client, names: impl Iterator<Item = String>) {
-    let pods: Vec<Pod> = names.map(|name| pod(&name)).collect();
+    let pods: Vec<Pod> = names.map(|name| pod(&name, None, "250m")).collect();
     for result in client.batch_create("default", &pods).await.unwrap() {
         result.unwrap();
     }

@@ -26,9 +26,9 @@ use api::k8s_openapi::api::core::v1::{Node, Pod};
 use api::quantity::Quantity;
 use client::{Client, ListParams, WatchEvent, WatchParams};
 use futures::StreamExt;
-use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::fixtures::{marked_unschedulable, node, node_of, pod};
 use crate::process::{Process, RestApiserver, free_address, wait_for};
 
 /// Lease timing of the replicas: short so the failover is quick, long
@@ -195,37 +195,14 @@ fn sample_leaders(a: SocketAddr, b: SocketAddr, stop: Arc<AtomicBool>) -> Leader
     samples
 }
 
-fn node(name: &str) -> Node {
-    serde_json::from_value(json!({
-        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
-        "status": {"allocatable": {"cpu": "1", "memory": "2Gi", "pods": "110"},
-                   "capacity": {"cpu": "1", "memory": "2Gi", "pods": "110"}}
-    }))
-    .unwrap()
-}
-
-fn pod(name: &str) -> Pod {
-    serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "spec": {"schedulerName": "skiff-scheduler",
-                 "containers": [{"name": "c", "image": "nginx",
-                                 "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}}}]}
-    }))
-    .unwrap()
-}
-
 async fn create_pods(client: &Client, names: &[String]) {
-    let pods: Vec<Pod> = names.iter().map(|name| pod(name)).collect();
+    let pods: Vec<Pod> = names
+        .iter()
+        .map(|name| pod(name, Some("skiff-scheduler"), "250m"))
+        .collect();
     for result in client.batch_create("default", &pods).await.unwrap() {
         result.unwrap();
     }
-}
-
-fn node_of(pod: &Pod) -> Option<&str> {
-    pod.spec
-        .as_ref()
-        .and_then(|spec| spec.node_name.as_deref())
-        .filter(|node| !node.is_empty())
 }
 
 /// Pod name → node, for the bound pods.
@@ -272,20 +249,6 @@ fn lease_history(leases: &Mutex<Vec<Lease>>) -> Vec<Lease> {
         .filter(|lease| lease.metadata.name.as_deref() == Some(LEASE_NAME))
         .cloned()
         .collect()
-}
-
-/// Whether the pod's PodScheduled condition says Unschedulable.
-fn marked_unschedulable(pod: &Pod) -> bool {
-    pod.status
-        .as_ref()
-        .and_then(|status| status.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .any(|condition| {
-            condition.type_ == "PodScheduled"
-                && condition.status == "False"
-                && condition.reason.as_deref() == Some("Unschedulable")
-        })
 }
 
 /// Milli-CPU and bytes of memory a pod's containers request.

@@ -14,8 +14,8 @@ use std::time::Duration;
 use api::k8s_openapi::api::coordination::v1::Lease;
 use api::k8s_openapi::api::core::v1::{Event, Node, Pod};
 use client::{Client, ListParams};
-use serde_json::json;
 
+use crate::fixtures::{marked_unschedulable, node, node_of, pod};
 use crate::process::{Process, RestApiserver, wait_for};
 
 fn start_scheduler(kubeconfig: &Path) -> Process {
@@ -45,38 +45,12 @@ fn start_scheduler(kubeconfig: &Path) -> Process {
     )
 }
 
-fn node(name: &str) -> Node {
-    serde_json::from_value(json!({
-        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
-        "status": {"allocatable": {"cpu": "1", "memory": "2Gi", "pods": "110"},
-                   "capacity": {"cpu": "1", "memory": "2Gi", "pods": "110"}}
-    }))
-    .unwrap()
-}
-
-fn pod(name: &str, scheduler_name: &str, cpu: &str) -> Pod {
-    serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "spec": {"schedulerName": scheduler_name,
-                 "containers": [{"name": "c", "image": "nginx",
-                                 "resources": {"requests": {"cpu": cpu, "memory": "64Mi"}}}]}
-    }))
-    .unwrap()
-}
-
 async fn pods(client: &Client) -> Vec<Pod> {
     client
         .list::<Pod>("default", &ListParams::default())
         .await
         .unwrap()
         .items
-}
-
-fn node_of(pod: &Pod) -> Option<&str> {
-    pod.spec
-        .as_ref()
-        .and_then(|spec| spec.node_name.as_deref())
-        .filter(|node| !node.is_empty())
 }
 
 fn named<'a>(pods: &'a [Pod], name: &str) -> &'a Pod {
@@ -107,10 +81,10 @@ async fn e2e_kubernetes_backend_schedules_through_the_rest_face() {
         result.unwrap();
     }
     let mut created: Vec<Pod> = (0..8)
-        .map(|index| pod(&format!("web-{index}"), "skiff-scheduler", "250m"))
+        .map(|index| pod(&format!("web-{index}"), Some("skiff-scheduler"), "250m"))
         .collect();
-    created.push(pod("theirs", "default-scheduler", "100m"));
-    created.push(pod("huge", "skiff-scheduler", "64"));
+    created.push(pod("theirs", Some("default-scheduler"), "100m"));
+    created.push(pod("huge", Some("skiff-scheduler"), "64"));
     for result in client.batch_create("default", &created).await.unwrap() {
         result.unwrap();
     }
@@ -143,18 +117,7 @@ async fn e2e_kubernetes_backend_schedules_through_the_rest_face() {
         || async {
             let pods = pods(client).await;
             let huge = named(&pods, "huge");
-            let unschedulable = huge
-                .status
-                .as_ref()
-                .and_then(|status| status.conditions.as_ref())
-                .into_iter()
-                .flatten()
-                .any(|condition| {
-                    condition.type_ == "PodScheduled"
-                        && condition.status == "False"
-                        && condition.reason.as_deref() == Some("Unschedulable")
-                });
-            unschedulable
+            marked_unschedulable(huge)
                 && !events_with_reason(client, "FailedScheduling")
                     .await
                     .is_empty()
