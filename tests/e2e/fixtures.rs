@@ -1,7 +1,11 @@
 //! The objects the scheduler's end-to-end tests create, and what they read
 //! off pods.
 
+use std::collections::BTreeMap;
+
+use api::ApiObject;
 use api::k8s_openapi::api::core::v1::{Node, Pod};
+use client::{Client, ListParams};
 use serde_json::json;
 
 /// A node with 1 CPU, 2Gi and 110 pods allocatable, labelled with its
@@ -50,4 +54,23 @@ pub(crate) fn marked_unschedulable(pod: &Pod) -> bool {
                 && condition.status == "False"
                 && condition.reason.as_deref() == Some("Unschedulable")
         })
+}
+
+/// Creates `objects` in `namespace` in one batch; panics on any failure.
+pub(crate) async fn create_all<K: ApiObject>(client: &Client, namespace: &str, objects: &[K]) {
+    for result in client.batch_create(namespace, objects).await.unwrap() {
+        result.unwrap();
+    }
+}
+
+/// Pod name → node, for the bound pods of `default`.
+pub(crate) async fn placements(client: &Client) -> BTreeMap<String, String> {
+    client
+        .list::<Pod>("default", &ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter_map(|pod| Some((pod.metadata.name.clone()?, node_of(pod)?.to_string())))
+        .collect()
 }

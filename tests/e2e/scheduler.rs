@@ -8,10 +8,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use api::k8s_openapi::api::core::v1::{Node, Pod};
-use client::{Client, ListParams, WatchEvent, WatchParams};
+use client::{Client, WatchEvent, WatchParams};
 use futures::StreamExt;
 
-use crate::fixtures::{node, pod};
+use crate::fixtures::{create_all, node, placements, pod};
 use crate::process::{ApiserverProcess, Process, wait_for};
 
 /// Lease timing of the shards: short so failover is quick.
@@ -52,31 +52,12 @@ fn start_shard(apiserver: SocketAddr, index: u32) -> Process {
 
 async fn create_nodes(client: &Client, names: impl Iterator<Item = String>) {
     let nodes: Vec<Node> = names.map(|name| node(&name)).collect();
-    for result in client.batch_create("", &nodes).await.unwrap() {
-        result.unwrap();
-    }
+    create_all(client, "", &nodes).await;
 }
 
 async fn create_pods(client: &Client, names: impl Iterator<Item = String>) {
     let pods: Vec<Pod> = names.map(|name| pod(&name, None, "250m")).collect();
-    for result in client.batch_create("default", &pods).await.unwrap() {
-        result.unwrap();
-    }
-}
-
-/// Pod name → node, for bound pods.
-async fn placements(client: &Client) -> BTreeMap<String, String> {
-    client
-        .list::<Pod>("default", &ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter_map(|pod| {
-            let node = pod.spec?.node_name.filter(|node| !node.is_empty())?;
-            Some((pod.metadata.name?, node))
-        })
-        .collect()
+    create_all(client, "default", &pods).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,7 +28,7 @@ use client::{Client, ListParams, WatchEvent, WatchParams};
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::fixtures::{marked_unschedulable, node, node_of, pod};
+use crate::fixtures::{create_all, marked_unschedulable, node, node_of, placements, pod};
 use crate::process::{Process, RestApiserver, free_address, wait_for};
 
 /// Lease timing of the replicas: short so the failover is quick, long
@@ -200,21 +200,7 @@ async fn create_pods(client: &Client, names: &[String]) {
         .iter()
         .map(|name| pod(name, Some("skiff-scheduler"), "250m"))
         .collect();
-    for result in client.batch_create("default", &pods).await.unwrap() {
-        result.unwrap();
-    }
-}
-
-/// Pod name → node, for the bound pods.
-async fn placements(client: &Client) -> BTreeMap<String, String> {
-    client
-        .list::<Pod>("default", &ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .filter_map(|pod| Some((pod.metadata.name.clone()?, node_of(pod)?.to_string())))
-        .collect()
+    create_all(client, "default", &pods).await;
 }
 
 fn holder(lease: &Lease) -> &str {
@@ -287,9 +273,7 @@ async fn e2e_kubernetes_backend_leader_fails_over_after_kill() {
     let nodes: Vec<Node> = (0..NODES)
         .map(|index| node(&format!("node-{index}")))
         .collect();
-    for result in client.batch_create("", &nodes).await.unwrap() {
-        result.unwrap();
-    }
+    create_all(client, "", &nodes).await;
 
     let mut replicas = vec![
         start_replica(&apiserver.kubeconfig, "replica-a"),

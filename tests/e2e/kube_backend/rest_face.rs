@@ -15,7 +15,7 @@ use api::k8s_openapi::api::coordination::v1::Lease;
 use api::k8s_openapi::api::core::v1::{Event, Node, Pod};
 use client::{Client, ListParams};
 
-use crate::fixtures::{marked_unschedulable, node, node_of, pod};
+use crate::fixtures::{create_all, marked_unschedulable, node, node_of, pod};
 use crate::process::{Process, RestApiserver, wait_for};
 
 fn start_scheduler(kubeconfig: &Path) -> Process {
@@ -77,17 +77,13 @@ async fn e2e_kubernetes_backend_schedules_through_the_rest_face() {
     let client = &apiserver.client;
     let kubeconfig = &apiserver.kubeconfig;
     let nodes: Vec<Node> = (0..3).map(|index| node(&format!("node-{index}"))).collect();
-    for result in client.batch_create("", &nodes).await.unwrap() {
-        result.unwrap();
-    }
+    create_all(client, "", &nodes).await;
     let mut created: Vec<Pod> = (0..8)
         .map(|index| pod(&format!("web-{index}"), Some("skiff-scheduler"), "250m"))
         .collect();
     created.push(pod("theirs", Some("default-scheduler"), "100m"));
     created.push(pod("huge", Some("skiff-scheduler"), "64"));
-    for result in client.batch_create("default", &created).await.unwrap() {
-        result.unwrap();
-    }
+    create_all(client, "default", &created).await;
     let _scheduler = start_scheduler(kubeconfig);
 
     wait_for("every web pod bound", Duration::from_secs(60), || async {
