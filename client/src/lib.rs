@@ -26,5 +26,6 @@ pub use client::{Client, DeleteOutcome, ObjectList, RawClient};
 pub use error::{Error, Result};
 pub use grpc::BearerToken;
 pub use params::{Binding, DeleteParams, ListParams, PropagationPolicy, WatchParams};
+pub use tls::crypto_provider;
 pub use watch::{WatchEvent, WatchStream};
 pub use watcher::{WatcherEvent, watcher};

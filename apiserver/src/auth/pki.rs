@@ -369,7 +369,7 @@ fn build_server_config(
     serving_key_path: &Path,
     serving_key_pem: &str,
 ) -> Result<Arc<rustls::ServerConfig>, AuthError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = client::crypto_provider();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca_certificate_der.clone())?;
     let client_verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
@@ -392,6 +392,8 @@ fn build_server_config(
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(client_verifier)
         .with_single_cert(vec![serving_certificate_der], serving_key)?;
+    // The server's suite order decides, whatever order a client offers.
+    config.ignore_client_order = true;
     config.alpn_protocols = ALPN_PROTOCOLS
         .iter()
         .map(|protocol| protocol.to_vec())

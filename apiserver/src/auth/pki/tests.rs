@@ -106,9 +106,8 @@ fn serving_certificate_of_another_ca_is_reissued() {
         reloaded.serving_certificate_pem(),
         first.serving_certificate_pem()
     );
-    let (peer_certificates, _) =
-        handshake(reloaded.rustls_server_config(), reloaded.ca_pem(), None).unwrap();
-    assert_eq!(peer_certificates, 0);
+    let handshake = handshake(reloaded.rustls_server_config(), reloaded.ca_pem(), None).unwrap();
+    assert_eq!(handshake.peer_certificates, 0);
 }
 
 #[test]
@@ -175,13 +174,22 @@ fn garbage_is_not_a_client_certificate() {
 /// Client credentials for a handshake: none, or a certificate and key.
 type ClientCredential = Option<(String, String)>;
 
-/// Runs a TLS handshake over in-memory buffers and returns the client
-/// certificates the server saw and the negotiated ALPN protocol.
+/// What the server side of a finished handshake saw.
+#[derive(Debug)]
+struct Handshake {
+    /// Client certificates presented.
+    peer_certificates: usize,
+    alpn: Option<Vec<u8>>,
+    suite: Option<rustls::CipherSuite>,
+}
+
+/// Runs a TLS handshake over in-memory buffers, the client offering ring's
+/// default suite order.
 fn handshake(
     server_config: Arc<rustls::ServerConfig>,
     ca_pem: &str,
     client_credential: ClientCredential,
-) -> Result<(usize, Option<Vec<u8>>), rustls::Error> {
+) -> Result<Handshake, rustls::Error> {
     handshake_as("localhost", server_config, ca_pem, client_credential)
 }
 
@@ -191,7 +199,7 @@ fn handshake_as(
     server_config: Arc<rustls::ServerConfig>,
     ca_pem: &str,
     client_credential: ClientCredential,
-) -> Result<(usize, Option<Vec<u8>>), rustls::Error> {
+) -> Result<Handshake, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -236,11 +244,11 @@ fn handshake_as(
             client.process_new_packets()?;
         }
         if !client.is_handshaking() && !server.is_handshaking() && !client.wants_write() {
-            let peer_certificates = server.peer_certificates().map_or(0, <[_]>::len);
-            return Ok((
-                peer_certificates,
-                server.alpn_protocol().map(<[u8]>::to_vec),
-            ));
+            return Ok(Handshake {
+                peer_certificates: server.peer_certificates().map_or(0, <[_]>::len),
+                alpn: server.alpn_protocol().map(<[u8]>::to_vec),
+                suite: server.negotiated_cipher_suite().map(|suite| suite.suite()),
+            });
         }
     }
     panic!("handshake did not finish");
@@ -253,18 +261,33 @@ fn handshake_with_ca_signed_client_certificate_succeeds() {
     let credential = pki
         .issue_client_certificate("alice", &["dev".to_string()], ONE_HOUR)
         .unwrap();
-    let (peer_certificates, alpn) =
-        handshake(pki.rustls_server_config(), pki.ca_pem(), Some(credential)).unwrap();
-    assert_eq!(peer_certificates, 1);
-    assert_eq!(alpn.as_deref(), Some(&b"h2"[..]));
+    let handshake = handshake(pki.rustls_server_config(), pki.ca_pem(), Some(credential)).unwrap();
+    assert_eq!(handshake.peer_certificates, 1);
+    assert_eq!(handshake.alpn.as_deref(), Some(&b"h2"[..]));
+}
+
+#[test]
+fn the_server_picks_aes_128_gcm_whatever_the_client_prefers() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::load_or_create(dir.path(), &[]).unwrap();
+    // ring's default order, which the test client offers, puts AES-256 first.
+    assert_eq!(
+        rustls::crypto::ring::default_provider().cipher_suites[0].suite(),
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384
+    );
+    let handshake = handshake(pki.rustls_server_config(), pki.ca_pem(), None).unwrap();
+    assert_eq!(
+        handshake.suite,
+        Some(rustls::CipherSuite::TLS13_AES_128_GCM_SHA256)
+    );
 }
 
 #[test]
 fn handshake_without_client_certificate_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::load_or_create(dir.path(), &[]).unwrap();
-    let (peer_certificates, _) = handshake(pki.rustls_server_config(), pki.ca_pem(), None).unwrap();
-    assert_eq!(peer_certificates, 0);
+    let handshake = handshake(pki.rustls_server_config(), pki.ca_pem(), None).unwrap();
+    assert_eq!(handshake.peer_certificates, 0);
 }
 
 #[test]
