@@ -48,6 +48,7 @@ pub enum FieldErrorType {
     Invalid,
     NotSupported,
     Duplicate,
+    NotFound,
     Forbidden,
     TooLong,
     TooMany,
@@ -61,6 +62,7 @@ impl FieldErrorType {
             FieldErrorType::Invalid => "FieldValueInvalid",
             FieldErrorType::NotSupported => "FieldValueNotSupported",
             FieldErrorType::Duplicate => "FieldValueDuplicate",
+            FieldErrorType::NotFound => "FieldValueNotFound",
             FieldErrorType::Forbidden => "FieldValueForbidden",
             FieldErrorType::TooLong => "FieldValueTooLong",
             FieldErrorType::TooMany => "FieldValueTooMany",
@@ -73,6 +75,7 @@ impl FieldErrorType {
             FieldErrorType::Invalid => "Invalid value",
             FieldErrorType::NotSupported => "Unsupported value",
             FieldErrorType::Duplicate => "Duplicate value",
+            FieldErrorType::NotFound => "Not found",
             FieldErrorType::Forbidden => "Forbidden",
             FieldErrorType::TooLong => "Too long",
             FieldErrorType::TooMany => "Too many",
@@ -137,6 +140,16 @@ impl FieldError {
     pub fn duplicate(path: FieldPath, value: &str) -> Self {
         FieldError {
             kind: FieldErrorType::Duplicate,
+            path,
+            value: Some(format!("{value:?}")),
+            detail: String::new(),
+        }
+    }
+
+    /// A reference to something that does not exist.
+    pub fn not_found(path: FieldPath, value: &str) -> Self {
+        FieldError {
+            kind: FieldErrorType::NotFound,
             path,
             value: Some(format!("{value:?}")),
             detail: String::new(),

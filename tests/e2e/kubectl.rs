@@ -518,6 +518,24 @@ fn e2e_kubectl_typed_commands_can_i_and_drain() {
         &["create", "-f", "-"],
         "apiVersion: v1\nkind: Pod\nmetadata: {name: bound, namespace: apps}\nspec:\n  nodeName: n1\n  containers: [{name: c, image: i}]\n",
     );
+    // debug: an ephemeral container added through its subresource (no
+    // attach: that needs the kubelet).
+    cluster.kubectl(&[
+        "debug",
+        "bound",
+        "-n",
+        "apps",
+        "--image=busybox:1.36",
+        "-c",
+        "dbg",
+        "--target=c",
+    ]);
+    let debugged = cluster.json(&["get", "pod", "bound", "-n", "apps"]);
+    assert_eq!(debugged["spec"]["ephemeralContainers"][0]["name"], "dbg");
+    assert_eq!(
+        debugged["spec"]["ephemeralContainers"][0]["targetContainerName"],
+        "c"
+    );
     let drained = cluster.kubectl(&[
         "drain",
         "n1",

@@ -15,7 +15,7 @@ pub use meta::{
     validate_dns1123_subdomain, validate_label_value, validate_labels, validate_object_meta,
     validate_object_meta_update, validate_qualified_name,
 };
-pub use pod::{validate_pod_spec, validate_pod_template};
+pub use pod::{validate_ephemeral_containers_update, validate_pod_spec, validate_pod_template};
 pub use services::{HIGHEST_USER_DEFINABLE_PRIORITY, NODE_PORT_RANGE};
 
 use crate::{ApiObject, FieldErrors, FieldPath};

@@ -15,7 +15,7 @@ use super::{
     validate_labels, validate_qualified_name,
 };
 use crate::quantity::Quantity;
-use crate::{FieldError, FieldErrors, FieldPath};
+use crate::{ApiObject, FieldError, FieldErrors, FieldPath};
 
 const RESTART_POLICIES: &[&str] = &["Always", "OnFailure", "Never"];
 const DNS_POLICIES: &[&str] = &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"];
@@ -29,16 +29,153 @@ const IMAGE_PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
 
 impl ValidateKind for Pod {
     fn validate_kind(&self, errors: &mut FieldErrors) {
-        match &self.spec {
-            Some(spec) => validate_pod_spec(spec, &FieldPath::root("spec"), errors),
-            None => errors.push(FieldError::required(FieldPath::root("spec"), "")),
+        validate_pod(self, errors);
+        if let Some(spec) = &self.spec
+            && spec
+                .ephemeral_containers
+                .as_ref()
+                .is_some_and(|c| !c.is_empty())
+        {
+            // They are added later, through `pods/ephemeralcontainers`.
+            errors.push(FieldError::forbidden(
+                FieldPath::root("spec").child("ephemeralContainers"),
+                "cannot be set on create",
+            ));
         }
     }
 
     fn validate_kind_update(&self, old: &Self, errors: &mut FieldErrors) {
-        self.validate_kind(errors);
+        validate_pod(self, errors);
         if let (Some(new), Some(old)) = (&self.spec, &old.spec) {
             validate_pod_spec_update(new, old, errors);
+        }
+    }
+}
+
+/// The checks of a pod's create and update: its spec, ephemeral
+/// containers included.
+fn validate_pod(pod: &Pod, errors: &mut FieldErrors) {
+    match &pod.spec {
+        Some(spec) => {
+            let path = FieldPath::root("spec");
+            validate_pod_spec(spec, &path, errors);
+            validate_ephemeral_containers(spec, &path.child("ephemeralContainers"), errors);
+        }
+        None => errors.push(FieldError::required(FieldPath::root("spec"), "")),
+    }
+}
+
+/// Validates a write of the `pods/ephemeralcontainers` subresource: `new`
+/// is the stored pod `old` with the request's ephemeral containers, which
+/// may only add to the old ones.
+pub fn validate_ephemeral_containers_update(new: &Pod, old: &Pod) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let path = FieldPath::root("metadata");
+    super::validate_object_meta(
+        &new.metadata,
+        Pod::INFO.namespaced,
+        <Pod as ValidateKind>::NAME_RULE,
+        &path,
+        &mut errors,
+    );
+    super::validate_object_meta_update(&new.metadata, &old.metadata, &path, &mut errors);
+    validate_pod(new, &mut errors);
+    let path = FieldPath::root("spec").child("ephemeralContainers");
+    let empty = Vec::new();
+    let ephemeral = |pod: &'_ Pod| {
+        pod.spec
+            .as_ref()
+            .and_then(|spec| spec.ephemeral_containers.as_ref())
+            .unwrap_or(&empty)
+            .clone()
+    };
+    let (new_containers, old_containers) = (ephemeral(new), ephemeral(old));
+    for old_container in &old_containers {
+        match new_containers
+            .iter()
+            .position(|container| container.name == old_container.name)
+        {
+            None => errors.push(FieldError::forbidden(
+                path.clone(),
+                format!(
+                    "existing ephemeral containers {:?} may not be removed",
+                    old_container.name
+                ),
+            )),
+            Some(i) if new_containers[i] != *old_container => {
+                errors.push(FieldError::forbidden(
+                    path.index(i),
+                    format!(
+                        "existing ephemeral containers {:?} may not be changed",
+                        old_container.name
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    errors.into_result()
+}
+
+/// Ephemeral containers: names unique among all of the pod's containers,
+/// an image, a target that is one of the pod's containers, and none of
+/// the fields only regular containers may set (ports, probes, lifecycle,
+/// resources, restart and resize policies).
+fn validate_ephemeral_containers(spec: &PodSpec, path: &FieldPath, errors: &mut FieldErrors) {
+    let regular: BTreeSet<&str> = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .map(|container| container.name.as_str())
+        .collect();
+    let mut names: BTreeSet<String> = regular.iter().map(|name| name.to_string()).collect();
+    for (i, container) in spec.ephemeral_containers.iter().flatten().enumerate() {
+        let container_path = path.index(i);
+        let as_container = Container {
+            name: container.name.clone(),
+            image: container.image.clone(),
+            image_pull_policy: container.image_pull_policy.clone(),
+            ..Default::default()
+        };
+        validate_container(&as_container, &container_path, &mut names, errors);
+        if let Some(target) = container.target_container_name.as_deref()
+            && !regular.contains(target)
+        {
+            errors.push(FieldError::not_found(
+                container_path.child("targetContainerName"),
+                target,
+            ));
+        }
+        let set = [
+            (
+                "ports",
+                container.ports.as_ref().is_some_and(|p| !p.is_empty()),
+            ),
+            ("lifecycle", container.lifecycle.is_some()),
+            ("livenessProbe", container.liveness_probe.is_some()),
+            ("readinessProbe", container.readiness_probe.is_some()),
+            ("startupProbe", container.startup_probe.is_some()),
+            (
+                "resources",
+                container
+                    .resources
+                    .as_ref()
+                    .is_some_and(|r| *r != Default::default()),
+            ),
+            (
+                "resizePolicy",
+                container
+                    .resize_policy
+                    .as_ref()
+                    .is_some_and(|p| !p.is_empty()),
+            ),
+            ("restartPolicy", container.restart_policy.is_some()),
+        ];
+        for (field, _) in set.iter().filter(|(_, set)| *set) {
+            errors.push(FieldError::forbidden(
+                container_path.child(field),
+                "cannot be set for an Ephemeral Container",
+            ));
         }
     }
 }
@@ -53,7 +190,19 @@ pub fn validate_pod_template(
         validate_labels(labels, &path.child("metadata").child("labels"), errors);
     }
     match &template.spec {
-        Some(spec) => validate_pod_spec(spec, &path.child("spec"), errors),
+        Some(spec) => {
+            validate_pod_spec(spec, &path.child("spec"), errors);
+            if spec
+                .ephemeral_containers
+                .as_ref()
+                .is_some_and(|c| !c.is_empty())
+            {
+                errors.push(FieldError::forbidden(
+                    path.child("spec").child("ephemeralContainers"),
+                    "ephemeral containers not allowed in pod template",
+                ));
+            }
+        }
         None => errors.push(FieldError::required(path.child("spec"), "")),
     }
 }

@@ -14,6 +14,23 @@ pub(crate) async fn check_open(
     state: &ApiState,
     namespace: &str,
 ) -> Result<NamespaceFacts, ApiError> {
+    let (facts, terminating) = read(state, namespace).await?;
+    if terminating {
+        return Err(ApiError::Forbidden(format!(
+            "unable to create new content in namespace {namespace} because it is being terminated"
+        )));
+    }
+    Ok(facts)
+}
+
+/// What admission reads of an existing namespace, terminating or not
+/// (for writes to objects already in it).
+pub(crate) async fn facts(state: &ApiState, namespace: &str) -> Result<NamespaceFacts, ApiError> {
+    read(state, namespace).await.map(|(facts, _)| facts)
+}
+
+/// The namespace's facts and whether it is being terminated.
+async fn read(state: &ApiState, namespace: &str) -> Result<(NamespaceFacts, bool), ApiError> {
     let key = format!("/registry/namespaces/{namespace}");
     let Some(kv) = state.get_kv(&key).await? else {
         return Err(ApiError::not_found("namespaces", namespace));
@@ -26,16 +43,12 @@ pub(crate) async fn check_open(
         .is_some_and(|time| !time.is_empty());
     let terminating =
         stored.status.and_then(|status| status.phase).as_deref() == Some("Terminating");
-    if deleting || terminating {
-        return Err(ApiError::Forbidden(format!(
-            "unable to create new content in namespace {namespace} because it is being terminated"
-        )));
-    }
     let labels = metadata.labels.unwrap_or_default();
-    Ok(NamespaceFacts {
+    let facts = NamespaceFacts {
         pod_security_enforce: labels.enforce,
         pod_security_warn: labels.warn,
-    })
+    };
+    Ok((facts, deleting || terminating))
 }
 
 /// The fields of a stored Namespace this plugin reads.

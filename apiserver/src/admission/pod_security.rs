@@ -105,6 +105,25 @@ pub(crate) fn warning(warn: Option<&str>, pod: &Pod) -> Option<String> {
     violations(warn, pod).map(|violations| format!("would violate {violations}"))
 }
 
+/// The pod as PodSecurity checks a write of its ephemeral containers:
+/// each one as one more container (they share the fields the checks read:
+/// security context, volume mounts, image).
+pub(crate) fn with_ephemeral_containers(pod: &Pod) -> Pod {
+    let mut checked = pod.clone();
+    if let Some(spec) = checked.spec.as_mut() {
+        for ephemeral in spec.ephemeral_containers.take().into_iter().flatten() {
+            spec.containers.push(Container {
+                name: ephemeral.name,
+                image: ephemeral.image,
+                security_context: ephemeral.security_context,
+                volume_mounts: ephemeral.volume_mounts,
+                ..Default::default()
+            });
+        }
+    }
+    checked
+}
+
 /// `PodSecurity "<level>:latest": <violations>` for a pod that breaks the
 /// level a label names; `None` without the label or a violation.
 fn violations(label: Option<&str>, pod: &Pod) -> Option<String> {

@@ -134,6 +134,21 @@ pub(crate) trait Strategy: ApiObject + StatusPart {
     fn delete_grace_seconds(&self, _requested: Option<i64>) -> i64 {
         0
     }
+
+    /// How a write through `subresource` (other than `status`) replaces its
+    /// part of the object; `None` when the kind has no such subresource.
+    fn part_update(_subresource: &str) -> Option<PartUpdate<Self>> {
+        None
+    }
+}
+
+/// A subresource that writes one part of an object (as `status` writes the
+/// status): the verbs start from the stored object, `take` moves the part
+/// from the request's object into it, and `validate` checks the result
+/// against the stored one instead of the kind's update validation.
+pub(crate) struct PartUpdate<K> {
+    pub(crate) take: fn(&mut K, &mut K),
+    pub(crate) validate: fn(&K, &K) -> Result<(), api::FieldErrors>,
 }
 
 /// Typed access to a kind's `status` (a no-op for kinds without one), so

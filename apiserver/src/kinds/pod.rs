@@ -14,10 +14,13 @@ use crate::admission::resource_quota::{self, QuotaCharge, Usage, lock_for};
 use crate::admission::{self, NamespaceFacts};
 use crate::arbiter::{CountChange, PodUsage, pod_usage};
 use crate::error::ApiError;
-use crate::kinds::Strategy;
+use crate::kinds::{PartUpdate, Strategy};
 use crate::request::Attributes;
 use crate::state::{ApiState, CAS_RETRIES};
 use crate::verbs::{encode_for_store, put_if_absent, store_new_plain, to_wire};
+
+/// The subresource that adds ephemeral (debugging) containers to a pod.
+const EPHEMERAL_CONTAINERS: &str = "ephemeralcontainers";
 
 /// Pods' default `terminationGracePeriodSeconds`.
 const DEFAULT_POD_GRACE_SECONDS: i64 = 30;
@@ -57,12 +60,40 @@ impl Strategy for Pod {
     }
 
     async fn admit_update(
-        _state: &ApiState,
+        state: &ApiState,
         attributes: &Attributes,
         old: &Pod,
-        _pod: &mut Pod,
+        pod: &mut Pod,
     ) -> Result<(), ApiError> {
-        admission::node_restriction::admit_pod_update(attributes, old)
+        admission::node_restriction::admit_pod_update(attributes, old)?;
+        if attributes.subresource == EPHEMERAL_CONTAINERS {
+            // A debugging container must meet the namespace's level too.
+            let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+            let facts = admission::namespace_lifecycle::facts(state, namespace).await?;
+            let checked = admission::pod_security::with_ephemeral_containers(pod);
+            admission::pod_security::admit_pod(facts.pod_security_enforce.as_deref(), &checked)?;
+            if let Some(warning) =
+                admission::pod_security::warning(facts.pod_security_warn.as_deref(), &checked)
+            {
+                crate::warnings::add(warning);
+            }
+        }
+        Ok(())
+    }
+
+    fn part_update(subresource: &str) -> Option<PartUpdate<Pod>> {
+        (subresource == EPHEMERAL_CONTAINERS).then_some(PartUpdate {
+            take: |stored, request| {
+                let containers = request
+                    .spec
+                    .as_mut()
+                    .and_then(|spec| spec.ephemeral_containers.take());
+                if let Some(spec) = stored.spec.as_mut() {
+                    spec.ephemeral_containers = containers;
+                }
+            },
+            validate: api::validation::validate_ephemeral_containers_update,
+        })
     }
 
     async fn admit_delete(

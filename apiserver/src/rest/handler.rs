@@ -320,7 +320,7 @@ async fn resource(
             }
             Ok(body::list(info, &page))
         }
-        (Method::GET, false, "" | "status") => {
+        (Method::GET, false, "" | "status" | "ephemeralcontainers") => {
             query.only(&[query::GET])?;
             let representation = representation(&headers, false)?;
             let mut object = state
@@ -332,7 +332,7 @@ async fn resource(
             let columns = kind.custom().map(|custom| custom.columns.as_slice());
             render_object(info, columns, object, representation, &query)
         }
-        (Method::PUT, false, "" | "status") => {
+        (Method::PUT, false, "" | "status" | "ephemeralcontainers") => {
             query.only(&[query::WRITE])?;
             let bytes = read_json_body(rest, &headers, request.into_body()).await?;
             let options = write_options(&query)?;
@@ -345,7 +345,7 @@ async fn resource(
                 &warnings,
             ))
         }
-        (Method::PATCH, false, "" | "status") => {
+        (Method::PATCH, false, "" | "status" | "ephemeralcontainers") => {
             query.only(&[query::PATCH])?;
             let patch_type = PatchType::from_content_type(&content_type(&headers))?;
             if patch_type == PatchType::StrategicMerge && kind.custom().is_some() {

@@ -11,7 +11,7 @@ use crate::admission::resource_quota::{QuotaCharge, lock_for};
 use crate::arbiter::CountChange;
 use crate::error::ApiError;
 use crate::keys;
-use crate::kinds::Strategy;
+use crate::kinds::{PartUpdate, Strategy};
 use crate::object;
 use crate::request::Attributes;
 use crate::state::{ApiState, CAS_RETRIES};
@@ -25,9 +25,30 @@ use crate::wire;
 /// patched one; the face decides the patch type.
 pub(crate) type Patcher = dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync;
 
-/// Whether a write changes the object or only its status.
-fn status_only(attributes: &Attributes) -> bool {
-    attributes.subresource == "status"
+/// What of the stored object a write replaces.
+enum Part<K> {
+    /// The object, keeping its status.
+    Whole,
+    /// Only its status (`status` subresource).
+    Status,
+    /// Another part a subresource writes (`pods/ephemeralcontainers`).
+    Other(PartUpdate<K>),
+}
+
+impl<K: Strategy> Part<K> {
+    fn of(attributes: &Attributes) -> Result<Part<K>, ApiError> {
+        match attributes.subresource.as_str() {
+            // A scale write is a patch of `spec.replicas` alone.
+            "" | "scale" => Ok(Part::Whole),
+            "status" => Ok(Part::Status),
+            subresource => K::part_update(subresource).map(Part::Other).ok_or_else(|| {
+                ApiError::not_found(
+                    K::INFO.plural,
+                    &format!("{}/{subresource}", attributes.name),
+                )
+            }),
+        }
+    }
 }
 
 /// Replaces one object of kind `K` (or its status) with the request body;
@@ -75,7 +96,7 @@ pub(crate) async fn update<K: Strategy>(
         &current,
         old,
         typed,
-        status_only(attributes),
+        Part::of(attributes)?,
         options,
     )
     .await
@@ -111,7 +132,7 @@ pub(crate) async fn patch<K: Strategy>(
             &current,
             old,
             typed,
-            status_only(attributes),
+            Part::of(attributes)?,
             options,
         )
         .await
@@ -124,38 +145,48 @@ pub(crate) async fn patch<K: Strategy>(
 }
 
 /// Replaces the stored object `current` (decoded: `old`) with `typed`
-/// (already checked for name and resourceVersion); with `status_only`,
-/// only the status changes.
+/// (already checked for name and resourceVersion), or only the `part` of
+/// it that a subresource writes.
 async fn replace<K: Strategy>(
     state: &ApiState,
     attributes: &Attributes,
     current: &KeyValue,
     old: K,
     mut typed: K,
-    status_only: bool,
+    part: Part<K>,
     options: &WriteOptions,
 ) -> Result<Bytes, ApiError> {
     let info = &K::INFO;
     let name = old.metadata().name.clone().unwrap_or_default();
-    if status_only {
-        // Only status changes: start from the stored object.
-        let mut merged = old.clone();
-        merged.take_status_from(&mut typed);
-        typed = merged;
-    } else {
-        if K::HAS_STATUS {
-            typed.copy_status_from(&old);
+    match &part {
+        Part::Whole => {
+            if K::HAS_STATUS {
+                typed.copy_status_from(&old);
+            }
+            keep_server_owned_meta(typed.metadata_mut(), old.metadata());
+            typed.prepare_for_update(&old)?;
         }
-        keep_server_owned_meta(typed.metadata_mut(), old.metadata());
-        typed.prepare_for_update(&old)?;
+        Part::Status => {
+            // Only status changes: start from the stored object.
+            let mut merged = old.clone();
+            merged.take_status_from(&mut typed);
+            typed = merged;
+        }
+        Part::Other(update) => {
+            let mut merged = old.clone();
+            (update.take)(&mut merged, &mut typed);
+            typed = merged;
+        }
     }
     K::admit_update(state, attributes, &old, &mut typed).await?;
     typed.apply_defaults();
-    typed
-        .validate_update(&old)
-        .map_err(|errors| invalid::<K>(&name, errors))?;
+    match &part {
+        Part::Other(update) => (update.validate)(&typed, &old),
+        Part::Whole | Part::Status => typed.validate_update(&old),
+    }
+    .map_err(|errors| invalid::<K>(&name, errors))?;
     let mut bytes = encode_for_store(&mut typed)?;
-    if !status_only && spec_changed(&bytes, &current.value)? {
+    if !matches!(part, Part::Status) && spec_changed(&bytes, &current.value)? {
         let generation = old.metadata().generation.unwrap_or(1);
         typed.metadata_mut().generation = Some(generation + 1);
         bytes = encode_for_store(&mut typed)?;

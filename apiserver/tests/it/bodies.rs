@@ -17,7 +17,7 @@ const PODS: &str = "/api/v1/namespaces/default/pods";
 
 /// One request as the admin: the status, the `Warning` headers and the
 /// body as JSON (null if it is not).
-async fn call_warned(
+pub(crate) async fn call_warned(
     address: SocketAddr,
     method: &str,
     path: &str,

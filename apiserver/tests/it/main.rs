@@ -10,6 +10,7 @@ mod common;
 mod conflicts;
 mod crd;
 mod crud;
+mod ephemeral_containers;
 mod fuzz_corpus;
 mod grpc_security;
 mod lifecycle;

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, Pod, PodSpec, ResourceRequirements, Toleration,
-    TopologySpreadConstraint, Volume,
+    Container, ContainerPort, EphemeralContainer, Pod, PodSpec, Probe, ResourceRequirements,
+    Toleration, TopologySpreadConstraint, Volume,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -234,5 +234,96 @@ fn pod_updates_are_narrow() {
     check_update(
         |spec| spec.node_name = Some("n1".into()),
         &[&format!("spec: Forbidden: {}", super::POD_UPDATE_FORBIDDEN)],
+    );
+}
+
+fn debugger(name: &str) -> EphemeralContainer {
+    EphemeralContainer {
+        name: name.into(),
+        image: Some("busybox:1.36".into()),
+        target_container_name: Some("app".into()),
+        ..EphemeralContainer::default()
+    }
+}
+
+/// The messages of a `pods/ephemeralcontainers` write from `old`'s
+/// ephemeral containers to `new`'s.
+fn check_ephemeral(old: Vec<EphemeralContainer>, new: Vec<EphemeralContainer>, expected: &[&str]) {
+    let with = |containers: Vec<EphemeralContainer>| {
+        let mut pod = valid_pod();
+        if let Some(spec) = pod.spec.as_mut() {
+            spec.ephemeral_containers = (!containers.is_empty()).then_some(containers);
+        }
+        pod
+    };
+    let actual: Vec<String> =
+        match super::validate_ephemeral_containers_update(&with(new), &with(old)) {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+        };
+    assert_eq!(actual, expected);
+}
+
+#[test]
+fn ephemeral_containers_are_added_only_through_their_subresource() {
+    check(
+        |spec| spec.ephemeral_containers = Some(vec![debugger("dbg")]),
+        &["spec.ephemeralContainers: Forbidden: cannot be set on create"],
+    );
+    // A plain update may not add one either.
+    check_update(
+        |spec| spec.ephemeral_containers = Some(vec![debugger("dbg")]),
+        &[&format!("spec: Forbidden: {}", super::POD_UPDATE_FORBIDDEN)],
+    );
+    check_ephemeral(vec![], vec![debugger("dbg")], &[]);
+    check_ephemeral(
+        vec![debugger("dbg")],
+        vec![debugger("dbg"), debugger("dbg2")],
+        &[],
+    );
+}
+
+#[test]
+fn ephemeral_containers_may_not_be_removed_or_changed() {
+    check_ephemeral(
+        vec![debugger("dbg")],
+        vec![],
+        &[
+            r#"spec.ephemeralContainers: Forbidden: existing ephemeral containers "dbg" may not be removed"#,
+        ],
+    );
+    let mut changed = debugger("dbg");
+    changed.image = Some("busybox:1.37".into());
+    check_ephemeral(
+        vec![debugger("dbg")],
+        vec![changed],
+        &[
+            r#"spec.ephemeralContainers[0]: Forbidden: existing ephemeral containers "dbg" may not be changed"#,
+        ],
+    );
+}
+
+#[test]
+fn ephemeral_containers_are_checked_like_containers_and_more() {
+    let mut bad = debugger("app");
+    bad.image = None;
+    bad.target_container_name = Some("nope".into());
+    bad.ports = Some(vec![ContainerPort {
+        container_port: 80,
+        ..ContainerPort::default()
+    }]);
+    bad.readiness_probe = Some(Probe::default());
+    bad.resources = resources(&[("cpu", "1")], &[]);
+    check_ephemeral(
+        vec![],
+        vec![bad],
+        &[
+            r#"spec.ephemeralContainers[0].name: Duplicate value: "app""#,
+            "spec.ephemeralContainers[0].image: Required value",
+            r#"spec.ephemeralContainers[0].targetContainerName: Not found: "nope""#,
+            "spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container",
+            "spec.ephemeralContainers[0].readinessProbe: Forbidden: cannot be set for an Ephemeral Container",
+            "spec.ephemeralContainers[0].resources: Forbidden: cannot be set for an Ephemeral Container",
+        ],
     );
 }
