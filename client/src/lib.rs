@@ -20,7 +20,6 @@ pub mod proto;
 mod rest;
 mod tls;
 mod watch;
-mod watcher;
 
 pub use client::{Client, DeleteOutcome, ObjectList, RawClient};
 pub use error::{Error, Result};
@@ -28,4 +27,3 @@ pub use grpc::BearerToken;
 pub use params::{Binding, DeleteParams, ListParams, PropagationPolicy, WatchParams};
 pub use tls::crypto_provider;
 pub use watch::{WatchEvent, WatchStream};
-pub use watcher::{WatcherEvent, watcher};

@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use api::k8s_openapi::api::core::v1::{Node, Pod};
-use client::{Client, ListParams, WatchEvent, WatcherEvent};
+use client::{Client, ListParams, WatchEvent};
 use futures::StreamExt;
+use runtime::WatcherEvent;
 
 use crate::scenario::PHASE_LABEL;
 use crate::verify::{EventType, Recording};
@@ -107,7 +108,7 @@ impl Observer {
 
 async fn watch_pods(client: Client, observer: Observer, listed: tokio::sync::oneshot::Sender<()>) {
     let mut listed = Some(listed);
-    let mut stream = std::pin::pin!(client::watcher::<Pod>(client, "", ListParams::default()));
+    let mut stream = std::pin::pin!(runtime::watcher::<Pod>(client, "", ListParams::default()));
     while let Some(item) = stream.next().await {
         let mut observed = observer.lock();
         let at = observed.start.elapsed();
@@ -145,7 +146,7 @@ async fn watch_pods(client: Client, observer: Observer, listed: tokio::sync::one
 
 async fn watch_nodes(client: Client, observer: Observer, listed: tokio::sync::oneshot::Sender<()>) {
     let mut listed = Some(listed);
-    let mut stream = std::pin::pin!(client::watcher::<Node>(client, "", ListParams::default()));
+    let mut stream = std::pin::pin!(runtime::watcher::<Node>(client, "", ListParams::default()));
     while let Some(item) = stream.next().await {
         let mut observed = observer.lock();
         let at = observed.start.elapsed();

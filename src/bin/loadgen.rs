@@ -46,6 +46,7 @@ enum Component {
     Apiserver(Box<apiserver::cli::Args>),
     Scheduler(Box<scheduler_shell::Args>),
     Kubelet(Box<kubelet::Args>),
+    Controllers(Box<controllers::args::Args>),
 }
 
 fn main() -> ExitCode {
@@ -86,22 +87,25 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn run_component(component: Component) -> anyhow::Result<()> {
     init_tracing("warn");
     // Each component raises its own limit, as its own binary does.
-    raise_nofile_limit();
+    skiff::raise_nofile_limit();
     loadgen::cluster::exit_with_parent();
     runtime()?.block_on(async {
         match component {
-            Component::Apiserver(args) => apiserver::cli::run(&args, shutdown_signal())
+            Component::Apiserver(args) => apiserver::cli::run(&args, skiff::shutdown_signal())
                 .await
                 .context("apiserver"),
             Component::Scheduler(args) => {
                 let config = (*args).into_config().context("scheduler flags")?;
-                scheduler_shell::run(config, shutdown_signal())
+                scheduler_shell::run(config, skiff::shutdown_signal())
                     .await
                     .context("scheduler")
             }
-            Component::Kubelet(args) => kubelet::run(*args, shutdown_signal())
+            Component::Kubelet(args) => kubelet::run(*args, skiff::shutdown_signal())
                 .await
                 .context("kubelet"),
+            Component::Controllers(args) => controllers::args::run(*args, skiff::shutdown_signal())
+                .await
+                .context("controllers"),
         }
     })
 }
@@ -136,7 +140,7 @@ fn run_load(args: &loadgen::cli::RunArgs) -> anyhow::Result<ExitCode> {
         tokio::select! {
             outcome = loadgen::run(args, exe) => outcome.map(Some),
             // Dropping the run kills the embedded cluster.
-            () = shutdown_signal() => Ok(None),
+            () = skiff::shutdown_signal() => Ok(None),
         }
     })?;
     let Some(outcome) = outcome else {
@@ -160,41 +164,4 @@ fn run_load(args: &loadgen::cli::RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-}
-
-/// Raises the soft descriptor limit to the hard one, so the servers' caps
-/// (held under it, see `netlimits::connection_budget`) have room.
-fn raise_nofile_limit() {
-    match netlimits::raise_nofile_limit() {
-        Ok((soft, hard)) => tracing::debug!(soft, hard, "RLIMIT_NOFILE"),
-        Err(error) => tracing::warn!(%error, "cannot raise RLIMIT_NOFILE to the hard limit"),
-    }
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod apiserver;
+mod controllers;
 mod fixtures;
 mod kube_backend;
 mod kubectl;

@@ -86,11 +86,19 @@ impl ApiserverProcess {
     /// REST face, and gRPC over plain HTTP/2 with every request trusted:
     /// these tests are about the store and the scheduler; the secured face
     /// has its own tests, and loadgen's embedded cluster runs on it), and
-    /// waits until it answers.
+    /// waits until it answers. Without a `--store` in `args` it runs on
+    /// the in-memory store (the default, redb in `./skiff-data`, would
+    /// outlive the test).
     pub(crate) async fn start(args: &[&str]) -> ApiserverProcess {
         let address = free_address();
+        let store: &[&str] = if args.contains(&"--store") {
+            &[]
+        } else {
+            &["--store", "memory"]
+        };
         let process = Process::spawn(
             Command::new(env!("CARGO_BIN_EXE_apiserver"))
+                .args(store)
                 .args(args)
                 .arg("--no-rest")
                 .arg("--grpc-plain-http")

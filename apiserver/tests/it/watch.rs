@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use api::k8s_openapi::api::core::v1::Pod;
 use apiserver::Config;
-use client::WatcherEvent::{self, Applied, Restarted};
 use client::{Client, Error, ListParams, WatchEvent, WatchParams, WatchStream};
 use futures::StreamExt;
+use runtime::WatcherEvent::{self, Applied, Restarted};
 
 use crate::common::{TestServer, memory_store, pod, rv, start, start_with};
 
@@ -265,7 +265,7 @@ async fn watcher_lists_watches_and_relists_when_behind() {
     let server = start_with(config).await;
     let client = &server.client;
     client.create("default", &pod("existing")).await.unwrap();
-    let watcher = client::watcher::<Pod>(client.clone(), "default", ListParams::default());
+    let watcher = runtime::watcher::<Pod>(client.clone(), "default", ListParams::default());
     futures::pin_mut!(watcher);
     let next = |item: Option<Result<WatcherEvent<Pod>, Error>>| item.unwrap().unwrap();
     let Restarted { objects, .. } = next(watcher.next().await) else {

@@ -11,8 +11,9 @@ use std::time::SystemTime;
 use api::k8s_openapi::api::coordination::v1::Lease;
 use api::k8s_openapi::api::core::v1::{Node, NodeCondition, NodeStatus};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use client::{Client, ListParams, WatchEvent, WatcherEvent};
+use client::{Client, ListParams, WatchEvent};
 use futures::StreamExt;
+use runtime::WatcherEvent;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -126,7 +127,7 @@ pub(super) async fn node_status(
         config.node_status_report_frequency,
         posted.len(),
     );
-    let mut watch = pin!(client::watcher::<Node>(
+    let mut watch = pin!(runtime::watcher::<Node>(
         client.clone(),
         "",
         ListParams::default()

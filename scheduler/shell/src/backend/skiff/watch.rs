@@ -7,8 +7,9 @@ use std::sync::mpsc::Sender;
 use api::ApiObject;
 use api::k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use api::k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use client::{Client, ListParams, WatchEvent, WatcherEvent};
+use client::{Client, ListParams, WatchEvent};
 use futures::StreamExt;
+use runtime::WatcherEvent;
 use tokio::sync::watch;
 
 use crate::event::{Changes, LoopEvent};
@@ -69,7 +70,7 @@ async fn run<K: ApiObject, T>(
     convert: Convert<K, T>,
     wrap: fn(Changes<T>) -> LoopEvent,
 ) {
-    let stream = client::watcher::<K>(client, "", ListParams::default());
+    let stream = runtime::watcher::<K>(client, "", ListParams::default());
     futures::pin_mut!(stream);
     loop {
         let item = tokio::select! {

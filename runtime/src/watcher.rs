@@ -1,4 +1,4 @@
-//! [`watcher`]: list, then watch, relisting whenever the server says the
+//! [`watcher()`]: list, then watch, relisting whenever the server says the
 //! watch is too old — the loop every cache-keeping component needs.
 //!
 //! An explicit state machine: `Empty` (must list) → `Listed` (have a
@@ -11,7 +11,7 @@ use std::time::Duration;
 use api::ApiObject;
 use futures::{Stream, StreamExt};
 
-use crate::{Client, Error, ListParams, WatchEvent, WatchParams, WatchStream};
+use client::{Client, Error, ListParams, WatchEvent, WatchParams, WatchStream};
 
 /// Pause before retrying after an error other than "too old".
 const RETRY_PAUSE: Duration = Duration::from_millis(200);

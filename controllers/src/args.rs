@@ -1,0 +1,87 @@
+//! The `controllers` binary's flags, named as kube-controller-manager's.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use api::duration::parse_duration;
+use clap::Parser;
+use runtime::RateLimits;
+
+use crate::manager::{Config, Error, parse_controllers};
+
+/// Runs Skiff's workload controllers against an apiserver.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "controllers", version)]
+pub struct Args {
+    /// The apiserver's gRPC address (replaces the kubeconfig's server)
+    /// [default: the kubeconfig's, else 127.0.0.1:6444].
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Kubeconfig with the server, CA and client certificate (the
+    /// apiserver writes `<data-dir>/pki/controller-manager.kubeconfig`);
+    /// without one the manager connects over plain HTTP/2 (an apiserver
+    /// started with `--grpc-plain-http`).
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The controllers to run: `*` is all, `name` enables one, `-name`
+    /// disables one (e.g. `*,-replicaset`).
+    #[arg(long, value_delimiter = ',', default_value = "*")]
+    pub controllers: Vec<String>,
+    /// Workers of the ReplicaSet controller.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_replicaset_syncs: usize,
+    /// How long a controller waits to observe its own creates and deletes
+    /// before acting again anyway (e.g. `5m`).
+    #[arg(long, value_parser = parse_duration, default_value = "5m")]
+    pub expectations_timeout: Duration,
+    /// The first retry delay of a failed sync; it doubles per failure.
+    #[arg(long, value_parser = parse_duration, default_value = "5ms")]
+    pub retry_base_delay: Duration,
+    /// The longest retry delay of a failed sync.
+    #[arg(long, value_parser = parse_duration, default_value = "1000s")]
+    pub retry_max_delay: Duration,
+    /// Retries per second across all keys of a controller.
+    #[arg(long, default_value_t = 10.0)]
+    pub retry_qps: f64,
+    /// Retries a controller may make at once above `--retry-qps`.
+    #[arg(long, default_value_t = 100)]
+    pub retry_burst: u32,
+}
+
+impl Args {
+    /// The manager's configuration; an unknown controller name is an error.
+    pub fn config(&self) -> Result<Config, Error> {
+        Ok(Config {
+            controllers: parse_controllers(&self.controllers)?,
+            replica_set_workers: self.concurrent_replicaset_syncs,
+            expectations_timeout: self.expectations_timeout,
+            rate_limits: RateLimits {
+                base_delay: self.retry_base_delay,
+                max_delay: self.retry_max_delay,
+                qps: self.retry_qps,
+                burst: self.retry_burst,
+            },
+        })
+    }
+}
+
+/// The apiserver's gRPC address when neither `--server` nor a kubeconfig
+/// names one.
+const DEFAULT_SERVER: &str = "127.0.0.1:6444";
+
+/// Connects to the apiserver and runs the controllers the flags enable
+/// until `shutdown` resolves. The connection is made on first use and the
+/// informers retry, so the manager may start before the apiserver.
+pub async fn run(args: Args, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+    let config = args.config()?;
+    let connection = client::kubeconfig::Connection::resolve(
+        args.kubeconfig.as_deref(),
+        args.server.as_deref(),
+        DEFAULT_SERVER,
+    )
+    .map_err(|error| Error::Kubeconfig(error.to_string()))?;
+    let client = client::Client::grpc_lazy(&connection).await?;
+    crate::manager::run(client, config, shutdown).await;
+    Ok(())
+}

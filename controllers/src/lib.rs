@@ -1,0 +1,16 @@
+//! Skiff's workload controllers.
+//!
+//! Each controller is a module whose decisions are plain functions over
+//! the objects a cache holds and the time passed in: what to create, what
+//! to delete, which orphans to adopt, what status to write. The process
+//! that runs them (informers, work queues, leader election, the writes)
+//! calls these functions and carries their decisions out, so every rule
+//! here is tested without I/O. That process is [`manager`] (its I/O side:
+//! informers, queues, writes), started from the flags of [`args`].
+
+pub mod args;
+pub mod expectations;
+pub mod manager;
+pub mod owner;
+pub mod pods;
+pub mod replica_set;

@@ -1,0 +1,344 @@
+//! The ReplicaSet controller's I/O: which keys a change enqueues, and one
+//! sync carrying out [`crate::replica_set::plan`]'s decisions through the
+//! apiserver (adopt and release by patching owner references, create in
+//! slow-start batches, delete, write the status), with expectations so a
+//! sync never creates or deletes again for its own writes in flight.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use api::k8s_openapi::api::apps::v1::ReplicaSet;
+use api::k8s_openapi::api::core::v1::Pod;
+use api::k8s_openapi::jiff::Timestamp;
+use client::{Client, DeleteParams};
+use futures::future::join_all;
+use runtime::{Action, Change, ObjectKey, Store};
+use serde_json::json;
+
+use super::Error;
+use crate::expectations::Expectations;
+use crate::owner::controller_of;
+use crate::replica_set::{
+    Plan, Scale, plan, pod_from_template, selector, slow_start_batches, with_failure,
+};
+
+const API_VERSION: &str = "apps/v1";
+const KIND: &str = "ReplicaSet";
+
+/// The ReplicaSet controller's shared state: the caches it reads, its
+/// expectations and the client it writes through.
+pub struct ReplicaSets {
+    client: Client,
+    replica_sets: Store<ReplicaSet>,
+    pods: Store<Pod>,
+    expectations: Mutex<Expectations>,
+}
+
+/// The wall clock as a Kubernetes timestamp.
+fn now() -> Timestamp {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_nanos())
+        .ok()
+        .and_then(|nanos| Timestamp::from_nanosecond(i128::from(nanos)).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn key_string(key: &ObjectKey) -> String {
+    key.to_string()
+}
+
+impl ReplicaSets {
+    pub fn new(
+        client: Client,
+        replica_sets: Store<ReplicaSet>,
+        pods: Store<Pod>,
+        expectations: Expectations,
+    ) -> ReplicaSets {
+        ReplicaSets {
+            client,
+            replica_sets,
+            pods,
+            expectations: Mutex::new(expectations),
+        }
+    }
+
+    fn expectations(&self) -> MutexGuard<'_, Expectations> {
+        // Each method of Expectations leaves it consistent.
+        self.expectations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The ReplicaSet that controls `pod`, if it is one in the cache (same
+    /// name and UID as the pod's controller reference).
+    fn controller_key(&self, pod: &Pod) -> Option<ObjectKey> {
+        let reference = controller_of(&pod.metadata)?;
+        if reference.kind != KIND || !reference.api_version.starts_with("apps/") {
+            return None;
+        }
+        let key = ObjectKey::new(
+            pod.metadata.namespace.clone().unwrap_or_default(),
+            reference.name.clone(),
+        );
+        let rs = self.replica_sets.get(&key)?;
+        (rs.metadata.uid.as_deref() == Some(reference.uid.as_str())).then_some(key)
+    }
+
+    /// The ReplicaSets of the pod's namespace whose selector matches it
+    /// (those that may adopt an orphan).
+    fn matching(&self, pod: &Pod) -> Vec<ObjectKey> {
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        self.replica_sets
+            .list_namespace(pod.metadata.namespace.as_deref().unwrap_or(""))
+            .iter()
+            .filter(|rs| selector(rs).is_ok_and(|selector| selector.matches(&labels)))
+            .map(|rs| ObjectKey::of(rs.as_ref()))
+            .collect()
+    }
+
+    fn deletion_observed(&self, key: &ObjectKey, pod: &Pod) {
+        let uid = pod.metadata.uid.as_deref().unwrap_or("");
+        self.expectations().deletion_observed(&key_string(key), uid);
+    }
+
+    /// The keys a ReplicaSet change enqueues: its own.
+    pub fn replica_set_changed(&self, change: &Change<ReplicaSet>) -> Vec<ObjectKey> {
+        vec![ObjectKey::of(change.object().as_ref())]
+    }
+
+    /// The keys a pod change enqueues (its controller, old and new, or
+    /// for an orphan the ReplicaSets that may adopt it), observing the
+    /// expectations it meets on the way.
+    pub fn pod_changed(&self, change: &Change<Pod>) -> Vec<ObjectKey> {
+        match change {
+            Change::Added(pod) => match self.controller_key(pod) {
+                Some(key) => {
+                    if pod.metadata.deletion_timestamp.is_some() {
+                        self.deletion_observed(&key, pod);
+                    } else {
+                        self.expectations().creation_observed(&key_string(&key));
+                    }
+                    vec![key]
+                }
+                None if pod.metadata.deletion_timestamp.is_none() => self.matching(pod),
+                None => Vec::new(),
+            },
+            Change::Modified { old, new } => {
+                let (old_key, new_key) = (self.controller_key(old), self.controller_key(new));
+                if let Some(key) = &new_key
+                    && new.metadata.deletion_timestamp.is_some()
+                    && old.metadata.deletion_timestamp.is_none()
+                {
+                    self.deletion_observed(key, new);
+                }
+                let mut keys: Vec<ObjectKey> = old_key.iter().cloned().collect();
+                match new_key {
+                    Some(key) => keys.push(key),
+                    None if old.metadata.labels != new.metadata.labels || old_key.is_some() => {
+                        keys.extend(self.matching(new));
+                    }
+                    None => {}
+                }
+                keys.dedup();
+                keys
+            }
+            Change::Deleted(pod) => match self.controller_key(pod) {
+                Some(key) => {
+                    self.deletion_observed(&key, pod);
+                    vec![key]
+                }
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// The pods that count as neighbours of `rs`'s when ranking pods for
+    /// deletion: those of every ReplicaSet with the same controller (a
+    /// Deployment's), or its own.
+    fn related(&self, rs: &ReplicaSet) -> Vec<Arc<Pod>> {
+        let namespace = rs.metadata.namespace.as_deref().unwrap_or("");
+        let siblings: Vec<String> = match controller_of(&rs.metadata) {
+            Some(owner) => self
+                .replica_sets
+                .list_namespace(namespace)
+                .iter()
+                .filter(|other| controller_of(&other.metadata).is_some_and(|o| o.uid == owner.uid))
+                .filter_map(|other| other.metadata.uid.clone())
+                .collect(),
+            None => rs.metadata.uid.iter().cloned().collect(),
+        };
+        siblings
+            .iter()
+            .flat_map(|uid| self.pods.owned_by(uid))
+            .collect()
+    }
+
+    /// One sync of the ReplicaSet `key`.
+    pub async fn sync(&self, key: ObjectKey) -> Result<Action, Error> {
+        let expectation_key = key_string(&key);
+        let Some(rs) = self.replica_sets.get(&key) else {
+            self.expectations().forget(&expectation_key);
+            return Ok(Action::Done);
+        };
+        let satisfied = self
+            .expectations()
+            .satisfied(&expectation_key, Instant::now());
+        let pods = self.pods.list_namespace(&key.namespace);
+        let related = self.related(&rs);
+        let related: Vec<&Pod> = related.iter().map(Arc::as_ref).collect();
+        let now = now();
+        let plan = plan(&rs, pods.iter().map(Arc::as_ref), &related, satisfied, now)?;
+        let Plan {
+            adopt,
+            release,
+            scale,
+            status,
+            requeue_after,
+        } = plan;
+        let mut failure = None;
+        for pod in adopt {
+            self.adopt(&rs, pod).await?;
+        }
+        for pod in release {
+            self.release(&rs, pod).await?;
+        }
+        match scale {
+            Scale::Hold => {}
+            Scale::Create(count) => {
+                if let Some(message) = self.create(&rs, &expectation_key, count).await {
+                    failure = Some(("FailedCreate", message));
+                }
+            }
+            Scale::Delete(pods) => {
+                if let Some(message) = self.delete(&expectation_key, &pods).await {
+                    failure = Some(("FailedDelete", message));
+                }
+            }
+        }
+        let status = with_failure(
+            status,
+            failure
+                .as_ref()
+                .map(|(reason, message)| (*reason, message.as_str())),
+            now,
+        );
+        if rs.status.as_ref() != Some(&status) {
+            let mut updated = (*rs).clone();
+            updated.status = Some(status);
+            self.client.update_status(&updated).await?;
+        }
+        if let Some((_, message)) = failure {
+            return Err(Error::Sync(message));
+        }
+        Ok(requeue_after.map_or(Action::Done, Action::requeue_after))
+    }
+
+    /// Makes `rs` the controller of the orphan `pod`.
+    async fn adopt(&self, rs: &ReplicaSet, pod: &Pod) -> Result<(), Error> {
+        let Some(reference) = crate::owner::controller_reference(API_VERSION, KIND, &rs.metadata)
+        else {
+            return Ok(());
+        };
+        let mut references = pod.metadata.owner_references.clone().unwrap_or_default();
+        references.push(reference);
+        self.patch_references(pod, references).await
+    }
+
+    /// Removes `rs`'s reference from `pod`, which stopped matching.
+    async fn release(&self, rs: &ReplicaSet, pod: &Pod) -> Result<(), Error> {
+        let uid = rs.metadata.uid.as_deref().unwrap_or("");
+        let references = pod
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .filter(|reference| reference.uid != uid)
+            .cloned()
+            .collect();
+        self.patch_references(pod, references).await
+    }
+
+    async fn patch_references(
+        &self,
+        pod: &Pod,
+        references: Vec<api::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
+    ) -> Result<(), Error> {
+        let patch = json!({
+            "metadata": {
+                "ownerReferences": if references.is_empty() { json!(null) } else { json!(references) },
+                // Patch only the pod this decision was about, not a newer
+                // one of the same name.
+                "uid": pod.metadata.uid,
+            }
+        });
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+        let name = pod.metadata.name.as_deref().unwrap_or("");
+        match self.client.patch::<Pod>(namespace, name, &patch).await {
+            Ok(_) => Ok(()),
+            // Gone meanwhile: nothing to claim.
+            Err(error) if error.is_not_found() => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Creates `count` pods from the template in slow-start batches; a
+    /// batch with a failure stops the rest. Returns the first failure.
+    async fn create(&self, rs: &ReplicaSet, key: &str, count: usize) -> Option<String> {
+        let template = rs.spec.as_ref().and_then(|spec| spec.template.as_ref())?;
+        let namespace = rs.metadata.namespace.as_deref().unwrap_or("");
+        let pod = pod_from_template(template, API_VERSION, KIND, &rs.metadata);
+        self.expectations()
+            .expect_creations(key, count, Instant::now());
+        let mut remaining = count;
+        for batch in slow_start_batches(count) {
+            remaining -= batch;
+            let results = join_all((0..batch).map(|_| self.client.create(namespace, &pod))).await;
+            let failures: Vec<client::Error> =
+                results.into_iter().filter_map(Result::err).collect();
+            if let Some(first) = failures.first() {
+                // What failed or was skipped will never be observed.
+                let mut expectations = self.expectations();
+                for _ in 0..failures.len() + remaining {
+                    expectations.creation_observed(key);
+                }
+                return Some(format!("creating pods: {first}"));
+            }
+        }
+        None
+    }
+
+    /// Deletes `pods`; returns the first failure.
+    async fn delete(&self, key: &str, pods: &[&Pod]) -> Option<String> {
+        let uids = pods.iter().filter_map(|pod| pod.metadata.uid.clone());
+        self.expectations()
+            .expect_deletions(key, uids, Instant::now());
+        let results = join_all(pods.iter().map(|pod| {
+            let params = DeleteParams {
+                precondition_uid: pod.metadata.uid.clone(),
+                ..DeleteParams::default()
+            };
+            let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            async move { self.client.delete::<Pod>(&namespace, &name, &params).await }
+        }))
+        .await;
+        let mut first = None;
+        for (pod, result) in pods.iter().zip(results) {
+            match result {
+                Ok(_) => {}
+                Err(error) => {
+                    // Not deleted by this request: its deletion will not be
+                    // observed (or it was already gone, and was).
+                    self.expectations()
+                        .deletion_observed(key, pod.metadata.uid.as_deref().unwrap_or(""));
+                    if !error.is_not_found() && first.is_none() {
+                        first = Some(format!("deleting pods: {error}"));
+                    }
+                }
+            }
+        }
+        first
+    }
+}

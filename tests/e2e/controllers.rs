@@ -1,0 +1,161 @@
+//! The `controllers` binary against a real apiserver: the ReplicaSet
+//! controller keeps its replicas, scales both ways, replaces deleted pods,
+//! adopts matching orphans and releases pods that stop matching.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use api::k8s_openapi::api::apps::v1::ReplicaSet;
+use api::k8s_openapi::api::core::v1::Pod;
+use client::{Client, DeleteParams, ListParams};
+use serde_json::json;
+
+use crate::process::{ApiserverProcess, Process, wait_for};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+fn replica_set(name: &str, replicas: i32) -> ReplicaSet {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name, "tier": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}
+            }
+        }
+    }))
+    .unwrap()
+}
+
+/// The active pods of `default` whose controller is the ReplicaSet `uid`.
+async fn owned_pods(client: &Client, uid: &str) -> Vec<Pod> {
+    client
+        .list::<Pod>("default", &ListParams::default())
+        .await
+        .map(|list| list.items)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+        .filter(|pod| {
+            pod.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|reference| reference.uid == uid && reference.controller == Some(true))
+        })
+        .collect()
+}
+
+async fn wait_for_owned(client: &Client, uid: &str, count: usize, what: &str) -> Vec<Pod> {
+    wait_for(what, DEADLINE, || async {
+        owned_pods(client, uid).await.len() == count
+    })
+    .await;
+    owned_pods(client, uid).await
+}
+
+fn name(pod: &Pod) -> String {
+    pod.metadata.name.clone().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn e2e_controllers_replica_set_keeps_its_replicas() {
+    let server = ApiserverProcess::start(&[]).await;
+    let _controllers = Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_controllers"))
+            .args(["--server", &server.address.to_string()])
+            .args(["--controllers", "*"])
+            // Retries of a failed sync come back at once in a test.
+            .args(["--retry-base-delay", "1ms", "--retry-max-delay", "100ms"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    );
+    let client = &server.client;
+    let created = client
+        .create("default", &replica_set("web", 3))
+        .await
+        .unwrap();
+    let uid = created.metadata.uid.clone().unwrap();
+
+    let pods = wait_for_owned(client, &uid, 3, "three pods for web").await;
+    for pod in &pods {
+        assert!(name(pod).starts_with("web-"), "{}", name(pod));
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        assert_eq!(labels.get("tier").map(String::as_str), Some("web"));
+    }
+    wait_for("status.replicas = 3", DEADLINE, || async {
+        client
+            .get::<ReplicaSet>("default", "web")
+            .await
+            .ok()
+            .and_then(|rs| rs.status)
+            .is_some_and(|status| status.replicas == 3 && status.observed_generation == Some(1))
+    })
+    .await;
+
+    // A deleted pod is replaced.
+    client
+        .delete::<Pod>("default", &name(&pods[0]), &DeleteParams::immediate())
+        .await
+        .unwrap();
+    let replaced = wait_for_owned(client, &uid, 3, "the deleted pod replaced").await;
+    assert!(replaced.iter().all(|pod| name(pod) != name(&pods[0])));
+
+    // Scale down, then up.
+    client
+        .patch::<ReplicaSet>("default", "web", &json!({"spec": {"replicas": 1}}))
+        .await
+        .unwrap();
+    wait_for_owned(client, &uid, 1, "scaled down to one").await;
+    client
+        .patch::<ReplicaSet>("default", "web", &json!({"spec": {"replicas": 2}}))
+        .await
+        .unwrap();
+    let pods = wait_for_owned(client, &uid, 2, "scaled up to two").await;
+
+    // A pod that stops matching is released (and replaced); a matching
+    // orphan is adopted (and the surplus deleted).
+    let released = name(&pods[0]);
+    client
+        .patch::<Pod>(
+            "default",
+            &released,
+            &json!({"metadata": {"labels": {"app": "other"}}}),
+        )
+        .await
+        .unwrap();
+    wait_for("the relabelled pod released", DEADLINE, || async {
+        client
+            .get::<Pod>("default", &released)
+            .await
+            .is_ok_and(|pod| pod.metadata.owner_references.is_none())
+    })
+    .await;
+    wait_for_owned(client, &uid, 2, "the released pod replaced").await;
+
+    let orphan: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "orphan", "labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]}
+    }))
+    .unwrap();
+    client.create("default", &orphan).await.unwrap();
+    // Adopted, then one of the three deleted: two remain, all owned.
+    wait_for("the orphan adopted", DEADLINE, || async {
+        client
+            .get::<Pod>("default", "orphan")
+            .await
+            .is_ok_and(|pod| {
+                pod.metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|reference| reference.uid == uid)
+            })
+            || client.get::<Pod>("default", "orphan").await.is_err()
+    })
+    .await;
+    wait_for_owned(client, &uid, 2, "back to two after the adoption").await;
+}
