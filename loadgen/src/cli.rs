@@ -93,6 +93,10 @@ pub struct RunArgs {
     /// measure what security costs.
     #[arg(long)]
     pub grpc_plain_http: bool,
+    /// Do not start the controller manager in the embedded cluster (the
+    /// scheduler scenarios create bare pods and do not need it).
+    #[arg(long)]
+    pub no_controllers: bool,
     /// Node template (Kubernetes YAML); default `loadgen/templates/node.yaml`.
     #[arg(long)]
     pub node_template: Option<PathBuf>,

@@ -93,6 +93,8 @@ pub struct ClusterSpec {
     /// authorizes every request, each component with its own client
     /// certificate (off: plain HTTP/2, every request trusted).
     pub grpc_security: bool,
+    /// Start the controller manager.
+    pub controllers: bool,
 }
 
 /// One running child.
@@ -371,6 +373,16 @@ impl Cluster {
             self.scheduler_metrics.push(metrics);
         }
         Ok(())
+    }
+
+    /// Starts the controller manager (every controller), when the spec
+    /// asks for it.
+    pub fn start_controllers(&mut self, spec: &ClusterSpec) -> Result<(), Error> {
+        if !spec.controllers {
+            return Ok(());
+        }
+        let args = self.component_connection(spec, identities::CONTROLLER_MANAGER_KUBECONFIG);
+        self.spawn(spec, "controllers", "controllers", &args)
     }
 
     /// Starts one hollow kubelet per node group.

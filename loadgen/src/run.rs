@@ -81,6 +81,7 @@ pub async fn run(args: &RunArgs, exe: PathBuf) -> Result<RunOutcome, Error> {
         log_dir: args.log_dir.clone(),
         log_filter: args.component_log.clone(),
         grpc_security: !args.grpc_plain_http,
+        controllers: !args.no_controllers,
     };
     let mut cluster = match &args.server {
         Some(_) => None,
@@ -181,6 +182,7 @@ async fn drive(
     let expected_nodes = if let Some(cluster) = cluster.as_deref_mut() {
         cluster.start_kubelets(spec)?;
         cluster.start_schedulers(spec)?;
+        cluster.start_controllers(spec)?;
         plan.planned_nodes()
     } else {
         1

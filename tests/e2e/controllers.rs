@@ -1,6 +1,8 @@
-//! The `controllers` binary against a real apiserver: the ReplicaSet
-//! controller keeps its replicas, scales both ways, replaces deleted pods,
-//! adopts matching orphans and releases pods that stop matching.
+//! The `controllers` binary against a real, secured apiserver, with the
+//! controller manager's own kubeconfig (so RBAC holds it to its roles)
+//! while the test acts as the admin over REST: the ReplicaSet controller
+//! keeps its replicas, scales both ways, replaces deleted pods, adopts
+//! matching orphans and releases pods that stop matching.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -10,7 +12,7 @@ use api::k8s_openapi::api::core::v1::Pod;
 use client::{Client, DeleteParams, ListParams};
 use serde_json::json;
 
-use crate::process::{ApiserverProcess, Process, wait_for};
+use crate::process::{Process, RestApiserver, wait_for};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -62,10 +64,13 @@ fn name(pod: &Pod) -> String {
 
 #[tokio::test]
 async fn e2e_controllers_replica_set_keeps_its_replicas() {
-    let server = ApiserverProcess::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = RestApiserver::start(dir.path(), "memory").await;
+    let kubeconfig = dir.path().join("pki").join("controller-manager.kubeconfig");
     let _controllers = Process::spawn(
         Command::new(env!("CARGO_BIN_EXE_controllers"))
-            .args(["--server", &server.address.to_string()])
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
             .args(["--controllers", "*"])
             // Retries of a failed sync come back at once in a test.
             .args(["--retry-base-delay", "1ms", "--retry-max-delay", "100ms"])

@@ -8,8 +8,14 @@
 //! `metrics.k8s.io`, aggregated into `view`, `edit` and `admin`). Skiff
 //! adds what its own components need beyond those: `skiff:scheduler`
 //! (the shard leases), `skiff:usage-reporter` (kubelets' usage reports,
-//! bound to `system:nodes`) and the hollow kubelet's binding to
-//! `system:node`.
+//! bound to `system:nodes`), the hollow kubelet's binding to
+//! `system:node`, and bindings of the controllers' roles to the controller
+//! manager's user (it runs every controller with its own credential, as
+//! kube-controller-manager without `--use-service-account-credentials`).
+//!
+//! The controllers' roles are Kubernetes' `system:controller:<name>`
+//! (its `controller_policy`), each bound as there to the ServiceAccount
+//! `kube-system/<name>`.
 //!
 //! Every object carries the label `kubernetes.io/bootstrapping:
 //! rbac-defaults` and the annotation
@@ -23,7 +29,9 @@ use k8s_openapi::api::rbac::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
-use crate::auth::identities::{HOLLOW_KUBELET_USER, NODES_GROUP, SCHEDULER_USER};
+use crate::auth::identities::{
+    CONTROLLER_MANAGER_USER, HOLLOW_KUBELET_USER, NODES_GROUP, SCHEDULER_USER,
+};
 
 pub(crate) const BOOTSTRAPPING_LABEL: &str = "kubernetes.io/bootstrapping";
 pub(crate) const BOOTSTRAPPING_LABEL_VALUE: &str = "rbac-defaults";
@@ -142,7 +150,57 @@ fn aggregated_cluster_role(name: &str, extra_labels: &[&str], aggregate_from: &s
 }
 
 /// The default ClusterRoles, sorted by name.
+/// The controllers whose roles are bootstrapped: the ServiceAccount
+/// name of each (its role is `system:controller:<name>`).
+const CONTROLLERS: &[&str] = &["replicaset-controller"];
+
+/// The rules of `system:controller:<controller>`.
+fn controller_rules(controller: &str) -> Vec<PolicyRule> {
+    let events = rule(EVENT_WRITE, &[CORE, EVENTS], &["events"]);
+    match controller {
+        "replicaset-controller" => vec![
+            rule(
+                &["get", "list", "update", "watch"],
+                &[APPS, EXTENSIONS],
+                &["replicasets"],
+            ),
+            rule(&["update"], &[APPS, EXTENSIONS], &["replicasets/status"]),
+            rule(
+                &["update"],
+                &[APPS, EXTENSIONS],
+                &["replicasets/finalizers"],
+            ),
+            rule(
+                &["create", "delete", "list", "patch", "watch"],
+                &[CORE],
+                &["pods"],
+            ),
+            events,
+        ],
+        _ => vec![events],
+    }
+}
+
+fn controller_role_name(controller: &str) -> String {
+    format!("system:controller:{controller}")
+}
+
 pub(crate) fn bootstrap_cluster_roles() -> Vec<ClusterRole> {
+    let controllers = CONTROLLERS.iter().map(|controller| {
+        cluster_role(
+            &controller_role_name(controller),
+            &[],
+            controller_rules(controller),
+        )
+    });
+    let mut roles = base_cluster_roles();
+    roles.extend(controllers);
+    // Listed by name, as Kubernetes lists them.
+    roles.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    roles
+}
+
+fn base_cluster_roles() -> Vec<ClusterRole> {
     vec![
         aggregated_cluster_role("admin", &[], AGGREGATE_TO_ADMIN_LABEL),
         cluster_role(
@@ -601,6 +659,15 @@ fn user(name: &str) -> Subject {
     }
 }
 
+fn service_account(namespace: &str, name: &str) -> Subject {
+    Subject {
+        api_group: None,
+        kind: "ServiceAccount".to_string(),
+        name: name.to_string(),
+        namespace: Some(namespace.to_string()),
+    }
+}
+
 fn cluster_role_binding(name: &str, subjects: Vec<Subject>) -> ClusterRoleBinding {
     binding_of(name, name, subjects)
 }
@@ -620,6 +687,23 @@ fn binding_of(name: &str, role: &str, subjects: Vec<Subject>) -> ClusterRoleBind
 /// The default ClusterRoleBindings, each named after the role it binds
 /// (Skiff's hollow kubelet's after its user).
 pub(crate) fn bootstrap_cluster_role_bindings() -> Vec<ClusterRoleBinding> {
+    let mut bindings = base_cluster_role_bindings();
+    for controller in CONTROLLERS {
+        let role = controller_role_name(controller);
+        bindings.push(cluster_role_binding(
+            &role,
+            vec![service_account("kube-system", controller)],
+        ));
+        bindings.push(binding_of(
+            &format!("skiff:controller-manager:{controller}"),
+            &role,
+            vec![user(CONTROLLER_MANAGER_USER)],
+        ));
+    }
+    bindings
+}
+
+fn base_cluster_role_bindings() -> Vec<ClusterRoleBinding> {
     vec![
         // Skiff's components (see `crate::auth::identities`).
         cluster_role_binding(SKIFF_SCHEDULER_ROLE, vec![user(SCHEDULER_USER)]),

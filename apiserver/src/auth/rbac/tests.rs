@@ -533,7 +533,35 @@ fn bootstrap_scheduler_role() {
             ("watch anything.example.com/widgets - -", true),
             ("update -/serviceaccounts default s", true),
             ("create -/serviceaccounts/token default s", true),
-            ("delete -/pods default p", false),
+            // The controllers' roles, bound to the manager's user too.
+            ("create -/pods default -", true),
+            ("delete -/pods default p", true),
+            ("update -/pods default p", false),
+            ("update apps/replicasets/status default web", true),
+            ("delete apps/replicasets default web", false),
+            ("list -/secrets - -", true),
+            ("get -/secrets default s", true),
+            ("update apps/deployments default web", false),
+        ],
+    );
+    let replica_set_controller = user(
+        "system:serviceaccount:kube-system:replicaset-controller",
+        &[
+            "system:serviceaccounts",
+            "system:serviceaccounts:kube-system",
+        ],
+    );
+    check(
+        &policy,
+        &replica_set_controller,
+        &[
+            ("watch apps/replicasets - -", true),
+            ("update apps/replicasets default web", true),
+            ("update apps/replicasets/status default web", true),
+            ("patch -/pods default p", true),
+            ("create events.k8s.io/events default -", true),
+            ("get -/pods default p", false),
+            ("list -/secrets - -", false),
         ],
     );
     let proxy = user("system:kube-proxy", &[]);
