@@ -25,12 +25,15 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// The controllers to run: `*` is all, `name` enables one, `-name`
-    /// disables one (e.g. `*,-replicaset`).
+    /// disables one (e.g. `*,-deployment`); known: deployment, replicaset.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
     /// Workers of the ReplicaSet controller.
     #[arg(long, default_value_t = 5)]
     pub concurrent_replicaset_syncs: usize,
+    /// Workers of the Deployment controller.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_deployment_syncs: usize,
     /// How long a controller waits to observe its own creates and deletes
     /// before acting again anyway (e.g. `5m`).
     #[arg(long, value_parser = parse_duration, default_value = "5m")]
@@ -55,6 +58,7 @@ impl Args {
         Ok(Config {
             controllers: parse_controllers(&self.controllers)?,
             replica_set_workers: self.concurrent_replicaset_syncs,
+            deployment_workers: self.concurrent_deployment_syncs,
             expectations_timeout: self.expectations_timeout,
             rate_limits: RateLimits {
                 base_delay: self.retry_base_delay,

@@ -9,6 +9,7 @@
 //! informers, queues, writes), started from the flags of [`args`].
 
 pub mod args;
+pub mod deployment;
 pub mod expectations;
 pub mod manager;
 pub mod owner;

@@ -2,6 +2,8 @@
 //! over shared informers (one list + watch per kind), each controller with
 //! its own work queue and workers ([`runtime::controller::run`]).
 
+mod claims;
+pub mod deployment;
 pub mod replica_set;
 
 use std::collections::BTreeSet;
@@ -9,16 +11,17 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::k8s_openapi::api::apps::v1::ReplicaSet;
+use api::k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use api::k8s_openapi::api::core::v1::Pod;
 use client::{Client, ListParams};
-use runtime::{Informer, ObjectKey, RateLimits, WorkQueue};
+use runtime::{Change, Informer, ObjectKey, RateLimits, WorkQueue};
+use tokio::task::JoinSet;
 
 use crate::expectations::Expectations;
 
 /// The controllers this manager knows, by the names Kubernetes'
 /// `--controllers` flag uses.
-pub const CONTROLLERS: &[&str] = &["replicaset"];
+pub const CONTROLLERS: &[&str] = &["deployment", "replicaset"];
 
 /// Why the manager cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,8 @@ pub enum Error {
     Client(#[from] client::Error),
     #[error(transparent)]
     ReplicaSet(#[from] crate::replica_set::Error),
+    #[error(transparent)]
+    Deployment(#[from] crate::deployment::Error),
     #[error("{0}")]
     Sync(String),
 }
@@ -69,6 +74,8 @@ pub struct Config {
     /// Workers of the ReplicaSet controller (Kubernetes'
     /// `--concurrent-replicaset-syncs`).
     pub replica_set_workers: usize,
+    /// Workers of the Deployment controller (`--concurrent-deployment-syncs`).
+    pub deployment_workers: usize,
     /// How long a controller waits for its own writes to be observed.
     pub expectations_timeout: Duration,
     /// Retry backoff of every controller's queue.
@@ -80,62 +87,131 @@ impl Default for Config {
         Config {
             controllers: CONTROLLERS.iter().copied().collect(),
             replica_set_workers: 5,
+            deployment_workers: 5,
             expectations_timeout: crate::expectations::EXPECTATIONS_TIMEOUT,
             rate_limits: RateLimits::default(),
         }
     }
 }
 
+/// Calls `keys` with each change the informer sees and queues the keys.
+fn enqueue<K: api::ApiObject>(
+    informer: &mut Informer<K>,
+    queue: &WorkQueue<ObjectKey>,
+    keys: impl Fn(&Change<K>) -> Vec<ObjectKey> + Send + Sync + 'static,
+) {
+    let queue = queue.clone();
+    informer.on_change(move |change| keys(change).into_iter().for_each(|key| queue.add(key)));
+}
+
+/// Runs `workers` workers of the controller `name` once `synced`
+/// resolves: a sync before the caches hold a first list would act on a
+/// partial picture (and, say, create pods that exist).
+fn start<F, Fut>(
+    tasks: &mut JoinSet<()>,
+    name: &'static str,
+    queue: WorkQueue<ObjectKey>,
+    workers: usize,
+    synced: impl Future<Output = ()> + Send + 'static,
+    sync: F,
+) where
+    F: Fn(ObjectKey) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<runtime::Action, Error>> + Send,
+{
+    tasks.spawn(async move {
+        synced.await;
+        runtime::controller::run(name, queue, workers, sync).await;
+    });
+}
+
 /// Runs the enabled controllers until `shutdown` resolves.
 pub async fn run(client: Client, config: Config, shutdown: impl Future<Output = ()>) {
     let mut pods = Informer::<Pod>::new(client.clone(), ListParams::default());
     let mut replica_sets = Informer::<ReplicaSet>::new(client.clone(), ListParams::default());
-    let mut tasks = tokio::task::JoinSet::new();
+    let mut deployments = Informer::<Deployment>::new(client.clone(), ListParams::default());
+    let mut tasks = JoinSet::new();
     let mut queues = Vec::new();
+    let (pod_store, rs_store, deployment_store) =
+        (pods.store(), replica_sets.store(), deployments.store());
 
     if config.controllers.contains("replicaset") {
         let controller = Arc::new(replica_set::ReplicaSets::new(
             client.clone(),
-            replica_sets.store(),
-            pods.store(),
+            rs_store.clone(),
+            pod_store.clone(),
             Expectations::with_timeout(config.expectations_timeout),
         ));
-        let queue = WorkQueue::<ObjectKey>::new(config.rate_limits.clone());
-        replica_sets.on_change({
-            let (controller, queue) = (Arc::clone(&controller), queue.clone());
-            move |change| {
-                controller
-                    .replica_set_changed(change)
-                    .into_iter()
-                    .for_each(|key| queue.add(key))
-            }
+        let queue = WorkQueue::new(config.rate_limits.clone());
+        let c = Arc::clone(&controller);
+        enqueue(&mut replica_sets, &queue, move |change| {
+            c.replica_set_changed(change)
         });
-        pods.on_change({
-            let (controller, queue) = (Arc::clone(&controller), queue.clone());
-            move |change| {
-                controller
-                    .pod_changed(change)
-                    .into_iter()
-                    .for_each(|key| queue.add(key))
-            }
-        });
-        let (pod_store, replica_set_store) = (pods.store(), replica_sets.store());
-        let workers = config.replica_set_workers;
-        queues.push(queue.clone());
-        tasks.spawn(async move {
-            // Act only on a full picture: a sync before the first lists
-            // would create pods that already exist.
+        let c = Arc::clone(&controller);
+        enqueue(&mut pods, &queue, move |change| c.pod_changed(change));
+        let (pod_store, rs_store) = (pod_store.clone(), rs_store.clone());
+        let synced = async move {
             pod_store.synced().await;
-            replica_set_store.synced().await;
-            runtime::controller::run("replicaset", queue, workers, move |key| {
+            rs_store.synced().await;
+        };
+        start(
+            &mut tasks,
+            "replicaset",
+            queue.clone(),
+            config.replica_set_workers,
+            synced,
+            move |key| {
                 let controller = Arc::clone(&controller);
                 async move { controller.sync(key).await }
-            })
-            .await;
+            },
+        );
+        queues.push(queue);
+    }
+    if config.controllers.contains("deployment") {
+        let controller = Arc::new(deployment::Deployments::new(
+            client.clone(),
+            deployment_store.clone(),
+            rs_store.clone(),
+            pod_store.clone(),
+        ));
+        let queue = WorkQueue::new(config.rate_limits.clone());
+        let c = Arc::clone(&controller);
+        enqueue(&mut deployments, &queue, move |change| {
+            c.deployment_changed(change)
         });
+        let c = Arc::clone(&controller);
+        enqueue(&mut replica_sets, &queue, move |change| {
+            c.replica_set_changed(change)
+        });
+        let c = Arc::clone(&controller);
+        enqueue(&mut pods, &queue, move |change| c.pod_changed(change));
+        let (pod_store, rs_store, deployment_store) = (
+            pod_store.clone(),
+            rs_store.clone(),
+            deployment_store.clone(),
+        );
+        let synced = async move {
+            pod_store.synced().await;
+            rs_store.synced().await;
+            deployment_store.synced().await;
+        };
+        start(
+            &mut tasks,
+            "deployment",
+            queue.clone(),
+            config.deployment_workers,
+            synced,
+            move |key| {
+                let controller = Arc::clone(&controller);
+                async move { controller.sync(key).await }
+            },
+        );
+        queues.push(queue);
     }
     tasks.spawn(pods.run());
     tasks.spawn(replica_sets.run());
+    if config.controllers.contains("deployment") {
+        tasks.spawn(deployments.run());
+    }
     shutdown.await;
     for queue in &queues {
         queue.shut_down();
@@ -158,9 +234,16 @@ mod tests {
         assert_eq!(parse_controllers(&spec(&["*"])).ok(), Some(all.clone()));
         assert_eq!(
             parse_controllers(&spec(&["*", "-replicaset"])).ok(),
-            Some(BTreeSet::new())
+            Some(BTreeSet::from(["deployment"]))
         );
-        assert_eq!(parse_controllers(&spec(&["replicaset"])).ok(), Some(all));
+        assert_eq!(
+            parse_controllers(&spec(&["replicaset"])).ok(),
+            Some(BTreeSet::from(["replicaset"]))
+        );
+        assert_eq!(
+            parse_controllers(&spec(&["deployment", "replicaset"])).ok(),
+            Some(all)
+        );
         let error = parse_controllers(&spec(&["*", "-cronjobz"]));
         assert!(
             matches!(&error, Err(Error::UnknownController(name)) if name == "cronjobz"),

@@ -1,8 +1,9 @@
 //! Owner references: the controller reference a controller puts on what
-//! it creates, and how it claims pods (Kubernetes' `ControllerRefManager`):
-//! adopt matching orphans, release owned pods that stopped matching.
+//! it creates, and how it claims pods or ReplicaSets (Kubernetes'
+//! `ControllerRefManager`): adopt matching orphans, release owned ones
+//! that stopped matching.
 
-use api::k8s_openapi::api::core::v1::Pod;
+use api::k8s_openapi::Metadata;
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use api::selector::Selector;
 
@@ -30,43 +31,49 @@ pub fn controller_of(meta: &ObjectMeta) -> Option<&OwnerReference> {
         .find(|reference| reference.controller == Some(true))
 }
 
-/// How a controller's claim on the pods of its namespace turns out.
-#[derive(Debug, Default)]
-pub struct Claim<'a> {
-    /// Pods it controls and that match its selector.
-    pub owned: Vec<&'a Pod>,
+/// How a controller's claim on the objects of its namespace (pods, or a
+/// Deployment's ReplicaSets) turns out.
+#[derive(Debug)]
+pub struct Claim<'a, T> {
+    /// Objects it controls and that match its selector.
+    pub owned: Vec<&'a T>,
     /// Orphans that match: to adopt (patch the controller reference in).
-    pub adopt: Vec<&'a Pod>,
-    /// Pods it controls that no longer match: to release (remove the
+    pub adopt: Vec<&'a T>,
+    /// Objects it controls that no longer match: to release (remove the
     /// reference).
-    pub release: Vec<&'a Pod>,
+    pub release: Vec<&'a T>,
 }
 
-/// Claims `pods` for the controller `owner_uid` with `selector`. A
+/// Claims `objects` for the controller `owner_uid` with `selector`. A
 /// controller being deleted (`owner_deleting`) adopts and releases
-/// nothing; pods being deleted are never adopted.
-pub fn claim_pods<'a>(
+/// nothing; objects being deleted are never adopted.
+pub fn claim<'a, T: Metadata<Ty = ObjectMeta>>(
     owner_uid: &str,
     owner_deleting: bool,
     selector: &Selector,
-    pods: impl IntoIterator<Item = &'a Pod>,
-) -> Claim<'a> {
-    let mut claim = Claim::default();
-    for pod in pods {
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
+    objects: impl IntoIterator<Item = &'a T>,
+) -> Claim<'a, T> {
+    let mut claim = Claim {
+        owned: Vec::new(),
+        adopt: Vec::new(),
+        release: Vec::new(),
+    };
+    for object in objects {
+        let meta = object.metadata();
+        let labels = meta.labels.clone().unwrap_or_default();
         let matches = selector.matches(&labels);
-        match controller_of(&pod.metadata) {
+        match controller_of(meta) {
             Some(reference) if reference.uid == owner_uid => {
                 if matches {
-                    claim.owned.push(pod);
+                    claim.owned.push(object);
                 } else if !owner_deleting {
-                    claim.release.push(pod);
+                    claim.release.push(object);
                 }
             }
             Some(_) => {}
             None => {
-                if matches && !owner_deleting && pod.metadata.deletion_timestamp.is_none() {
-                    claim.adopt.push(pod);
+                if matches && !owner_deleting && meta.deletion_timestamp.is_none() {
+                    claim.adopt.push(object);
                 }
             }
         }
@@ -77,6 +84,7 @@ pub fn claim_pods<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use api::k8s_openapi::api::core::v1::Pod;
     use std::collections::BTreeMap;
 
     fn pod(name: &str, app: &str, controller: Option<&str>) -> Pod {
@@ -113,14 +121,14 @@ mod tests {
             pod("other-orphan", "db", None),
             pod("theirs", "web", Some("rs-2")),
         ];
-        let claim = claim_pods("rs-1", false, &selector, &pods);
-        assert_eq!(names(&claim.owned), ["mine"]);
-        assert_eq!(names(&claim.adopt), ["orphan"]);
-        assert_eq!(names(&claim.release), ["stray"]);
+        let claimed = claim("rs-1", false, &selector, &pods);
+        assert_eq!(names(&claimed.owned), ["mine"]);
+        assert_eq!(names(&claimed.adopt), ["orphan"]);
+        assert_eq!(names(&claimed.release), ["stray"]);
         // A controller being deleted neither adopts nor releases.
-        let claim = claim_pods("rs-1", true, &selector, &pods);
-        assert_eq!(names(&claim.owned), ["mine"]);
-        assert!(claim.adopt.is_empty() && claim.release.is_empty());
+        let claimed = claim("rs-1", true, &selector, &pods);
+        assert_eq!(names(&claimed.owned), ["mine"]);
+        assert!(claimed.adopt.is_empty() && claimed.release.is_empty());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use api::k8s_openapi::jiff::Timestamp;
 use api::selector::Selector;
 
-use crate::owner::{Claim, claim_pods, controller_reference};
+use crate::owner::{Claim, claim, controller_reference};
 use crate::pods::{is_active, is_available, is_ready, pods_to_delete};
 
 /// At most this many pods are created or deleted in one sync (Kubernetes'
@@ -105,7 +105,7 @@ pub fn plan<'a>(
         owned,
         adopt,
         release,
-    } = claim_pods(uid, deleting, &selector, pods);
+    } = claim(uid, deleting, &selector, pods);
     let active: Vec<&Pod> = owned
         .iter()
         .chain(&adopt)

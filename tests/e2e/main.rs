@@ -6,6 +6,7 @@
 
 mod apiserver;
 mod controllers;
+mod deployments;
 mod fixtures;
 mod kube_backend;
 mod kubectl;

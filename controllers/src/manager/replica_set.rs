@@ -9,13 +9,11 @@ use std::time::Instant;
 
 use api::k8s_openapi::api::apps::v1::ReplicaSet;
 use api::k8s_openapi::api::core::v1::Pod;
-use api::k8s_openapi::jiff::Timestamp;
 use client::{Client, DeleteParams};
 use futures::future::join_all;
 use runtime::{Action, Change, ObjectKey, Store};
-use serde_json::json;
 
-use super::Error;
+use super::{Error, claims};
 use crate::expectations::Expectations;
 use crate::owner::controller_of;
 use crate::replica_set::{
@@ -32,17 +30,6 @@ pub struct ReplicaSets {
     replica_sets: Store<ReplicaSet>,
     pods: Store<Pod>,
     expectations: Mutex<Expectations>,
-}
-
-/// The wall clock as a Kubernetes timestamp.
-fn now() -> Timestamp {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_nanos())
-        .ok()
-        .and_then(|nanos| Timestamp::from_nanosecond(i128::from(nanos)).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn key_string(key: &ObjectKey) -> String {
@@ -188,7 +175,7 @@ impl ReplicaSets {
         let pods = self.pods.list_namespace(&key.namespace);
         let related = self.related(&rs);
         let related: Vec<&Pod> = related.iter().map(Arc::as_ref).collect();
-        let now = now();
+        let now = claims::now();
         let plan = plan(&rs, pods.iter().map(Arc::as_ref), &related, satisfied, now)?;
         let Plan {
             adopt,
@@ -199,10 +186,11 @@ impl ReplicaSets {
         } = plan;
         let mut failure = None;
         for pod in adopt {
-            self.adopt(&rs, pod).await?;
+            claims::adopt(&self.client, API_VERSION, KIND, &rs.metadata, pod).await?;
         }
+        let uid = rs.metadata.uid.as_deref().unwrap_or("");
         for pod in release {
-            self.release(&rs, pod).await?;
+            claims::release(&self.client, uid, pod).await?;
         }
         match scale {
             Scale::Hold => {}
@@ -233,54 +221,6 @@ impl ReplicaSets {
             return Err(Error::Sync(message));
         }
         Ok(requeue_after.map_or(Action::Done, Action::requeue_after))
-    }
-
-    /// Makes `rs` the controller of the orphan `pod`.
-    async fn adopt(&self, rs: &ReplicaSet, pod: &Pod) -> Result<(), Error> {
-        let Some(reference) = crate::owner::controller_reference(API_VERSION, KIND, &rs.metadata)
-        else {
-            return Ok(());
-        };
-        let mut references = pod.metadata.owner_references.clone().unwrap_or_default();
-        references.push(reference);
-        self.patch_references(pod, references).await
-    }
-
-    /// Removes `rs`'s reference from `pod`, which stopped matching.
-    async fn release(&self, rs: &ReplicaSet, pod: &Pod) -> Result<(), Error> {
-        let uid = rs.metadata.uid.as_deref().unwrap_or("");
-        let references = pod
-            .metadata
-            .owner_references
-            .iter()
-            .flatten()
-            .filter(|reference| reference.uid != uid)
-            .cloned()
-            .collect();
-        self.patch_references(pod, references).await
-    }
-
-    async fn patch_references(
-        &self,
-        pod: &Pod,
-        references: Vec<api::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
-    ) -> Result<(), Error> {
-        let patch = json!({
-            "metadata": {
-                "ownerReferences": if references.is_empty() { json!(null) } else { json!(references) },
-                // Patch only the pod this decision was about, not a newer
-                // one of the same name.
-                "uid": pod.metadata.uid,
-            }
-        });
-        let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
-        let name = pod.metadata.name.as_deref().unwrap_or("");
-        match self.client.patch::<Pod>(namespace, name, &patch).await {
-            Ok(_) => Ok(()),
-            // Gone meanwhile: nothing to claim.
-            Err(error) if error.is_not_found() => Ok(()),
-            Err(error) => Err(error.into()),
-        }
     }
 
     /// Creates `count` pods from the template in slow-start batches; a

@@ -152,12 +152,34 @@ fn aggregated_cluster_role(name: &str, extra_labels: &[&str], aggregate_from: &s
 /// The default ClusterRoles, sorted by name.
 /// The controllers whose roles are bootstrapped: the ServiceAccount
 /// name of each (its role is `system:controller:<name>`).
-const CONTROLLERS: &[&str] = &["replicaset-controller"];
+const CONTROLLERS: &[&str] = &["deployment-controller", "replicaset-controller"];
 
 /// The rules of `system:controller:<controller>`.
 fn controller_rules(controller: &str) -> Vec<PolicyRule> {
     let events = rule(EVENT_WRITE, &[CORE, EVENTS], &["events"]);
     match controller {
+        "deployment-controller" => vec![
+            rule(
+                &["get", "list", "update", "watch"],
+                &[APPS, EXTENSIONS],
+                &["deployments"],
+            ),
+            rule(&["update"], &[APPS, EXTENSIONS], &["deployments/status"]),
+            rule(
+                &["update"],
+                &[APPS, EXTENSIONS],
+                &["deployments/finalizers"],
+            ),
+            rule(
+                &[
+                    "create", "delete", "get", "list", "patch", "update", "watch",
+                ],
+                &[APPS, EXTENSIONS],
+                &["replicasets"],
+            ),
+            rule(&["get", "list", "update", "watch"], &[CORE], &["pods"]),
+            events,
+        ],
         "replicaset-controller" => vec![
             rule(
                 &["get", "list", "update", "watch"],

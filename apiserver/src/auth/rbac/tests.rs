@@ -536,12 +536,14 @@ fn bootstrap_scheduler_role() {
             // The controllers' roles, bound to the manager's user too.
             ("create -/pods default -", true),
             ("delete -/pods default p", true),
-            ("update -/pods default p", false),
+            ("update -/pods default p", true),
             ("update apps/replicasets/status default web", true),
-            ("delete apps/replicasets default web", false),
+            ("update apps/deployments/status default web", true),
+            ("delete apps/deployments default web", false),
+            ("update -/nodes - n", false),
             ("list -/secrets - -", true),
             ("get -/secrets default s", true),
-            ("update apps/deployments default web", false),
+            ("update apps/deployments default web", true),
         ],
     );
     let replica_set_controller = user(
@@ -562,6 +564,26 @@ fn bootstrap_scheduler_role() {
             ("create events.k8s.io/events default -", true),
             ("get -/pods default p", false),
             ("list -/secrets - -", false),
+        ],
+    );
+    let deployment_controller = user(
+        "system:serviceaccount:kube-system:deployment-controller",
+        &[
+            "system:serviceaccounts",
+            "system:serviceaccounts:kube-system",
+        ],
+    );
+    check(
+        &policy,
+        &deployment_controller,
+        &[
+            ("update apps/deployments default web", true),
+            ("update apps/deployments/status default web", true),
+            ("patch apps/deployments default web", false),
+            ("create apps/replicasets default -", true),
+            ("delete apps/replicasets default web-1", true),
+            ("update -/pods default p", true),
+            ("create -/pods default -", false),
         ],
     );
     let proxy = user("system:kube-proxy", &[]);
