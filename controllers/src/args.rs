@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// The controllers to run: `*` is all, `name` enables one, `-name`
-    /// disables one (e.g. `*,-deployment`); known: deployment, replicaset.
+    /// disables one (e.g. `*,-deployment`); known: deployment, garbagecollector, replicaset.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
     /// Workers of the ReplicaSet controller.
@@ -34,6 +34,9 @@ pub struct Args {
     /// Workers of the Deployment controller.
     #[arg(long, default_value_t = 5)]
     pub concurrent_deployment_syncs: usize,
+    /// Workers of the garbage collector.
+    #[arg(long, default_value_t = 20)]
+    pub concurrent_gc_syncs: usize,
     /// How long a controller waits to observe its own creates and deletes
     /// before acting again anyway (e.g. `5m`).
     #[arg(long, value_parser = parse_duration, default_value = "5m")]
@@ -59,6 +62,7 @@ impl Args {
             controllers: parse_controllers(&self.controllers)?,
             replica_set_workers: self.concurrent_replicaset_syncs,
             deployment_workers: self.concurrent_deployment_syncs,
+            garbage_collector_workers: self.concurrent_gc_syncs,
             expectations_timeout: self.expectations_timeout,
             rate_limits: RateLimits {
                 base_delay: self.retry_base_delay,

@@ -11,6 +11,7 @@
 pub mod args;
 pub mod deployment;
 pub mod expectations;
+pub mod garbage_collector;
 pub mod manager;
 pub mod owner;
 pub mod pods;

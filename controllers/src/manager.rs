@@ -4,6 +4,7 @@
 
 mod claims;
 pub mod deployment;
+pub mod garbage_collector;
 pub mod replica_set;
 
 use std::collections::BTreeSet;
@@ -14,14 +15,14 @@ use std::time::Duration;
 use api::k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use api::k8s_openapi::api::core::v1::Pod;
 use client::{Client, ListParams};
-use runtime::{Change, Informer, ObjectKey, RateLimits, WorkQueue};
+use runtime::{Change, Informer, RateLimits, WorkQueue};
 use tokio::task::JoinSet;
 
 use crate::expectations::Expectations;
 
 /// The controllers this manager knows, by the names Kubernetes'
 /// `--controllers` flag uses.
-pub const CONTROLLERS: &[&str] = &["deployment", "replicaset"];
+pub const CONTROLLERS: &[&str] = &["deployment", "garbagecollector", "replicaset"];
 
 /// Why the manager cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +77,8 @@ pub struct Config {
     pub replica_set_workers: usize,
     /// Workers of the Deployment controller (`--concurrent-deployment-syncs`).
     pub deployment_workers: usize,
+    /// Workers of the garbage collector (`--concurrent-gc-syncs`).
+    pub garbage_collector_workers: usize,
     /// How long a controller waits for its own writes to be observed.
     pub expectations_timeout: Duration,
     /// Retry backoff of every controller's queue.
@@ -88,17 +91,22 @@ impl Default for Config {
             controllers: CONTROLLERS.iter().copied().collect(),
             replica_set_workers: 5,
             deployment_workers: 5,
+            garbage_collector_workers: 20,
             expectations_timeout: crate::expectations::EXPECTATIONS_TIMEOUT,
             rate_limits: RateLimits::default(),
         }
     }
 }
 
+/// What a controller's queue holds.
+trait Key: std::hash::Hash + Eq + Clone + std::fmt::Display + Send + Sync + 'static {}
+impl<T: std::hash::Hash + Eq + Clone + std::fmt::Display + Send + Sync + 'static> Key for T {}
+
 /// Calls `keys` with each change the informer sees and queues the keys.
-fn enqueue<K: api::ApiObject>(
+fn enqueue<K: api::ApiObject, T: Key>(
     informer: &mut Informer<K>,
-    queue: &WorkQueue<ObjectKey>,
-    keys: impl Fn(&Change<K>) -> Vec<ObjectKey> + Send + Sync + 'static,
+    queue: &WorkQueue<T>,
+    keys: impl Fn(&Change<K>) -> Vec<T> + Send + Sync + 'static,
 ) {
     let queue = queue.clone();
     informer.on_change(move |change| keys(change).into_iter().for_each(|key| queue.add(key)));
@@ -107,15 +115,15 @@ fn enqueue<K: api::ApiObject>(
 /// Runs `workers` workers of the controller `name` once `synced`
 /// resolves: a sync before the caches hold a first list would act on a
 /// partial picture (and, say, create pods that exist).
-fn start<F, Fut>(
+fn start<T: Key, F, Fut>(
     tasks: &mut JoinSet<()>,
     name: &'static str,
-    queue: WorkQueue<ObjectKey>,
+    queue: WorkQueue<T>,
     workers: usize,
     synced: impl Future<Output = ()> + Send + 'static,
     sync: F,
 ) where
-    F: Fn(ObjectKey) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(T) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<runtime::Action, Error>> + Send,
 {
     tasks.spawn(async move {
@@ -130,7 +138,8 @@ pub async fn run(client: Client, config: Config, shutdown: impl Future<Output = 
     let mut replica_sets = Informer::<ReplicaSet>::new(client.clone(), ListParams::default());
     let mut deployments = Informer::<Deployment>::new(client.clone(), ListParams::default());
     let mut tasks = JoinSet::new();
-    let mut queues = Vec::new();
+    // How to stop each controller's queue.
+    let mut stops: Vec<Box<dyn Fn() + Send>> = Vec::new();
     let (pod_store, rs_store, deployment_store) =
         (pods.store(), replica_sets.store(), deployments.store());
 
@@ -164,7 +173,7 @@ pub async fn run(client: Client, config: Config, shutdown: impl Future<Output = 
                 async move { controller.sync(key).await }
             },
         );
-        queues.push(queue);
+        stops.push(Box::new(move || queue.shut_down()));
     }
     if config.controllers.contains("deployment") {
         let controller = Arc::new(deployment::Deployments::new(
@@ -205,16 +214,61 @@ pub async fn run(client: Client, config: Config, shutdown: impl Future<Output = 
                 async move { controller.sync(key).await }
             },
         );
-        queues.push(queue);
+        stops.push(Box::new(move || queue.shut_down()));
+    }
+    if config.controllers.contains("garbagecollector") {
+        use garbage_collector::{GarbageCollector, Kind};
+        let collector = Arc::new(GarbageCollector::new(
+            client.clone(),
+            pod_store.clone(),
+            rs_store.clone(),
+            deployment_store.clone(),
+        ));
+        let queue = WorkQueue::new(config.rate_limits.clone());
+        let c = Arc::clone(&collector);
+        enqueue(&mut pods, &queue, move |change| {
+            c.changed(Kind::Pod, change)
+        });
+        let c = Arc::clone(&collector);
+        enqueue(&mut replica_sets, &queue, move |change| {
+            c.changed(Kind::ReplicaSet, change)
+        });
+        let c = Arc::clone(&collector);
+        enqueue(&mut deployments, &queue, move |change| {
+            c.changed(Kind::Deployment, change)
+        });
+        let (pod_store, rs_store, deployment_store) = (
+            pod_store.clone(),
+            rs_store.clone(),
+            deployment_store.clone(),
+        );
+        let synced = async move {
+            pod_store.synced().await;
+            rs_store.synced().await;
+            deployment_store.synced().await;
+        };
+        start(
+            &mut tasks,
+            "garbagecollector",
+            queue.clone(),
+            config.garbage_collector_workers,
+            synced,
+            move |item| {
+                let collector = Arc::clone(&collector);
+                async move { collector.sync(item).await }
+            },
+        );
+        stops.push(Box::new(move || queue.shut_down()));
     }
     tasks.spawn(pods.run());
     tasks.spawn(replica_sets.run());
-    if config.controllers.contains("deployment") {
+    if config.controllers.contains("deployment") || config.controllers.contains("garbagecollector")
+    {
         tasks.spawn(deployments.run());
     }
     shutdown.await;
-    for queue in &queues {
-        queue.shut_down();
+    for stop in &stops {
+        stop();
     }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
@@ -234,14 +288,14 @@ mod tests {
         assert_eq!(parse_controllers(&spec(&["*"])).ok(), Some(all.clone()));
         assert_eq!(
             parse_controllers(&spec(&["*", "-replicaset"])).ok(),
-            Some(BTreeSet::from(["deployment"]))
+            Some(BTreeSet::from(["deployment", "garbagecollector"]))
         );
         assert_eq!(
             parse_controllers(&spec(&["replicaset"])).ok(),
             Some(BTreeSet::from(["replicaset"]))
         );
         assert_eq!(
-            parse_controllers(&spec(&["deployment", "replicaset"])).ok(),
+            parse_controllers(&spec(&["deployment", "garbagecollector", "replicaset"])).ok(),
             Some(all)
         );
         let error = parse_controllers(&spec(&["*", "-cronjobz"]));

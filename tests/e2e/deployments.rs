@@ -12,7 +12,7 @@ use crate::process::Process;
 
 /// Starts the controllers, the scheduler and a hollow kubelet of three
 /// nodes, each with its own kubeconfig; killed on drop.
-fn start_components(cluster: &Cluster) -> Vec<Process> {
+pub(crate) fn start_components(cluster: &Cluster) -> Vec<Process> {
     let spawn = |binary: &str, kubeconfig: &str, args: &[&str]| {
         Process::spawn(
             Command::new(binary)
@@ -57,7 +57,7 @@ fn start_components(cluster: &Cluster) -> Vec<Process> {
     ]
 }
 
-fn json(cluster: &Cluster, args: &[&str]) -> Value {
+pub(crate) fn json(cluster: &Cluster, args: &[&str]) -> Value {
     let mut args = args.to_vec();
     args.extend(["-o", "json"]);
     serde_json::from_str(&cluster.kubectl(&args)).unwrap()

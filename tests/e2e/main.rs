@@ -8,6 +8,7 @@ mod apiserver;
 mod controllers;
 mod deployments;
 mod fixtures;
+mod garbage_collection;
 mod kube_backend;
 mod kubectl;
 mod limits;

@@ -152,7 +152,11 @@ fn aggregated_cluster_role(name: &str, extra_labels: &[&str], aggregate_from: &s
 /// The default ClusterRoles, sorted by name.
 /// The controllers whose roles are bootstrapped: the ServiceAccount
 /// name of each (its role is `system:controller:<name>`).
-const CONTROLLERS: &[&str] = &["deployment-controller", "replicaset-controller"];
+const CONTROLLERS: &[&str] = &[
+    "deployment-controller",
+    "generic-garbage-collector",
+    "replicaset-controller",
+];
 
 /// The rules of `system:controller:<controller>`.
 fn controller_rules(controller: &str) -> Vec<PolicyRule> {
@@ -180,6 +184,11 @@ fn controller_rules(controller: &str) -> Vec<PolicyRule> {
             rule(&["get", "list", "update", "watch"], &[CORE], &["pods"]),
             events,
         ],
+        "generic-garbage-collector" => vec![rule(
+            &["delete", "get", "list", "patch", "update", "watch"],
+            &["*"],
+            &["*"],
+        )],
         "replicaset-controller" => vec![
             rule(
                 &["get", "list", "update", "watch"],

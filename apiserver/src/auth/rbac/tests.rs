@@ -539,8 +539,11 @@ fn bootstrap_scheduler_role() {
             ("update -/pods default p", true),
             ("update apps/replicasets/status default web", true),
             ("update apps/deployments/status default web", true),
-            ("delete apps/deployments default web", false),
-            ("update -/nodes - n", false),
+            // The garbage collector's role: every kind, but no create.
+            ("delete apps/deployments default web", true),
+            ("patch -/configmaps default c", true),
+            ("create -/configmaps default -", false),
+            ("create -/nodes - -", false),
             ("list -/secrets - -", true),
             ("get -/secrets default s", true),
             ("update apps/deployments default web", true),
