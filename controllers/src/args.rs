@@ -7,6 +7,7 @@ use std::time::Duration;
 use api::duration::parse_duration;
 use clap::Parser;
 use runtime::RateLimits;
+use runtime::leader_election::LeaseLock;
 
 use crate::manager::{Config, Error, parse_controllers};
 
@@ -53,6 +54,36 @@ pub struct Args {
     /// Retries a controller may make at once above `--retry-qps`.
     #[arg(long, default_value_t = 100)]
     pub retry_burst: u32,
+    /// Run the controllers only while holding the leader lease, so
+    /// replicas of this process can stand by.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_elect: bool,
+    #[arg(long, default_value = "kube-system")]
+    pub leader_elect_resource_namespace: String,
+    #[arg(long, default_value = "kube-controller-manager")]
+    pub leader_elect_resource_name: String,
+    /// This process's name in the lease [default: `<hostname>_<random>`].
+    #[arg(long)]
+    pub leader_elect_identity: Option<String>,
+    /// How long a standby waits after it last saw the lease renewed.
+    #[arg(long, value_parser = parse_duration, default_value = "15s")]
+    pub leader_elect_lease_duration: Duration,
+    /// How long the leader keeps acting without a successful renewal.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub leader_elect_renew_deadline: Duration,
+    /// How often to try to acquire or renew the lease.
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    pub leader_elect_retry_period: Duration,
+}
+
+/// `<hostname>_<random>`, as kube-controller-manager names itself.
+fn default_identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "controllers".to_string());
+    format!("{host}_{}", uuid::Uuid::new_v4())
 }
 
 impl Args {
@@ -70,6 +101,17 @@ impl Args {
                 qps: self.retry_qps,
                 burst: self.retry_burst,
             },
+            leader_election: self.leader_elect.then(|| LeaseLock {
+                namespace: self.leader_elect_resource_namespace.clone(),
+                name: self.leader_elect_resource_name.clone(),
+                identity: self
+                    .leader_elect_identity
+                    .clone()
+                    .unwrap_or_else(default_identity),
+                lease_duration: self.leader_elect_lease_duration,
+                renew_deadline: self.leader_elect_renew_deadline,
+                retry_period: self.leader_elect_retry_period,
+            }),
         })
     }
 }
@@ -90,6 +132,5 @@ pub async fn run(args: Args, shutdown: impl Future<Output = ()>) -> Result<(), E
     )
     .map_err(|error| Error::Kubeconfig(error.to_string()))?;
     let client = client::Client::grpc_lazy(&connection).await?;
-    crate::manager::run(client, config, shutdown).await;
-    Ok(())
+    crate::manager::run(client, config, shutdown).await
 }

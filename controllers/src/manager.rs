@@ -15,6 +15,7 @@ use std::time::Duration;
 use api::k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use api::k8s_openapi::api::core::v1::Pod;
 use client::{Client, ListParams};
+use runtime::leader_election::{Elector, LeaseLock};
 use runtime::{Change, Informer, RateLimits, WorkQueue};
 use tokio::task::JoinSet;
 
@@ -39,6 +40,8 @@ pub enum Error {
     Deployment(#[from] crate::deployment::Error),
     #[error("{0}")]
     Sync(String),
+    #[error("leader election lost: the lease {0} was not renewed within the renew deadline")]
+    LeadershipLost(String),
 }
 
 /// The enabled controllers, from Kubernetes' `--controllers` syntax: `*`
@@ -83,6 +86,8 @@ pub struct Config {
     pub expectations_timeout: Duration,
     /// Retry backoff of every controller's queue.
     pub rate_limits: RateLimits,
+    /// The lease to hold while running (`None`: no leader election).
+    pub leader_election: Option<LeaseLock>,
 }
 
 impl Default for Config {
@@ -94,6 +99,7 @@ impl Default for Config {
             garbage_collector_workers: 20,
             expectations_timeout: crate::expectations::EXPECTATIONS_TIMEOUT,
             rate_limits: RateLimits::default(),
+            leader_election: None,
         }
     }
 }
@@ -132,8 +138,73 @@ fn start<T: Key, F, Fut>(
     });
 }
 
-/// Runs the enabled controllers until `shutdown` resolves.
-pub async fn run(client: Client, config: Config, shutdown: impl Future<Output = ()>) {
+/// The enabled controllers at work: their tasks (informers, workers) and
+/// how to stop each one's queue.
+struct Running {
+    tasks: JoinSet<()>,
+    stops: Vec<Box<dyn Fn() + Send>>,
+}
+
+impl Running {
+    async fn stop(mut self) {
+        for stop in &self.stops {
+            stop();
+        }
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Runs the enabled controllers until `shutdown` resolves; with leader
+/// election, only while this process holds the lease: it waits to acquire
+/// it, and returns [`Error::LeadershipLost`] when a renewal did not succeed
+/// within the renew deadline (as kube-controller-manager exits then).
+pub async fn run(
+    client: Client,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    tokio::pin!(shutdown);
+    let mut elector = config.leader_election.clone().map(Elector::new);
+    if let Some(elector) = elector.as_mut() {
+        let retry = elector.lock().retry_period;
+        while !elector.try_acquire_or_renew(&client).await {
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                () = tokio::time::sleep(retry) => {}
+            }
+        }
+        tracing::info!(lease = %elector.lock().name, identity = %elector.lock().identity, "leading");
+    }
+    let running = start_controllers(&client, &config);
+    let outcome = match elector.as_mut() {
+        None => {
+            shutdown.await;
+            Ok(())
+        }
+        Some(elector) => {
+            let retry = elector.lock().retry_period;
+            loop {
+                tokio::select! {
+                    () = &mut shutdown => break Ok(()),
+                    () = tokio::time::sleep(retry) => {
+                        if !elector.try_acquire_or_renew(&client).await {
+                            break Err(Error::LeadershipLost(elector.lock().name.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    };
+    running.stop().await;
+    if let (Some(elector), Ok(())) = (elector.as_mut(), &outcome) {
+        elector.release(&client).await;
+    }
+    outcome
+}
+
+/// Starts the enabled controllers over shared informers.
+fn start_controllers(client: &Client, config: &Config) -> Running {
     let mut pods = Informer::<Pod>::new(client.clone(), ListParams::default());
     let mut replica_sets = Informer::<ReplicaSet>::new(client.clone(), ListParams::default());
     let mut deployments = Informer::<Deployment>::new(client.clone(), ListParams::default());
@@ -266,12 +337,7 @@ pub async fn run(client: Client, config: Config, shutdown: impl Future<Output = 
     {
         tasks.spawn(deployments.run());
     }
-    shutdown.await;
-    for stop in &stops {
-        stop();
-    }
-    tasks.abort_all();
-    while tasks.join_next().await.is_some() {}
+    Running { tasks, stops }
 }
 
 #[cfg(test)]

@@ -8,10 +8,14 @@
 //! - [`queue`]: a deduplicating, rate-limited work queue of keys;
 //! - [`informer`]: one list + watch per kind shared by a process, with
 //!   handlers called on each change;
-//! - [`controller`]: workers that reconcile keys from a queue.
+//! - [`controller`]: workers that reconcile keys from a queue;
+//! - [`leader_election`]: one active process among replicas, through a
+//!   Lease.
 
+pub mod clock;
 pub mod controller;
 pub mod informer;
+pub mod leader_election;
 pub mod queue;
 pub mod reflector;
 pub mod watcher;

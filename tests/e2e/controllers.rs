@@ -164,3 +164,65 @@ async fn e2e_controllers_replica_set_keeps_its_replicas() {
     .await;
     wait_for_owned(client, &uid, 2, "back to two after the adoption").await;
 }
+
+/// Starts a controllers process that holds the leader lease as
+/// `identity`, with timers short enough for a test.
+fn elected_controllers(kubeconfig: &std::path::Path, identity: &str) -> Process {
+    Process::spawn(
+        Command::new(env!("CARGO_BIN_EXE_controllers"))
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args(["--leader-elect-identity", identity])
+            .args(["--leader-elect-lease-duration", "1s"])
+            .args(["--leader-elect-renew-deadline", "800ms"])
+            .args(["--leader-elect-retry-period", "100ms"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    )
+}
+
+async fn lease_holder(client: &Client) -> Option<String> {
+    client
+        .get::<api::k8s_openapi::api::coordination::v1::Lease>(
+            "kube-system",
+            "kube-controller-manager",
+        )
+        .await
+        .ok()
+        .and_then(|lease| lease.spec?.holder_identity)
+}
+
+#[tokio::test]
+async fn e2e_controllers_a_standby_takes_over_when_the_leader_dies() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RestApiserver::start(dir.path(), "memory").await;
+    let kubeconfig = dir.path().join("pki").join("controller-manager.kubeconfig");
+    let client = &server.client;
+    let first = elected_controllers(&kubeconfig, "first");
+    wait_for("first holds the lease", DEADLINE, || async {
+        lease_holder(client).await.as_deref() == Some("first")
+    })
+    .await;
+    let _second = elected_controllers(&kubeconfig, "second");
+    let created = client
+        .create("default", &replica_set("web", 2))
+        .await
+        .unwrap();
+    let uid = created.metadata.uid.clone().unwrap();
+    wait_for_owned(client, &uid, 2, "two pods from the leader").await;
+    assert_eq!(lease_holder(client).await.as_deref(), Some("first"));
+
+    // Killed without releasing the lease: the standby waits out the lease
+    // duration, takes over, and reconciles.
+    first.kill();
+    wait_for("second holds the lease", DEADLINE, || async {
+        lease_holder(client).await.as_deref() == Some("second")
+    })
+    .await;
+    client
+        .patch::<ReplicaSet>("default", "web", &json!({"spec": {"replicas": 3}}))
+        .await
+        .unwrap();
+    wait_for_owned(client, &uid, 3, "the standby scaled up").await;
+}

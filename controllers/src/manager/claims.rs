@@ -1,26 +1,13 @@
 //! What every controller writes to claim its objects: owner references
-//! patched in (adopt) or out (release), and the wall clock its decisions
-//! are taken at.
+//! patched in (adopt) or out (release).
 
 use api::ApiObject;
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use api::k8s_openapi::jiff::Timestamp;
 use client::Client;
 use serde_json::json;
 
 use super::Error;
 use crate::owner::controller_reference;
-
-/// The wall clock as a Kubernetes timestamp.
-pub(crate) fn now() -> Timestamp {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since_epoch.as_nanos())
-        .ok()
-        .and_then(|nanos| Timestamp::from_nanosecond(i128::from(nanos)).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-}
 
 /// Makes the owner (`api_version`/`kind`, `owner`) the controller of the
 /// orphan `object`.

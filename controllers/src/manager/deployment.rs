@@ -120,7 +120,7 @@ impl Deployments {
         let input = Input {
             replica_sets: replica_sets.iter().map(Arc::as_ref).collect(),
             pods: pods.iter().map(Arc::as_ref).collect(),
-            now: claims::now(),
+            now: runtime::clock::now(),
         };
         let Plan {
             adopt,

@@ -175,7 +175,7 @@ impl ReplicaSets {
         let pods = self.pods.list_namespace(&key.namespace);
         let related = self.related(&rs);
         let related: Vec<&Pod> = related.iter().map(Arc::as_ref).collect();
-        let now = claims::now();
+        let now = runtime::clock::now();
         let plan = plan(&rs, pods.iter().map(Arc::as_ref), &related, satisfied, now)?;
         let Plan {
             adopt,

@@ -32,7 +32,6 @@ mod preemptor;
 mod rendezvous;
 mod reporter;
 mod scheduling_loop;
-mod wall_clock;
 
 use std::future::Future;
 use std::net::SocketAddr;

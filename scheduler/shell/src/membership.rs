@@ -1,12 +1,10 @@
 //! Leases: leader election for a single scheduler, and shard membership.
 //!
 //! This process holds one `coordination.k8s.io/v1` Lease (the leader lease,
-//! or `<name>-shard-<i>`) as client-go's leader election does: create it if
-//! absent; take it over when its holder let it lapse — judged by when this
-//! process last *saw* the record change, so clocks need not agree — with an
-//! update guarded by resourceVersion; renew every retry period; stop
-//! scheduling when no renewal succeeded for the renew deadline; release it
-//! on shutdown so a standby takes over at once.
+//! or `<name>-shard-<i>`) through `runtime::leader_election` (client-go's
+//! algorithm), and stops scheduling when no renewal succeeded for the
+//! renew deadline; it releases the lease on shutdown so a standby takes
+//! over at once.
 //!
 //! Shards also read the other shards' leases every retry period: a shard is
 //! live while its lease has a holder and was renewed within the lease
@@ -16,12 +14,12 @@ use std::collections::HashMap;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
-use api::k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
-use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use api::k8s_openapi::api::coordination::v1::Lease;
+use runtime::leader_election::{Elector, LeaseApi, LeaseLock};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::backend::ClusterApi;
+use crate::backend::{ApiError, ClusterApi};
 use crate::config::shard_lease_name;
 use crate::event::{LoopEvent, Membership};
 
@@ -48,7 +46,14 @@ pub(crate) async fn run<B: ClusterApi>(
     loop_tx: Sender<LoopEvent>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut elector = Elector::new(&settings);
+    let mut elector = Elector::new(LeaseLock {
+        namespace: settings.namespace.clone(),
+        name: settings.own_lease.clone(),
+        identity: settings.identity.clone(),
+        lease_duration: settings.lease_duration,
+        renew_deadline: settings.renew_deadline,
+        retry_period: settings.retry_period,
+    });
     let mut peers = Peers::new(&settings);
     let mut last_sent: Option<Membership> = None;
     let mut tick = tokio::time::interval(settings.retry_period);
@@ -59,10 +64,10 @@ pub(crate) async fn run<B: ClusterApi>(
             _ = stop.wait_for(|stopped| *stopped) => true,
         };
         if stopping {
-            elector.release(&backend).await;
+            elector.release(&Leases(&backend)).await;
             return;
         }
-        let leading = elector.try_acquire_or_renew(&backend).await;
+        let leading = elector.try_acquire_or_renew(&Leases(&backend)).await;
         let mut live_shards = if settings.shard_count > 1 {
             peers.refresh(&backend).await;
             peers.live(Instant::now())
@@ -89,159 +94,26 @@ pub(crate) async fn run<B: ClusterApi>(
     }
 }
 
-/// client-go style acquisition and renewal of one lease.
-struct Elector {
-    namespace: String,
-    name: String,
-    identity: String,
-    lease_duration: Duration,
-    renew_deadline: Duration,
-    /// resourceVersion of the last record seen, and when it was first seen.
-    observed: Option<(String, Instant)>,
-    /// Last successful acquisition or renewal.
-    last_renewed: Option<Instant>,
-}
+/// The backend's lease calls, as the elector needs them.
+struct Leases<'a, B>(&'a B);
 
-impl Elector {
-    fn new(settings: &MembershipSettings) -> Elector {
-        Elector {
-            namespace: settings.namespace.clone(),
-            name: settings.own_lease.clone(),
-            identity: settings.identity.clone(),
-            lease_duration: settings.lease_duration,
-            renew_deadline: settings.renew_deadline,
-            observed: None,
-            last_renewed: None,
+impl<B: ClusterApi> LeaseApi for Leases<'_, B> {
+    type Error = ApiError;
+
+    async fn get_lease(&self, namespace: &str, name: &str) -> Result<Option<Lease>, ApiError> {
+        match self.0.get_lease(namespace, name).await {
+            Ok(lease) => Ok(Some(lease)),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
         }
     }
 
-    fn leading(&self, now: Instant) -> bool {
-        self.last_renewed
-            .is_some_and(|renewed| now < renewed + self.renew_deadline)
+    async fn create_lease(&self, lease: &Lease) -> Result<Lease, ApiError> {
+        self.0.create_lease(lease).await
     }
 
-    fn lease_seconds(&self) -> i32 {
-        i32::try_from(self.lease_duration.as_secs_f64().ceil() as u64)
-            .unwrap_or(i32::MAX)
-            .max(1)
-    }
-
-    /// One attempt; returns whether this process leads afterwards.
-    async fn try_acquire_or_renew<B: ClusterApi>(&mut self, backend: &B) -> bool {
-        let now = Instant::now();
-        if self.attempt(backend, now).await {
-            self.last_renewed = Some(now);
-        }
-        self.leading(now)
-    }
-
-    async fn attempt<B: ClusterApi>(&mut self, backend: &B, now: Instant) -> bool {
-        let lease = match backend.get_lease(&self.namespace, &self.name).await {
-            Ok(lease) => lease,
-            Err(error) if error.is_not_found() => return self.create(backend, now).await,
-            Err(error) => {
-                tracing::debug!(%error, lease = %self.name, "cannot read lease");
-                return false;
-            }
-        };
-        // A record is first seen when the read returns, not when it was
-        // sent: the holder may have renewed while the read was under way,
-        // and timing its lease from before that renewal would take it over
-        // too early (client-go also stamps the record after the Get).
-        let read_at = Instant::now();
-        let version = lease.metadata.resource_version.clone().unwrap_or_default();
-        let observed_at = match &self.observed {
-            Some((seen, at)) if *seen == version => *at,
-            _ => {
-                self.observed = Some((version, read_at));
-                read_at
-            }
-        };
-        let mut spec = lease.spec.clone().unwrap_or_default();
-        let holder = spec.holder_identity.clone().unwrap_or_default();
-        let ours = holder == self.identity;
-        if !holder.is_empty() && !ours && read_at < observed_at + self.lease_duration {
-            return false;
-        }
-        let wall = MicroTime(crate::wall_clock::now());
-        if !ours {
-            spec.acquire_time = Some(wall.clone());
-            spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
-            tracing::info!(lease = %self.name, previous = %holder, "taking over lease");
-        }
-        spec.holder_identity = Some(self.identity.clone());
-        spec.lease_duration_seconds = Some(self.lease_seconds());
-        spec.renew_time = Some(wall);
-        let updated = Lease {
-            metadata: lease.metadata.clone(),
-            spec: Some(spec),
-        };
-        match backend.update_lease(&updated).await {
-            Ok(stored) => {
-                self.observed = Some((stored.metadata.resource_version.unwrap_or_default(), now));
-                true
-            }
-            Err(error) => {
-                tracing::debug!(%error, lease = %self.name, "lease update lost");
-                false
-            }
-        }
-    }
-
-    async fn create<B: ClusterApi>(&mut self, backend: &B, now: Instant) -> bool {
-        let wall = MicroTime(crate::wall_clock::now());
-        let lease = Lease {
-            metadata: ObjectMeta {
-                name: Some(self.name.clone()),
-                namespace: Some(self.namespace.clone()),
-                ..Default::default()
-            },
-            spec: Some(LeaseSpec {
-                holder_identity: Some(self.identity.clone()),
-                lease_duration_seconds: Some(self.lease_seconds()),
-                acquire_time: Some(wall.clone()),
-                renew_time: Some(wall),
-                lease_transitions: Some(0),
-                ..Default::default()
-            }),
-        };
-        match backend.create_lease(&lease).await {
-            Ok(stored) => {
-                tracing::info!(lease = %self.name, "created and holding lease");
-                self.observed = Some((stored.metadata.resource_version.unwrap_or_default(), now));
-                true
-            }
-            Err(error) => {
-                tracing::debug!(%error, lease = %self.name, "cannot create lease");
-                false
-            }
-        }
-    }
-
-    /// Gives the lease up (empty holder) if this process holds it.
-    async fn release<B: ClusterApi>(&mut self, backend: &B) {
-        if self.last_renewed.is_none() {
-            return;
-        }
-        let Ok(lease) = backend.get_lease(&self.namespace, &self.name).await else {
-            return;
-        };
-        let mut spec = lease.spec.clone().unwrap_or_default();
-        if spec.holder_identity.as_deref() != Some(self.identity.as_str()) {
-            return;
-        }
-        spec.holder_identity = None;
-        spec.lease_duration_seconds = Some(1);
-        spec.renew_time = Some(MicroTime(crate::wall_clock::now()));
-        let released = Lease {
-            metadata: lease.metadata,
-            spec: Some(spec),
-        };
-        match backend.update_lease(&released).await {
-            Ok(_) => tracing::info!(lease = %self.name, "released lease"),
-            Err(error) => tracing::warn!(%error, lease = %self.name, "cannot release lease"),
-        }
-        self.last_renewed = None;
+    async fn update_lease(&self, lease: &Lease) -> Result<Lease, ApiError> {
+        self.0.update_lease(lease).await
     }
 }
 
@@ -316,7 +188,7 @@ impl Peers {
                     let age = spec
                         .renew_time
                         .map(|renewed| {
-                            let nanos = crate::wall_clock::now()
+                            let nanos = runtime::clock::now()
                                 .as_nanosecond()
                                 .saturating_sub(renewed.0.as_nanosecond());
                             Duration::from_nanos(u64::try_from(nanos.max(0)).unwrap_or(u64::MAX))
@@ -341,6 +213,3 @@ impl Peers {
         live
     }
 }
-
-#[cfg(test)]
-mod tests;

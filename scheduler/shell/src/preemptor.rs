@@ -146,7 +146,7 @@ async fn mark_disruption_target<B: ClusterApi>(backend: &B, victim: &PodRef) {
             status: "True".to_string(),
             reason: Some("PreemptionByScheduler".to_string()),
             message: Some("Preempted by a higher-priority pod".to_string()),
-            last_transition_time: Some(Time(crate::wall_clock::now())),
+            last_transition_time: Some(Time(runtime::clock::now())),
             ..Default::default()
         });
         match backend.update_pod_status(&pod).await {

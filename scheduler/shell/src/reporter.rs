@@ -160,7 +160,7 @@ pub(crate) fn pod_event(
 /// this process by a counter.
 fn event_name(object: &str) -> String {
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-    let nanos = crate::wall_clock::now().as_nanosecond();
+    let nanos = runtime::clock::now().as_nanosecond();
     let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed);
     format!(
         "{object}.{:x}",
@@ -185,7 +185,7 @@ fn failed_scheduling_event(report: &Unschedulable) -> Result<Event, serde_json::
 }
 
 fn now_time() -> Time {
-    Time(crate::wall_clock::now())
+    Time(runtime::clock::now())
 }
 
 /// Sets `PodScheduled=False, reason Unschedulable` with the message, unless

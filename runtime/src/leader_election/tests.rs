@@ -2,36 +2,27 @@
 //! standby may take a lease over from a holder it can only see through
 //! reads.
 
-use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use api::k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
-use api::k8s_openapi::api::core::v1::{Event, Pod};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::{Elector, MembershipSettings};
-use crate::backend::{ApiError, ClusterApi};
-use crate::event::{BindOutcome, BindRequest, LoopEvent};
+use super::{Elector, LeaseApi, LeaseLock};
 
 const LEASE_DURATION: Duration = Duration::from_secs(4);
 const RETRY_PERIOD: Duration = Duration::from_millis(250);
 
-fn settings(identity: &str) -> MembershipSettings {
-    MembershipSettings {
+fn elector_as(identity: &str) -> Elector {
+    Elector::new(LeaseLock {
         namespace: "kube-system".into(),
-        lease_base: "skiff-scheduler".into(),
-        own_lease: "skiff-scheduler".into(),
+        name: "skiff-scheduler".into(),
         identity: identity.into(),
-        shard_count: 1,
-        shard_index: 0,
         lease_duration: LEASE_DURATION,
         renew_deadline: Duration::from_secs(3),
         retry_period: RETRY_PERIOD,
-    }
+    })
 }
 
 /// One lease record with a resourceVersion counter, and optionally a
@@ -71,7 +62,7 @@ impl FakeLeases {
     }
 
     fn store(&self, mut lease: Lease) -> Lease {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         state.version += 1;
         lease.metadata.resource_version = Some(state.version.to_string());
         state.lease = Some(lease.clone());
@@ -80,12 +71,19 @@ impl FakeLeases {
 
     /// The holder writes its lease again (a renewal: a new version).
     fn renew_by_holder(&self) {
-        let lease = self.current().unwrap();
-        self.store(lease);
+        if let Some(lease) = self.current() {
+            self.store(lease);
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, FakeState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn current(&self) -> Option<Lease> {
-        self.state.lock().unwrap().lease.clone()
+        self.state().lease.clone()
     }
 
     fn holder(&self) -> String {
@@ -95,85 +93,49 @@ impl FakeLeases {
     }
 }
 
-impl ClusterApi for FakeLeases {
-    fn spawn_informers(
-        &self,
-        _loop_tx: &Sender<LoopEvent>,
-        _stop: &watch::Receiver<bool>,
-    ) -> Vec<JoinHandle<()>> {
-        unreachable!("the elector only reads and writes leases")
-    }
+impl LeaseApi for FakeLeases {
+    type Error = &'static str;
 
-    async fn bind_chunk(&self, _chunk: Vec<BindRequest>) -> Vec<BindOutcome> {
-        unreachable!("the elector only reads and writes leases")
-    }
-
-    async fn create_events(
+    async fn get_lease(
         &self,
         _namespace: &str,
-        _events: Vec<Event>,
-    ) -> Vec<Result<(), ApiError>> {
-        unreachable!("the elector only reads and writes leases")
-    }
-
-    async fn get_pod(&self, _namespace: &str, _name: &str) -> Result<Pod, ApiError> {
-        unreachable!("the elector only reads and writes leases")
-    }
-
-    async fn update_pod_status(&self, _pod: &Pod) -> Result<(), ApiError> {
-        unreachable!("the elector only reads and writes leases")
-    }
-
-    async fn delete_pod(&self, _namespace: &str, _name: &str, _uid: &str) -> Result<(), ApiError> {
-        unreachable!("the elector only reads and writes leases")
-    }
-
-    async fn get_lease(&self, _namespace: &str, _name: &str) -> Result<Lease, ApiError> {
-        let slow = self.state.lock().unwrap().renewal_during_next_read.take();
+        _name: &str,
+    ) -> Result<Option<Lease>, &'static str> {
+        let slow = self.state().renewal_during_next_read.take();
         if let Some(read_time) = slow {
             tokio::time::sleep(read_time / 2).await;
             self.renew_by_holder();
             tokio::time::sleep(read_time / 2).await;
         }
-        self.current().ok_or_else(|| ApiError::NotFound {
-            message: "lease".into(),
-        })
+        Ok(self.current())
     }
 
-    async fn create_lease(&self, lease: &Lease) -> Result<Lease, ApiError> {
+    async fn create_lease(&self, lease: &Lease) -> Result<Lease, &'static str> {
         if self.current().is_some() {
-            return Err(ApiError::Conflict {
-                message: "exists".into(),
-            });
+            return Err("exists");
         }
         Ok(self.store(lease.clone()))
     }
 
-    async fn update_lease(&self, lease: &Lease) -> Result<Lease, ApiError> {
+    async fn update_lease(&self, lease: &Lease) -> Result<Lease, &'static str> {
         let current = self
             .current()
             .and_then(|lease| lease.metadata.resource_version);
         if current != lease.metadata.resource_version {
-            return Err(ApiError::Conflict {
-                message: "stale resourceVersion".into(),
-            });
+            return Err("stale resourceVersion");
         }
         Ok(self.store(lease.clone()))
-    }
-
-    async fn list_leases(&self, _namespace: &str) -> Result<Vec<Lease>, ApiError> {
-        Ok(self.current().into_iter().collect())
     }
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_renewal_seen_by_a_slow_read_is_timed_from_when_the_read_returned() {
     let backend = FakeLeases::held_by("leader");
-    let mut standby = Elector::new(&settings("standby"));
+    let mut standby = elector_as("standby");
     let start = Instant::now();
     // The read takes 100 ms; the holder renews 50 ms into it, and then
     // dies. The standby sees that renewal when the read returns.
-    backend.state.lock().unwrap().renewal_during_next_read = Some(Duration::from_millis(100));
+    backend.state().renewal_during_next_read = Some(Duration::from_millis(100));
     assert!(!standby.try_acquire_or_renew(&backend).await);
     assert_eq!(Instant::now(), start + Duration::from_millis(100));
 
@@ -187,14 +149,17 @@ async fn a_renewal_seen_by_a_slow_read_is_timed_from_when_the_read_returned() {
     tokio::time::sleep_until(start + Duration::from_millis(100) + LEASE_DURATION).await;
     assert!(standby.try_acquire_or_renew(&backend).await);
     assert_eq!(backend.holder(), "standby");
-    let spec = backend.current().unwrap().spec.unwrap();
+    let spec = backend
+        .current()
+        .and_then(|lease| lease.spec)
+        .unwrap_or_default();
     assert_eq!(spec.lease_transitions, Some(1));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_holder_that_keeps_renewing_keeps_its_lease() {
     let backend = FakeLeases::held_by("leader");
-    let mut standby = Elector::new(&settings("standby"));
+    let mut standby = elector_as("standby");
     let start = Instant::now();
     // Four lease durations of renewals once per retry period.
     for round in 1..=64 {
@@ -217,10 +182,10 @@ async fn a_holder_that_keeps_renewing_keeps_its_lease() {
 #[tokio::test(start_paused = true)]
 async fn an_absent_lease_is_created_and_held() {
     let backend = FakeLeases::default();
-    let mut elector = Elector::new(&settings("first"));
+    let mut elector = elector_as("first");
     assert!(elector.try_acquire_or_renew(&backend).await);
     assert_eq!(backend.holder(), "first");
-    let mut second = Elector::new(&settings("second"));
+    let mut second = elector_as("second");
     assert!(!second.try_acquire_or_renew(&backend).await);
     assert_eq!(backend.holder(), "first");
 }

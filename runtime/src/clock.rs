@@ -1,10 +1,11 @@
-//! Wall-clock timestamps for object fields (event times, lease renewals,
-//! condition transitions). Scheduling never reads them.
+//! Wall-clock timestamps for object fields (lease renewals, condition
+//! transitions, event times). Decisions about time spans use monotonic
+//! `Instant`s; these are only written.
 
 use api::k8s_openapi::jiff::Timestamp;
 
 /// Now, as a Kubernetes timestamp.
-pub(crate) fn now() -> Timestamp {
+pub fn now() -> Timestamp {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|since| since.as_nanos())
