@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// The controllers to run: `*` is all, `name` enables one, `-name`
-    /// disables one (e.g. `*,-deployment`); known: deployment, garbagecollector, replicaset.
+    /// disables one (e.g. `*,-deployment`); known: deployment, garbagecollector, replicaset, replicationcontroller.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
     /// Workers of the ReplicaSet controller.

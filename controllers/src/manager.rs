@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use api::k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use api::k8s_openapi::api::core::v1::Pod;
+use api::k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use client::{Client, ListParams};
 use runtime::leader_election::{Elector, LeaseLock};
 use runtime::{Change, Informer, RateLimits, WorkQueue};
@@ -23,7 +23,12 @@ use crate::expectations::Expectations;
 
 /// The controllers this manager knows, by the names Kubernetes'
 /// `--controllers` flag uses.
-pub const CONTROLLERS: &[&str] = &["deployment", "garbagecollector", "replicaset"];
+pub const CONTROLLERS: &[&str] = &[
+    "deployment",
+    "garbagecollector",
+    "replicaset",
+    "replicationcontroller",
+];
 
 /// Why the manager cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -57,10 +62,19 @@ pub fn parse_controllers(spec: &[String]) -> Result<BTreeSet<&'static str>, Erro
             enabled.extend(CONTROLLERS.iter().copied());
             continue;
         }
+        // Kubernetes 1.27 renamed its controllers and kept the old names
+        // as aliases; both are accepted.
+        let canonical = match name {
+            "deployment-controller" => "deployment",
+            "replicaset-controller" => "replicaset",
+            "garbage-collector-controller" => "garbagecollector",
+            "replicationcontroller-controller" => "replicationcontroller",
+            other => other,
+        };
         let known = CONTROLLERS
             .iter()
             .copied()
-            .find(|known| *known == name)
+            .find(|known| *known == canonical)
             .ok_or_else(|| Error::UnknownController(name.to_string()))?;
         if disable {
             enabled.remove(known);
@@ -211,8 +225,14 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
     let mut tasks = JoinSet::new();
     // How to stop each controller's queue.
     let mut stops: Vec<Box<dyn Fn() + Send>> = Vec::new();
-    let (pod_store, rs_store, deployment_store) =
-        (pods.store(), replica_sets.store(), deployments.store());
+    let mut replication_controllers =
+        Informer::<ReplicationController>::new(client.clone(), ListParams::default());
+    let (pod_store, rs_store, deployment_store, rc_store) = (
+        pods.store(),
+        replica_sets.store(),
+        deployments.store(),
+        replication_controllers.store(),
+    );
 
     if config.controllers.contains("replicaset") {
         let controller = Arc::new(replica_set::ReplicaSets::new(
@@ -236,6 +256,38 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
         start(
             &mut tasks,
             "replicaset",
+            queue.clone(),
+            config.replica_set_workers,
+            synced,
+            move |key| {
+                let controller = Arc::clone(&controller);
+                async move { controller.sync(key).await }
+            },
+        );
+        stops.push(Box::new(move || queue.shut_down()));
+    }
+    if config.controllers.contains("replicationcontroller") {
+        let controller = Arc::new(replica_set::ReplicaSets::new(
+            client.clone(),
+            rc_store.clone(),
+            pod_store.clone(),
+            Expectations::with_timeout(config.expectations_timeout),
+        ));
+        let queue = WorkQueue::new(config.rate_limits.clone());
+        let c = Arc::clone(&controller);
+        enqueue(&mut replication_controllers, &queue, move |change| {
+            c.replica_set_changed(change)
+        });
+        let c = Arc::clone(&controller);
+        enqueue(&mut pods, &queue, move |change| c.pod_changed(change));
+        let (pod_store, rc_store) = (pod_store.clone(), rc_store.clone());
+        let synced = async move {
+            pod_store.synced().await;
+            rc_store.synced().await;
+        };
+        start(
+            &mut tasks,
+            "replicationcontroller",
             queue.clone(),
             config.replica_set_workers,
             synced,
@@ -294,8 +346,13 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
             pod_store.clone(),
             rs_store.clone(),
             deployment_store.clone(),
+            rc_store.clone(),
         ));
         let queue = WorkQueue::new(config.rate_limits.clone());
+        let c = Arc::clone(&collector);
+        enqueue(&mut replication_controllers, &queue, move |change| {
+            c.changed(Kind::ReplicationController, change)
+        });
         let c = Arc::clone(&collector);
         enqueue(&mut pods, &queue, move |change| {
             c.changed(Kind::Pod, change)
@@ -333,9 +390,12 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
     }
     tasks.spawn(pods.run());
     tasks.spawn(replica_sets.run());
-    if config.controllers.contains("deployment") || config.controllers.contains("garbagecollector")
-    {
+    let collecting = config.controllers.contains("garbagecollector");
+    if config.controllers.contains("deployment") || collecting {
         tasks.spawn(deployments.run());
+    }
+    if config.controllers.contains("replicationcontroller") || collecting {
+        tasks.spawn(replication_controllers.run());
     }
     Running { tasks, stops }
 }
@@ -354,15 +414,33 @@ mod tests {
         assert_eq!(parse_controllers(&spec(&["*"])).ok(), Some(all.clone()));
         assert_eq!(
             parse_controllers(&spec(&["*", "-replicaset"])).ok(),
-            Some(BTreeSet::from(["deployment", "garbagecollector"]))
+            Some(BTreeSet::from([
+                "deployment",
+                "garbagecollector",
+                "replicationcontroller"
+            ]))
         );
         assert_eq!(
             parse_controllers(&spec(&["replicaset"])).ok(),
             Some(BTreeSet::from(["replicaset"]))
         );
         assert_eq!(
-            parse_controllers(&spec(&["deployment", "garbagecollector", "replicaset"])).ok(),
+            parse_controllers(&spec(&[
+                "deployment",
+                "garbagecollector",
+                "replicaset",
+                "replicationcontroller-controller",
+            ]))
+            .ok(),
             Some(all)
+        );
+        assert_eq!(
+            parse_controllers(&spec(&["*", "-garbage-collector-controller"])).ok(),
+            Some(BTreeSet::from([
+                "deployment",
+                "replicaset",
+                "replicationcontroller"
+            ]))
         );
         let error = parse_controllers(&spec(&["*", "-cronjobz"]));
         assert!(

@@ -12,14 +12,107 @@
 
 use std::time::Duration;
 
-use api::k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
-use api::k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
-use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use api::ApiObject;
+use api::k8s_openapi::api::apps::v1::{
+    ReplicaSet, ReplicaSetCondition, ReplicaSetSpec, ReplicaSetStatus,
+};
+use api::k8s_openapi::api::core::v1::{
+    Pod, PodTemplateSpec, ReplicationController, ReplicationControllerCondition,
+    ReplicationControllerStatus,
+};
+use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
 use api::k8s_openapi::jiff::Timestamp;
 use api::selector::Selector;
 
 use crate::owner::{Claim, claim, controller_reference};
 use crate::pods::{is_active, is_available, is_ready, pods_to_delete};
+
+/// A kind the ReplicaSet logic runs for: ReplicaSet itself, and
+/// ReplicationController through Kubernetes' conversion to a ReplicaSet
+/// (its map selector becomes `matchLabels`).
+pub trait Replicated: ApiObject {
+    /// The object as a ReplicaSet, status included.
+    fn as_replica_set(&self) -> ReplicaSet;
+    /// The object with `status` (computed on the ReplicaSet view).
+    fn with_status(&self, status: ReplicaSetStatus) -> Self;
+}
+
+impl Replicated for ReplicaSet {
+    fn as_replica_set(&self) -> ReplicaSet {
+        self.clone()
+    }
+
+    fn with_status(&self, status: ReplicaSetStatus) -> ReplicaSet {
+        ReplicaSet {
+            status: Some(status),
+            ..self.clone()
+        }
+    }
+}
+
+impl Replicated for ReplicationController {
+    fn as_replica_set(&self) -> ReplicaSet {
+        let spec = self.spec.clone().unwrap_or_default();
+        let status = self.status.clone().map(|status| ReplicaSetStatus {
+            replicas: status.replicas,
+            fully_labeled_replicas: status.fully_labeled_replicas,
+            ready_replicas: status.ready_replicas,
+            available_replicas: status.available_replicas,
+            observed_generation: status.observed_generation,
+            conditions: status.conditions.map(|conditions| {
+                conditions
+                    .into_iter()
+                    .map(|c| ReplicaSetCondition {
+                        type_: c.type_,
+                        status: c.status,
+                        reason: c.reason,
+                        message: c.message,
+                        last_transition_time: c.last_transition_time,
+                    })
+                    .collect()
+            }),
+            terminating_replicas: None,
+        });
+        ReplicaSet {
+            metadata: self.metadata.clone(),
+            spec: Some(ReplicaSetSpec {
+                replicas: spec.replicas,
+                min_ready_seconds: spec.min_ready_seconds,
+                selector: LabelSelector {
+                    match_labels: spec.selector,
+                    match_expressions: None,
+                },
+                template: spec.template,
+            }),
+            status,
+        }
+    }
+
+    fn with_status(&self, status: ReplicaSetStatus) -> ReplicationController {
+        ReplicationController {
+            status: Some(ReplicationControllerStatus {
+                replicas: status.replicas,
+                fully_labeled_replicas: status.fully_labeled_replicas,
+                ready_replicas: status.ready_replicas,
+                available_replicas: status.available_replicas,
+                observed_generation: status.observed_generation,
+                conditions: status.conditions.map(|conditions| {
+                    conditions
+                        .into_iter()
+                        .map(|c| ReplicationControllerCondition {
+                            type_: c.type_,
+                            status: c.status,
+                            reason: c.reason,
+                            message: c.message,
+                            last_transition_time: c.last_transition_time,
+                        })
+                        .collect()
+                }),
+            }),
+            ..self.clone()
+        }
+    }
+}
 
 /// At most this many pods are created or deleted in one sync (Kubernetes'
 /// `BurstReplicas`).

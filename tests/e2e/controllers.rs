@@ -226,3 +226,60 @@ async fn e2e_controllers_a_standby_takes_over_when_the_leader_dies() {
         .unwrap();
     wait_for_owned(client, &uid, 3, "the standby scaled up").await;
 }
+
+#[tokio::test]
+async fn e2e_controllers_replication_controller_runs_on_the_replica_set_logic() {
+    use api::k8s_openapi::api::core::v1::ReplicationController;
+    let dir = tempfile::tempdir().unwrap();
+    let server = RestApiserver::start(dir.path(), "memory").await;
+    let kubeconfig = dir.path().join("pki").join("controller-manager.kubeconfig");
+    let _controllers = elected_controllers(&kubeconfig, "only");
+    let client = &server.client;
+    let rc: ReplicationController = serde_json::from_value(json!({
+        "metadata": {"name": "legacy"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"app": "legacy"},
+            "template": {
+                "metadata": {"labels": {"app": "legacy"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}
+            }
+        }
+    }))
+    .unwrap();
+    let created = client.create("default", &rc).await.unwrap();
+    let uid = created.metadata.uid.clone().unwrap();
+    let pods = wait_for_owned(client, &uid, 2, "two pods for the ReplicationController").await;
+    let reference = pods[0]
+        .metadata
+        .owner_references
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            reference[0].api_version.as_str(),
+            reference[0].kind.as_str()
+        ),
+        ("v1", "ReplicationController")
+    );
+    client
+        .patch::<ReplicationController>("default", "legacy", &json!({"spec": {"replicas": 3}}))
+        .await
+        .unwrap();
+    wait_for_owned(client, &uid, 3, "scaled to three").await;
+    wait_for("status.replicas = 3", DEADLINE, || async {
+        client
+            .get::<ReplicationController>("default", "legacy")
+            .await
+            .ok()
+            .and_then(|rc| rc.status)
+            .is_some_and(|status| status.replicas == 3)
+    })
+    .await;
+    // Deleted (in the background), its pods are collected.
+    client
+        .delete::<ReplicationController>("default", "legacy", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for_owned(client, &uid, 0, "the pods collected").await;
+}

@@ -1,6 +1,7 @@
 //! The garbage collector's I/O over the kinds the manager caches (pods,
-//! ReplicaSets, Deployments): which items a change enqueues, and one sync
-//! carrying out [`crate::garbage_collector`]'s decisions. An owner missing
+//! ReplicaSets, Deployments, ReplicationControllers): which items a change
+//! enqueues, and one sync carrying out [`crate::garbage_collector`]'s
+//! decisions. An owner missing
 //! from the cache is looked up live before its dependents are deleted (the
 //! cache may not have seen it yet), and owners seen gone are remembered.
 
@@ -10,7 +11,7 @@ use std::sync::Mutex;
 
 use api::ApiObject;
 use api::k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use api::k8s_openapi::api::core::v1::Pod;
+use api::k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use client::{Client, DeleteParams, PropagationPolicy};
 use runtime::{Action, Change, ObjectKey, Store};
@@ -27,6 +28,7 @@ pub enum Kind {
     Pod,
     ReplicaSet,
     Deployment,
+    ReplicationController,
 }
 
 impl Kind {
@@ -40,6 +42,7 @@ impl Kind {
             ("", "Pod") => Some(Kind::Pod),
             ("apps", "ReplicaSet") => Some(Kind::ReplicaSet),
             ("apps", "Deployment") => Some(Kind::Deployment),
+            ("", "ReplicationController") => Some(Kind::ReplicationController),
             _ => None,
         }
     }
@@ -59,6 +62,10 @@ macro_rules! by_kind {
             }
             Kind::Deployment => {
                 type $k = Deployment;
+                $body
+            }
+            Kind::ReplicationController => {
+                type $k = ReplicationController;
                 $body
             }
         }
@@ -112,6 +119,7 @@ pub struct GarbageCollector {
     pods: Store<Pod>,
     replica_sets: Store<ReplicaSet>,
     deployments: Store<Deployment>,
+    replication_controllers: Store<ReplicationController>,
     /// Owner UIDs seen gone (a UID never comes back).
     absent: Mutex<HashSet<String>>,
 }
@@ -122,12 +130,14 @@ impl GarbageCollector {
         pods: Store<Pod>,
         replica_sets: Store<ReplicaSet>,
         deployments: Store<Deployment>,
+        replication_controllers: Store<ReplicationController>,
     ) -> GarbageCollector {
         GarbageCollector {
             client,
             pods,
             replica_sets,
             deployments,
+            replication_controllers,
             absent: Mutex::new(HashSet::new()),
         }
     }
@@ -144,6 +154,10 @@ impl GarbageCollector {
             Kind::Pod => self.pods.get(&key).map(|o| o.metadata.clone()),
             Kind::ReplicaSet => self.replica_sets.get(&key).map(|o| o.metadata.clone()),
             Kind::Deployment => self.deployments.get(&key).map(|o| o.metadata.clone()),
+            Kind::ReplicationController => self
+                .replication_controllers
+                .get(&key)
+                .map(|o| o.metadata.clone()),
         }
     }
 
@@ -167,6 +181,12 @@ impl GarbageCollector {
                 .owned_by(uid)
                 .iter()
                 .map(|o| (Kind::Deployment, o.metadata.clone())),
+        );
+        dependents.extend(
+            self.replication_controllers
+                .owned_by(uid)
+                .iter()
+                .map(|o| (Kind::ReplicationController, o.metadata.clone())),
         );
         dependents
     }

@@ -1,4 +1,5 @@
-//! The ReplicaSet controller's I/O: which keys a change enqueues, and one
+//! The ReplicaSet controller's I/O (and the ReplicationController's, the
+//! same logic over its ReplicaSet view): which keys a change enqueues, and one
 //! sync carrying out [`crate::replica_set::plan`]'s decisions through the
 //! apiserver (adopt and release by patching owner references, create in
 //! slow-start batches, delete, write the status), with expectations so a
@@ -17,17 +18,14 @@ use super::{Error, claims};
 use crate::expectations::Expectations;
 use crate::owner::controller_of;
 use crate::replica_set::{
-    Plan, Scale, plan, pod_from_template, selector, slow_start_batches, with_failure,
+    Plan, Replicated, Scale, plan, pod_from_template, selector, slow_start_batches, with_failure,
 };
-
-const API_VERSION: &str = "apps/v1";
-const KIND: &str = "ReplicaSet";
 
 /// The ReplicaSet controller's shared state: the caches it reads, its
 /// expectations and the client it writes through.
-pub struct ReplicaSets {
+pub struct ReplicaSets<K> {
     client: Client,
-    replica_sets: Store<ReplicaSet>,
+    replica_sets: Store<K>,
     pods: Store<Pod>,
     expectations: Mutex<Expectations>,
 }
@@ -36,13 +34,13 @@ fn key_string(key: &ObjectKey) -> String {
     key.to_string()
 }
 
-impl ReplicaSets {
+impl<K: Replicated> ReplicaSets<K> {
     pub fn new(
         client: Client,
-        replica_sets: Store<ReplicaSet>,
+        replica_sets: Store<K>,
         pods: Store<Pod>,
         expectations: Expectations,
-    ) -> ReplicaSets {
+    ) -> ReplicaSets<K> {
         ReplicaSets {
             client,
             replica_sets,
@@ -62,7 +60,7 @@ impl ReplicaSets {
     /// name and UID as the pod's controller reference).
     fn controller_key(&self, pod: &Pod) -> Option<ObjectKey> {
         let reference = controller_of(&pod.metadata)?;
-        if reference.kind != KIND || !reference.api_version.starts_with("apps/") {
+        if reference.kind != K::KIND || reference.api_version != K::API_VERSION {
             return None;
         }
         let key = ObjectKey::new(
@@ -70,7 +68,7 @@ impl ReplicaSets {
             reference.name.clone(),
         );
         let rs = self.replica_sets.get(&key)?;
-        (rs.metadata.uid.as_deref() == Some(reference.uid.as_str())).then_some(key)
+        (rs.metadata().uid.as_deref() == Some(reference.uid.as_str())).then_some(key)
     }
 
     /// The ReplicaSets of the pod's namespace whose selector matches it
@@ -80,7 +78,9 @@ impl ReplicaSets {
         self.replica_sets
             .list_namespace(pod.metadata.namespace.as_deref().unwrap_or(""))
             .iter()
-            .filter(|rs| selector(rs).is_ok_and(|selector| selector.matches(&labels)))
+            .filter(|rs| {
+                selector(&rs.as_replica_set()).is_ok_and(|selector| selector.matches(&labels))
+            })
             .map(|rs| ObjectKey::of(rs.as_ref()))
             .collect()
     }
@@ -91,7 +91,7 @@ impl ReplicaSets {
     }
 
     /// The keys a ReplicaSet change enqueues: its own.
-    pub fn replica_set_changed(&self, change: &Change<ReplicaSet>) -> Vec<ObjectKey> {
+    pub fn replica_set_changed(&self, change: &Change<K>) -> Vec<ObjectKey> {
         vec![ObjectKey::of(change.object().as_ref())]
     }
 
@@ -151,8 +151,8 @@ impl ReplicaSets {
                 .replica_sets
                 .list_namespace(namespace)
                 .iter()
-                .filter(|other| controller_of(&other.metadata).is_some_and(|o| o.uid == owner.uid))
-                .filter_map(|other| other.metadata.uid.clone())
+                .filter(|other| controller_of(other.metadata()).is_some_and(|o| o.uid == owner.uid))
+                .filter_map(|other| other.metadata().uid.clone())
                 .collect(),
             None => rs.metadata.uid.iter().cloned().collect(),
         };
@@ -165,10 +165,11 @@ impl ReplicaSets {
     /// One sync of the ReplicaSet `key`.
     pub async fn sync(&self, key: ObjectKey) -> Result<Action, Error> {
         let expectation_key = key_string(&key);
-        let Some(rs) = self.replica_sets.get(&key) else {
+        let Some(object) = self.replica_sets.get(&key) else {
             self.expectations().forget(&expectation_key);
             return Ok(Action::Done);
         };
+        let rs = object.as_replica_set();
         let satisfied = self
             .expectations()
             .satisfied(&expectation_key, Instant::now());
@@ -186,7 +187,7 @@ impl ReplicaSets {
         } = plan;
         let mut failure = None;
         for pod in adopt {
-            claims::adopt(&self.client, API_VERSION, KIND, &rs.metadata, pod).await?;
+            claims::adopt(&self.client, K::API_VERSION, K::KIND, &rs.metadata, pod).await?;
         }
         let uid = rs.metadata.uid.as_deref().unwrap_or("");
         for pod in release {
@@ -213,9 +214,9 @@ impl ReplicaSets {
             now,
         );
         if rs.status.as_ref() != Some(&status) {
-            let mut updated = (*rs).clone();
-            updated.status = Some(status);
-            self.client.update_status(&updated).await?;
+            self.client
+                .update_status(&object.with_status(status))
+                .await?;
         }
         if let Some((_, message)) = failure {
             return Err(Error::Sync(message));
@@ -228,7 +229,7 @@ impl ReplicaSets {
     async fn create(&self, rs: &ReplicaSet, key: &str, count: usize) -> Option<String> {
         let template = rs.spec.as_ref().and_then(|spec| spec.template.as_ref())?;
         let namespace = rs.metadata.namespace.as_deref().unwrap_or("");
-        let pod = pod_from_template(template, API_VERSION, KIND, &rs.metadata);
+        let pod = pod_from_template(template, K::API_VERSION, K::KIND, &rs.metadata);
         self.expectations()
             .expect_creations(key, count, Instant::now());
         let mut remaining = count;

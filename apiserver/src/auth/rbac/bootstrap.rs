@@ -156,6 +156,7 @@ const CONTROLLERS: &[&str] = &[
     "deployment-controller",
     "generic-garbage-collector",
     "replicaset-controller",
+    "replication-controller",
 ];
 
 /// The rules of `system:controller:<controller>`.
@@ -201,6 +202,21 @@ fn controller_rules(controller: &str) -> Vec<PolicyRule> {
                 &[APPS, EXTENSIONS],
                 &["replicasets/finalizers"],
             ),
+            rule(
+                &["create", "delete", "list", "patch", "watch"],
+                &[CORE],
+                &["pods"],
+            ),
+            events,
+        ],
+        "replication-controller" => vec![
+            rule(
+                &["get", "list", "update", "watch"],
+                &[CORE],
+                &["replicationcontrollers"],
+            ),
+            rule(&["update"], &[CORE], &["replicationcontrollers/status"]),
+            rule(&["update"], &[CORE], &["replicationcontrollers/finalizers"]),
             rule(
                 &["create", "delete", "list", "patch", "watch"],
                 &[CORE],
