@@ -93,10 +93,13 @@ pub struct RunArgs {
     /// measure what security costs.
     #[arg(long)]
     pub grpc_plain_http: bool,
-    /// Do not start the controller manager in the embedded cluster (the
-    /// scheduler scenarios create bare pods and do not need it).
+    /// Start the controller manager in the embedded cluster too. The
+    /// scheduler scenarios create bare pods, which it has nothing to do
+    /// for, and on 2 cores its list+watch of every pod costs them about a
+    /// seventh of their throughput (benches/RESULTS.md), so it is off
+    /// unless asked for.
     #[arg(long)]
-    pub no_controllers: bool,
+    pub controllers: bool,
     /// Node template (Kubernetes YAML); default `loadgen/templates/node.yaml`.
     #[arg(long)]
     pub node_template: Option<PathBuf>,

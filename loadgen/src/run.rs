@@ -81,7 +81,7 @@ pub async fn run(args: &RunArgs, exe: PathBuf) -> Result<RunOutcome, Error> {
         log_dir: args.log_dir.clone(),
         log_filter: args.component_log.clone(),
         grpc_security: !args.grpc_plain_http,
-        controllers: !args.no_controllers,
+        controllers: args.controllers,
     };
     let mut cluster = match &args.server {
         Some(_) => None,

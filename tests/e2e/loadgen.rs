@@ -92,7 +92,31 @@ fn schedulers(report: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn e2e_loadgen_basic() {
-    check_scenario("basic");
+    let report = check_scenario("basic");
+    // The controller manager is started only on request.
+    assert!(!components(&report).contains(&"controllers".to_string()));
+}
+
+/// With `--controllers` the embedded cluster runs the controller manager
+/// too, with its own kubeconfig through RBAC, and it stays up (a crashed
+/// component fails the run).
+#[test]
+fn e2e_loadgen_with_controllers() {
+    let report = check_scenario_with("mixed-churn", &["--controllers"]);
+    assert!(
+        components(&report).contains(&"controllers".to_string()),
+        "{report}"
+    );
+}
+
+fn components(report: &serde_json::Value) -> Vec<String> {
+    report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Creates (one POST per pod), deletes and watches through the REST face
