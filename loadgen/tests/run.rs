@@ -5,13 +5,13 @@
 // Reason: test setup may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use api::k8s_openapi::api::core::v1::{Node, Pod};
 use clap::Parser;
 use client::{Binding, Client, ListParams};
 use serde_json::json;
+use testkit::TestApiserver;
 
 #[derive(Parser)]
 struct TestCli {
@@ -19,20 +19,10 @@ struct TestCli {
     run: loadgen::cli::RunArgs,
 }
 
-async fn start_apiserver() -> SocketAddr {
-    start_apiserver_with(true).await
-}
-
 /// With `bind_arbiter` off the apiserver accepts binds past a node's
 /// allocatable, so an overfilled node can be recorded and verified.
-async fn start_apiserver_with(bind_arbiter: bool) -> SocketAddr {
-    let store = store::open(&store::Backend::Memory, store::StoreConfig::default()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let mut config = apiserver::Config::new(store);
-    config.bind_arbiter = bind_arbiter;
-    tokio::spawn(apiserver::run(listener, config, std::future::pending()));
-    address
+async fn start_apiserver_with(bind_arbiter: bool) -> TestApiserver {
+    TestApiserver::start_with(|config| config.bind_arbiter = bind_arbiter).await
 }
 
 async fn create_nodes(client: &Client, count: usize) {
@@ -80,8 +70,8 @@ async fn binder(client: Client, nodes: usize, overfill: bool) {
 }
 
 async fn run_with_binder(overfill: bool, extra: &[&str]) -> loadgen::RunOutcome {
-    let address = start_apiserver_with(!overfill).await;
-    let client = Client::connect(address.to_string()).await.unwrap();
+    let apiserver = start_apiserver_with(!overfill).await;
+    let (address, client) = (apiserver.address, apiserver.client.clone());
     create_nodes(&client, 4).await;
     let binder = tokio::spawn(binder(client, 4, overfill));
     let server = address.to_string();
@@ -141,8 +131,8 @@ async fn verify_catches_an_overfilled_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeout_lists_the_pending_pods() {
-    let address = start_apiserver().await;
-    let client = Client::connect(address.to_string()).await.unwrap();
+    let apiserver = TestApiserver::start().await;
+    let (address, client) = (apiserver.address, apiserver.client.clone());
     create_nodes(&client, 1).await;
     let server = address.to_string();
     let cli = TestCli::parse_from([

@@ -5,7 +5,6 @@
 //! data directory, reached through the admin kubeconfig it writes
 //! ([`RestApiserver`]).
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -55,23 +54,7 @@ pub(crate) fn free_address() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
-/// Polls `condition` every 20 ms until it holds; panics naming `what` if
-/// it does not within `deadline`. Returns how long it took.
-pub(crate) async fn wait_for<F, Fut>(what: &str, deadline: Duration, mut condition: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !condition().await {
-        assert!(
-            start.elapsed() < deadline,
-            "{what}: not within {deadline:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    start.elapsed()
-}
+pub(crate) use testkit::wait_for;
 
 /// A running `apiserver` serving its gRPC face only; killed on drop.
 pub(crate) struct ApiserverProcess {

@@ -1,7 +1,6 @@
 //! Test harness: start an in-process apiserver on port 0, object builders,
 //! and waiting on conditions with deadlines.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -212,24 +211,7 @@ pub(crate) async fn send_as(
     sender.send_request(request).await.unwrap()
 }
 
-/// Polls `condition` until true; panics after `deadline`.
-pub(crate) async fn wait_until<F, Fut>(deadline: Duration, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = tokio::time::Instant::now();
-    loop {
-        if condition().await {
-            return;
-        }
-        assert!(
-            start.elapsed() < deadline,
-            "condition not met within {deadline:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+pub(crate) use testkit::wait_until;
 
 pub(crate) fn pod(name: &str) -> Pod {
     serde_json::from_value(json!({

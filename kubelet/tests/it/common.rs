@@ -1,62 +1,26 @@
 //! Test harness: an in-process apiserver, a fast hollow kubelet config,
 //! pod builders, and waiting on conditions with deadlines.
 
-use std::future::Future;
 use std::time::Duration;
 
-use api::k8s_openapi::api::core::v1::{Namespace, Pod};
+use api::k8s_openapi::api::core::v1::Pod;
 use client::Client;
 use kubelet::NodeTemplate;
 use kubelet::hollow::HollowConfig;
 use serde_json::json;
-use tokio::sync::oneshot;
 
-/// A running apiserver; shut down on drop.
-pub(crate) struct TestServer {
-    pub(crate) client: Client,
-    shutdown: Option<oneshot::Sender<()>>,
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
+pub(crate) use testkit::{TestApiserver as TestServer, wait_until};
 
 /// An apiserver on a fresh memory store.
 pub(crate) async fn start_apiserver() -> TestServer {
-    start_apiserver_with(true).await
+    TestServer::start().await
 }
 
 /// An apiserver on a fresh memory store; with `bind_arbiter` off it accepts
 /// pods bound past a node's allocatable, so the kubelet's own admission
 /// sees them.
 pub(crate) async fn start_apiserver_with(bind_arbiter: bool) -> TestServer {
-    let store = store::open(&store::Backend::Memory, store::StoreConfig::default()).unwrap();
-    let mut config = apiserver::Config::new(store);
-    config.bind_arbiter = bind_arbiter;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (shutdown, signal) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        apiserver::run(listener, config, async move {
-            let _ = signal.await;
-        })
-        .await
-        .unwrap();
-    });
-    let client = Client::connect(format!("http://{address}")).await.unwrap();
-    wait_until(Duration::from_secs(10), || {
-        let client = client.clone();
-        async move { client.get::<Namespace>("", "kube-node-lease").await.is_ok() }
-    })
-    .await;
-    TestServer {
-        client,
-        shutdown: Some(shutdown),
-    }
+    TestServer::start_with(|config| config.bind_arbiter = bind_arbiter).await
 }
 
 /// `nodes` hollow nodes with short timers: leases every 100 ms, pods start
@@ -69,25 +33,6 @@ pub(crate) fn fast_config(nodes: u32) -> HollowConfig {
     config.pod_start_jitter = Duration::from_millis(20);
     config.status_workers = 8;
     config
-}
-
-/// Polls `condition` until true; panics after `deadline`.
-pub(crate) async fn wait_until<F, Fut>(deadline: Duration, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = tokio::time::Instant::now();
-    loop {
-        if condition().await {
-            return;
-        }
-        assert!(
-            start.elapsed() < deadline,
-            "condition not met within {deadline:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// Waits until pod `name` in `default` satisfies `check`, and returns it.

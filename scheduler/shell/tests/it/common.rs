@@ -1,7 +1,6 @@
 //! Harness: an apiserver and schedulers in-process, object builders, and
 //! waiting on conditions with deadlines.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -9,59 +8,17 @@ use api::k8s_openapi::api::core::v1::{Event, Node, Pod};
 use client::{Client, ListParams};
 use scheduler_shell::{Config, Scheduler};
 use serde_json::json;
-use tokio::sync::oneshot;
 
-/// An apiserver on a fresh memory store; shut down on drop.
-pub(crate) struct TestApiserver {
-    pub(crate) client: Client,
-    pub(crate) address: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-}
-
-impl Drop for TestApiserver {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
+pub(crate) use testkit::{TestApiserver, wait_until};
 
 pub(crate) async fn start_apiserver() -> TestApiserver {
-    start_apiserver_with(true).await
+    TestApiserver::start().await
 }
 
 /// With `bind_arbiter` off the apiserver accepts binds past a node's
 /// allocatable, as Kubernetes does.
 pub(crate) async fn start_apiserver_with(bind_arbiter: bool) -> TestApiserver {
-    let store = store::open(&store::Backend::Memory, store::StoreConfig::default()).unwrap();
-    let mut config = apiserver::Config::new(store);
-    config.bind_arbiter = bind_arbiter;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (shutdown, signal) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        apiserver::run(listener, config, async move {
-            let _ = signal.await;
-        })
-        .await
-        .unwrap();
-    });
-    let client = Client::connect(format!("http://{address}")).await.unwrap();
-    wait_until(Duration::from_secs(10), || {
-        let client = client.clone();
-        async move {
-            client
-                .get::<api::k8s_openapi::api::core::v1::Namespace>("", "kube-system")
-                .await
-                .is_ok()
-        }
-    })
-    .await;
-    TestApiserver {
-        client,
-        address,
-        shutdown: Some(shutdown),
-    }
+    TestApiserver::start_with(|config| config.bind_arbiter = bind_arbiter).await
 }
 
 /// A scheduler config for tests: no leader election, short timers, metrics
@@ -82,25 +39,6 @@ pub(crate) fn config(apiserver: &TestApiserver) -> Config {
 
 pub(crate) async fn start_scheduler(config: Config) -> Scheduler {
     Scheduler::start(config).await.unwrap()
-}
-
-/// Polls `condition` until true; panics after `deadline`.
-pub(crate) async fn wait_until<F, Fut>(deadline: Duration, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = tokio::time::Instant::now();
-    loop {
-        if condition().await {
-            return;
-        }
-        assert!(
-            start.elapsed() < deadline,
-            "condition not met within {deadline:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 pub(crate) fn node(name: &str, cpu: &str, memory: &str, pods: u32) -> Node {
