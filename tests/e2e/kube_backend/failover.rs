@@ -321,7 +321,16 @@ async fn e2e_kubernetes_backend_leader_fails_over_after_kill() {
         },
     )
     .await;
-    // The leader placed them all; the standby placed none.
+    // The leader placed them all (counted once it handled each bind's
+    // answer); the standby placed none.
+    wait_for(
+        "the leader counts its placements",
+        Duration::from_secs(10),
+        || async {
+            scheduled_count(replicas[leader_index].metrics).await >= PODS_BEFORE_KILL as f64
+        },
+    )
+    .await;
     assert_eq!(
         scheduled_count(replicas[leader_index].metrics).await,
         PODS_BEFORE_KILL as f64
@@ -403,6 +412,14 @@ async fn e2e_kubernetes_backend_leader_fails_over_after_kill() {
             let bound = placements(client).await;
             after.iter().all(|name| bound.contains_key(name))
         },
+    )
+    .await;
+    // The scheduler counts a placement when it handles the bind's answer,
+    // which can come after the bind is visible in the store.
+    wait_for(
+        "the new leader counts its placements",
+        Duration::from_secs(10),
+        || async { scheduled_count(standby.metrics).await >= PODS_AFTER_KILL as f64 },
     )
     .await;
     assert_eq!(
