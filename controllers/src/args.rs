@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// The controllers to run: `*` is all, `name` enables one, `-name`
-    /// disables one (e.g. `*,-deployment`); known: deployment, garbagecollector, replicaset, replicationcontroller.
+    /// disables one (e.g. `*,-deployment`); known: daemonset, deployment, garbagecollector, replicaset, replicationcontroller.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
     /// Workers of the ReplicaSet controller.
@@ -35,6 +35,9 @@ pub struct Args {
     /// Workers of the Deployment controller.
     #[arg(long, default_value_t = 5)]
     pub concurrent_deployment_syncs: usize,
+    /// Workers of the DaemonSet controller.
+    #[arg(long, default_value_t = 2)]
+    pub concurrent_daemonset_syncs: usize,
     /// Workers of the garbage collector.
     #[arg(long, default_value_t = 20)]
     pub concurrent_gc_syncs: usize,
@@ -94,6 +97,7 @@ impl Args {
             replica_set_workers: self.concurrent_replicaset_syncs,
             deployment_workers: self.concurrent_deployment_syncs,
             garbage_collector_workers: self.concurrent_gc_syncs,
+            daemon_set_workers: self.concurrent_daemonset_syncs,
             expectations_timeout: self.expectations_timeout,
             rate_limits: RateLimits {
                 base_delay: self.retry_base_delay,

@@ -3,8 +3,10 @@
 //! its own work queue and workers ([`runtime::controller::run`]).
 
 mod claims;
+pub mod daemon_set;
 pub mod deployment;
 pub mod garbage_collector;
+mod pod_writes;
 pub mod replica_set;
 
 use std::collections::BTreeSet;
@@ -12,8 +14,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use api::k8s_openapi::api::core::v1::{Pod, ReplicationController};
+use api::k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
+use api::k8s_openapi::api::core::v1::{Node, Pod, ReplicationController};
 use client::{Client, ListParams};
 use runtime::leader_election::{Elector, LeaseLock};
 use runtime::{Change, Informer, RateLimits, WorkQueue};
@@ -24,6 +26,7 @@ use crate::expectations::Expectations;
 /// The controllers this manager knows, by the names Kubernetes'
 /// `--controllers` flag uses.
 pub const CONTROLLERS: &[&str] = &[
+    "daemonset",
     "deployment",
     "garbagecollector",
     "replicaset",
@@ -43,6 +46,8 @@ pub enum Error {
     ReplicaSet(#[from] crate::replica_set::Error),
     #[error(transparent)]
     Deployment(#[from] crate::deployment::Error),
+    #[error(transparent)]
+    DaemonSet(#[from] crate::daemon_set::Error),
     #[error("{0}")]
     Sync(String),
     #[error("leader election lost: the lease {0} was not renewed within the renew deadline")]
@@ -65,6 +70,7 @@ pub fn parse_controllers(spec: &[String]) -> Result<BTreeSet<&'static str>, Erro
         // Kubernetes 1.27 renamed its controllers and kept the old names
         // as aliases; both are accepted.
         let canonical = match name {
+            "daemonset-controller" => "daemonset",
             "deployment-controller" => "deployment",
             "replicaset-controller" => "replicaset",
             "garbage-collector-controller" => "garbagecollector",
@@ -96,6 +102,8 @@ pub struct Config {
     pub deployment_workers: usize,
     /// Workers of the garbage collector (`--concurrent-gc-syncs`).
     pub garbage_collector_workers: usize,
+    /// Workers of the DaemonSet controller (`--concurrent-daemonset-syncs`).
+    pub daemon_set_workers: usize,
     /// How long a controller waits for its own writes to be observed.
     pub expectations_timeout: Duration,
     /// Retry backoff of every controller's queue.
@@ -111,6 +119,7 @@ impl Default for Config {
             replica_set_workers: 5,
             deployment_workers: 5,
             garbage_collector_workers: 20,
+            daemon_set_workers: 2,
             expectations_timeout: crate::expectations::EXPECTATIONS_TIMEOUT,
             rate_limits: RateLimits::default(),
             leader_election: None,
@@ -227,6 +236,9 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
     let mut stops: Vec<Box<dyn Fn() + Send>> = Vec::new();
     let mut replication_controllers =
         Informer::<ReplicationController>::new(client.clone(), ListParams::default());
+    let mut daemon_sets = Informer::<DaemonSet>::new(client.clone(), ListParams::default());
+    let mut nodes = Informer::<Node>::new(client.clone(), ListParams::default());
+    let (ds_store, node_store) = (daemon_sets.store(), nodes.store());
     let (pod_store, rs_store, deployment_store, rc_store) = (
         pods.store(),
         replica_sets.store(),
@@ -298,6 +310,43 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
         );
         stops.push(Box::new(move || queue.shut_down()));
     }
+    if config.controllers.contains("daemonset") {
+        let controller = Arc::new(daemon_set::DaemonSets::new(
+            client.clone(),
+            ds_store.clone(),
+            node_store.clone(),
+            pod_store.clone(),
+            Expectations::with_timeout(config.expectations_timeout),
+        ));
+        let queue = WorkQueue::new(config.rate_limits.clone());
+        let c = Arc::clone(&controller);
+        enqueue(&mut daemon_sets, &queue, move |change| {
+            c.daemon_set_changed(change)
+        });
+        let c = Arc::clone(&controller);
+        enqueue(&mut nodes, &queue, move |change| c.node_changed(change));
+        let c = Arc::clone(&controller);
+        enqueue(&mut pods, &queue, move |change| c.pod_changed(change));
+        let (pod_store, ds_store, node_store) =
+            (pod_store.clone(), ds_store.clone(), node_store.clone());
+        let synced = async move {
+            pod_store.synced().await;
+            ds_store.synced().await;
+            node_store.synced().await;
+        };
+        start(
+            &mut tasks,
+            "daemonset",
+            queue.clone(),
+            config.daemon_set_workers,
+            synced,
+            move |key| {
+                let controller = Arc::clone(&controller);
+                async move { controller.sync(key).await }
+            },
+        );
+        stops.push(Box::new(move || queue.shut_down()));
+    }
     if config.controllers.contains("deployment") {
         let controller = Arc::new(deployment::Deployments::new(
             client.clone(),
@@ -347,8 +396,13 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
             rs_store.clone(),
             deployment_store.clone(),
             rc_store.clone(),
+            ds_store.clone(),
         ));
         let queue = WorkQueue::new(config.rate_limits.clone());
+        let c = Arc::clone(&collector);
+        enqueue(&mut daemon_sets, &queue, move |change| {
+            c.changed(Kind::DaemonSet, change)
+        });
         let c = Arc::clone(&collector);
         enqueue(&mut replication_controllers, &queue, move |change| {
             c.changed(Kind::ReplicationController, change)
@@ -397,6 +451,12 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
     if config.controllers.contains("replicationcontroller") || collecting {
         tasks.spawn(replication_controllers.run());
     }
+    if config.controllers.contains("daemonset") || collecting {
+        tasks.spawn(daemon_sets.run());
+    }
+    if config.controllers.contains("daemonset") {
+        tasks.spawn(nodes.run());
+    }
     Running { tasks, stops }
 }
 
@@ -411,36 +471,30 @@ mod tests {
     #[test]
     fn controllers_are_enabled_as_kubernetes_spells_it() {
         let all: BTreeSet<&str> = CONTROLLERS.iter().copied().collect();
+        let all_but = |name: &str| -> BTreeSet<&str> {
+            all.iter().copied().filter(|known| *known != name).collect()
+        };
         assert_eq!(parse_controllers(&spec(&["*"])).ok(), Some(all.clone()));
         assert_eq!(
             parse_controllers(&spec(&["*", "-replicaset"])).ok(),
-            Some(BTreeSet::from([
-                "deployment",
-                "garbagecollector",
-                "replicationcontroller"
-            ]))
+            Some(all_but("replicaset"))
         );
         assert_eq!(
             parse_controllers(&spec(&["replicaset"])).ok(),
             Some(BTreeSet::from(["replicaset"]))
         );
-        assert_eq!(
-            parse_controllers(&spec(&[
-                "deployment",
-                "garbagecollector",
-                "replicaset",
-                "replicationcontroller-controller",
-            ]))
-            .ok(),
-            Some(all)
-        );
+        // The newer names are aliases of the older ones.
+        let newer = [
+            "daemonset-controller",
+            "deployment-controller",
+            "garbage-collector-controller",
+            "replicaset-controller",
+            "replicationcontroller-controller",
+        ];
+        assert_eq!(parse_controllers(&spec(&newer)).ok(), Some(all.clone()));
         assert_eq!(
             parse_controllers(&spec(&["*", "-garbage-collector-controller"])).ok(),
-            Some(BTreeSet::from([
-                "deployment",
-                "replicaset",
-                "replicationcontroller"
-            ]))
+            Some(all_but("garbagecollector"))
         );
         let error = parse_controllers(&spec(&["*", "-cronjobz"]));
         assert!(

@@ -6,6 +6,7 @@
 
 mod apiserver;
 mod controllers;
+mod daemon_sets;
 mod deployments;
 mod fixtures;
 mod garbage_collection;

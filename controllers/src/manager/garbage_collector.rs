@@ -1,5 +1,5 @@
 //! The garbage collector's I/O over the kinds the manager caches (pods,
-//! ReplicaSets, Deployments, ReplicationControllers): which items a change
+//! ReplicaSets, Deployments, ReplicationControllers, DaemonSets): which items a change
 //! enqueues, and one sync carrying out [`crate::garbage_collector`]'s
 //! decisions. An owner missing
 //! from the cache is looked up live before its dependents are deleted (the
@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::Mutex;
 
 use api::ApiObject;
-use api::k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use api::k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
 use api::k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use client::{Client, DeleteParams, PropagationPolicy};
@@ -29,6 +29,7 @@ pub enum Kind {
     ReplicaSet,
     Deployment,
     ReplicationController,
+    DaemonSet,
 }
 
 impl Kind {
@@ -43,6 +44,7 @@ impl Kind {
             ("apps", "ReplicaSet") => Some(Kind::ReplicaSet),
             ("apps", "Deployment") => Some(Kind::Deployment),
             ("", "ReplicationController") => Some(Kind::ReplicationController),
+            ("apps", "DaemonSet") => Some(Kind::DaemonSet),
             _ => None,
         }
     }
@@ -66,6 +68,10 @@ macro_rules! by_kind {
             }
             Kind::ReplicationController => {
                 type $k = ReplicationController;
+                $body
+            }
+            Kind::DaemonSet => {
+                type $k = DaemonSet;
                 $body
             }
         }
@@ -120,6 +126,7 @@ pub struct GarbageCollector {
     replica_sets: Store<ReplicaSet>,
     deployments: Store<Deployment>,
     replication_controllers: Store<ReplicationController>,
+    daemon_sets: Store<DaemonSet>,
     /// Owner UIDs seen gone (a UID never comes back).
     absent: Mutex<HashSet<String>>,
 }
@@ -131,6 +138,7 @@ impl GarbageCollector {
         replica_sets: Store<ReplicaSet>,
         deployments: Store<Deployment>,
         replication_controllers: Store<ReplicationController>,
+        daemon_sets: Store<DaemonSet>,
     ) -> GarbageCollector {
         GarbageCollector {
             client,
@@ -138,6 +146,7 @@ impl GarbageCollector {
             replica_sets,
             deployments,
             replication_controllers,
+            daemon_sets,
             absent: Mutex::new(HashSet::new()),
         }
     }
@@ -158,6 +167,7 @@ impl GarbageCollector {
                 .replication_controllers
                 .get(&key)
                 .map(|o| o.metadata.clone()),
+            Kind::DaemonSet => self.daemon_sets.get(&key).map(|o| o.metadata.clone()),
         }
     }
 
@@ -187,6 +197,12 @@ impl GarbageCollector {
                 .owned_by(uid)
                 .iter()
                 .map(|o| (Kind::ReplicationController, o.metadata.clone())),
+        );
+        dependents.extend(
+            self.daemon_sets
+                .owned_by(uid)
+                .iter()
+                .map(|o| (Kind::DaemonSet, o.metadata.clone())),
         );
         dependents
     }

@@ -10,15 +10,14 @@ use std::time::Instant;
 
 use api::k8s_openapi::api::apps::v1::ReplicaSet;
 use api::k8s_openapi::api::core::v1::Pod;
-use client::{Client, DeleteParams};
-use futures::future::join_all;
+use client::Client;
 use runtime::{Action, Change, ObjectKey, Store};
 
-use super::{Error, claims};
+use super::{Error, claims, pod_writes};
 use crate::expectations::Expectations;
 use crate::owner::controller_of;
 use crate::replica_set::{
-    Plan, Replicated, Scale, plan, pod_from_template, selector, slow_start_batches, with_failure,
+    Plan, Replicated, Scale, plan, pod_from_template, selector, with_failure,
 };
 
 /// The ReplicaSet controller's shared state: the caches it reads, its
@@ -196,12 +195,25 @@ impl<K: Replicated> ReplicaSets<K> {
         match scale {
             Scale::Hold => {}
             Scale::Create(count) => {
-                if let Some(message) = self.create(&rs, &expectation_key, count).await {
-                    failure = Some(("FailedCreate", message));
+                let template = rs.spec.as_ref().and_then(|spec| spec.template.as_ref());
+                if let Some(template) = template {
+                    let pod = pod_from_template(template, K::API_VERSION, K::KIND, &rs.metadata);
+                    let pods = vec![pod; count];
+                    let created = pod_writes::create(
+                        &self.client,
+                        &self.expectations,
+                        &expectation_key,
+                        &pods,
+                    );
+                    if let Some(message) = created.await {
+                        failure = Some(("FailedCreate", message));
+                    }
                 }
             }
             Scale::Delete(pods) => {
-                if let Some(message) = self.delete(&expectation_key, &pods).await {
+                let deleted =
+                    pod_writes::delete(&self.client, &self.expectations, &expectation_key, &pods);
+                if let Some(message) = deleted.await {
                     failure = Some(("FailedDelete", message));
                 }
             }
@@ -222,64 +234,5 @@ impl<K: Replicated> ReplicaSets<K> {
             return Err(Error::Sync(message));
         }
         Ok(requeue_after.map_or(Action::Done, Action::requeue_after))
-    }
-
-    /// Creates `count` pods from the template in slow-start batches; a
-    /// batch with a failure stops the rest. Returns the first failure.
-    async fn create(&self, rs: &ReplicaSet, key: &str, count: usize) -> Option<String> {
-        let template = rs.spec.as_ref().and_then(|spec| spec.template.as_ref())?;
-        let namespace = rs.metadata.namespace.as_deref().unwrap_or("");
-        let pod = pod_from_template(template, K::API_VERSION, K::KIND, &rs.metadata);
-        self.expectations()
-            .expect_creations(key, count, Instant::now());
-        let mut remaining = count;
-        for batch in slow_start_batches(count) {
-            remaining -= batch;
-            let results = join_all((0..batch).map(|_| self.client.create(namespace, &pod))).await;
-            let failures: Vec<client::Error> =
-                results.into_iter().filter_map(Result::err).collect();
-            if let Some(first) = failures.first() {
-                // What failed or was skipped will never be observed.
-                let mut expectations = self.expectations();
-                for _ in 0..failures.len() + remaining {
-                    expectations.creation_observed(key);
-                }
-                return Some(format!("creating pods: {first}"));
-            }
-        }
-        None
-    }
-
-    /// Deletes `pods`; returns the first failure.
-    async fn delete(&self, key: &str, pods: &[&Pod]) -> Option<String> {
-        let uids = pods.iter().filter_map(|pod| pod.metadata.uid.clone());
-        self.expectations()
-            .expect_deletions(key, uids, Instant::now());
-        let results = join_all(pods.iter().map(|pod| {
-            let params = DeleteParams {
-                precondition_uid: pod.metadata.uid.clone(),
-                ..DeleteParams::default()
-            };
-            let namespace = pod.metadata.namespace.clone().unwrap_or_default();
-            let name = pod.metadata.name.clone().unwrap_or_default();
-            async move { self.client.delete::<Pod>(&namespace, &name, &params).await }
-        }))
-        .await;
-        let mut first = None;
-        for (pod, result) in pods.iter().zip(results) {
-            match result {
-                Ok(_) => {}
-                Err(error) => {
-                    // Not deleted by this request: its deletion will not be
-                    // observed (or it was already gone, and was).
-                    self.expectations()
-                        .deletion_observed(key, pod.metadata.uid.as_deref().unwrap_or(""));
-                    if !error.is_not_found() && first.is_none() {
-                        first = Some(format!("deleting pods: {error}"));
-                    }
-                }
-            }
-        }
-        first
     }
 }

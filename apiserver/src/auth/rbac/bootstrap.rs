@@ -153,6 +153,7 @@ fn aggregated_cluster_role(name: &str, extra_labels: &[&str], aggregate_from: &s
 /// The controllers whose roles are bootstrapped: the ServiceAccount
 /// name of each (its role is `system:controller:<name>`).
 const CONTROLLERS: &[&str] = &[
+    "daemon-set-controller",
     "deployment-controller",
     "generic-garbage-collector",
     "replicaset-controller",
@@ -163,6 +164,26 @@ const CONTROLLERS: &[&str] = &[
 fn controller_rules(controller: &str) -> Vec<PolicyRule> {
     let events = rule(EVENT_WRITE, &[CORE, EVENTS], &["events"]);
     match controller {
+        "daemon-set-controller" => vec![
+            rule(READ, &[APPS, EXTENSIONS], &["daemonsets"]),
+            rule(&["update"], &[APPS, EXTENSIONS], &["daemonsets/status"]),
+            rule(&["update"], &[APPS, EXTENSIONS], &["daemonsets/finalizers"]),
+            rule(&["list", "watch"], &[CORE], &["nodes"]),
+            rule(
+                &["create", "delete", "list", "patch", "watch"],
+                &[CORE],
+                &["pods"],
+            ),
+            rule(CREATE, &[CORE], &["pods/binding"]),
+            rule(
+                &[
+                    "create", "delete", "get", "list", "patch", "update", "watch",
+                ],
+                &[APPS],
+                &["controllerrevisions"],
+            ),
+            events,
+        ],
         "deployment-controller" => vec![
             rule(
                 &["get", "list", "update", "watch"],

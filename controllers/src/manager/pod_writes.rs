@@ -1,0 +1,87 @@
+//! The pod creates and deletes of the controllers that own pods
+//! directly (ReplicaSet, ReplicationController, DaemonSet), each recorded
+//! in the controller's expectations first, so its next sync waits until
+//! the cache has seen them.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use api::k8s_openapi::api::core::v1::Pod;
+use client::{Client, DeleteParams};
+use futures::future::join_all;
+
+use crate::expectations::Expectations;
+use crate::replica_set::slow_start_batches;
+
+fn lock(expectations: &Mutex<Expectations>) -> std::sync::MutexGuard<'_, Expectations> {
+    // Each method of Expectations leaves it consistent.
+    expectations
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Creates `pods` for the controller `key` in slow-start batches (1, 2,
+/// 4, …); a batch with a failure stops the rest, so a quota or admission
+/// error costs one request, not all. Returns the first failure.
+pub(crate) async fn create(
+    client: &Client,
+    expectations: &Mutex<Expectations>,
+    key: &str,
+    pods: &[Pod],
+) -> Option<String> {
+    lock(expectations).expect_creations(key, pods.len(), Instant::now());
+    let mut rest = pods;
+    for batch in slow_start_batches(pods.len()) {
+        let (now, later) = rest.split_at(batch.min(rest.len()));
+        rest = later;
+        let results = join_all(now.iter().map(|pod| {
+            let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+            async move { client.create(&namespace, pod).await }
+        }))
+        .await;
+        let failures: Vec<client::Error> = results.into_iter().filter_map(Result::err).collect();
+        if let Some(first) = failures.first() {
+            // What failed or was skipped will never be observed.
+            let mut expectations = lock(expectations);
+            for _ in 0..failures.len() + rest.len() {
+                expectations.creation_observed(key);
+            }
+            return Some(format!("creating pods: {first}"));
+        }
+    }
+    None
+}
+
+/// Deletes `pods` (each only while it has its UID) for the controller
+/// `key`; returns the first failure other than "already gone".
+pub(crate) async fn delete(
+    client: &Client,
+    expectations: &Mutex<Expectations>,
+    key: &str,
+    pods: &[&Pod],
+) -> Option<String> {
+    let uids = pods.iter().filter_map(|pod| pod.metadata.uid.clone());
+    lock(expectations).expect_deletions(key, uids, Instant::now());
+    let results = join_all(pods.iter().map(|pod| {
+        let params = DeleteParams {
+            precondition_uid: pod.metadata.uid.clone(),
+            ..DeleteParams::default()
+        };
+        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        async move { client.delete::<Pod>(&namespace, &name, &params).await }
+    }))
+    .await;
+    let mut first = None;
+    for (pod, result) in pods.iter().zip(results) {
+        if let Err(error) = result {
+            // Not deleted by this request: its deletion will not be
+            // observed (or it was already gone, and was).
+            lock(expectations).deletion_observed(key, pod.metadata.uid.as_deref().unwrap_or(""));
+            if !error.is_not_found() && first.is_none() {
+                first = Some(format!("deleting pods: {error}"));
+            }
+        }
+    }
+    first
+}
