@@ -1,5 +1,15 @@
-//! What Skiff's binaries (`src/bin/`) share: waiting for the shutdown
-//! signal and raising the descriptor limit.
+//! What Skiff's binaries (`src/bin/`) share: logging, waiting for the
+//! shutdown signal and raising the descriptor limit.
+
+/// Logs to stdout at `info`, or as `RUST_LOG` says.
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+}
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

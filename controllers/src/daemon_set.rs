@@ -24,7 +24,7 @@ use api::k8s_openapi::jiff::Timestamp;
 use api::selector::{NodeSelectorMatcher, Selector};
 
 use crate::deployment::{pod_template_hash, scaled_value};
-use crate::owner::{Claim, claim};
+use crate::owner::{Claim, claim, controller_selector};
 use crate::pods::{is_available, is_ready};
 use crate::replica_set::pod_from_template;
 
@@ -100,25 +100,12 @@ pub fn daemon_tolerations(host_network: bool) -> Vec<Toleration> {
 
 /// The DaemonSet's selector (an empty one selects nothing).
 pub fn selector(ds: &DaemonSet) -> Result<Selector, Error> {
-    let name = ds.metadata.name.clone().unwrap_or_default();
     let Some(spec) = &ds.spec else {
         return Ok(Selector::nothing());
     };
-    if spec
-        .selector
-        .match_labels
-        .as_ref()
-        .is_none_or(|labels| labels.is_empty())
-        && spec
-            .selector
-            .match_expressions
-            .as_ref()
-            .is_none_or(|expressions| expressions.is_empty())
-    {
-        return Ok(Selector::nothing());
-    }
-    Selector::from_label_selector(&spec.selector)
-        .map_err(|error| Error::InvalidSelector(name, error.to_string()))
+    controller_selector(&spec.selector).map_err(|error| {
+        Error::InvalidSelector(ds.metadata.name.clone().unwrap_or_default(), error)
+    })
 }
 
 /// The hash of the DaemonSet's current template.

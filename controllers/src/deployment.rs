@@ -28,7 +28,7 @@ use api::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use api::k8s_openapi::jiff::{SignedDuration, Timestamp};
 use api::selector::Selector;
 
-use crate::owner::{Claim, claim, controller_reference};
+use crate::owner::{Claim, claim, controller_reference, controller_selector};
 
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 pub const REVISION_HISTORY_ANNOTATION: &str = "deployment.kubernetes.io/revision-history";
@@ -198,25 +198,11 @@ pub fn max_unavailable(d: &Deployment) -> i32 {
 
 /// The Deployment's selector (an empty one selects nothing).
 pub fn selector(d: &Deployment) -> Result<Selector, Error> {
-    let name = d.metadata.name.clone().unwrap_or_default();
     let Some(spec) = &d.spec else {
         return Ok(Selector::nothing());
     };
-    if spec
-        .selector
-        .match_labels
-        .as_ref()
-        .is_none_or(|labels| labels.is_empty())
-        && spec
-            .selector
-            .match_expressions
-            .as_ref()
-            .is_none_or(|expressions| expressions.is_empty())
-    {
-        return Ok(Selector::nothing());
-    }
-    Selector::from_label_selector(&spec.selector)
-        .map_err(|error| Error::InvalidSelector(name, error.to_string()))
+    controller_selector(&spec.selector)
+        .map_err(|error| Error::InvalidSelector(d.metadata.name.clone().unwrap_or_default(), error))
 }
 
 fn template(d: &Deployment) -> PodTemplateSpec {

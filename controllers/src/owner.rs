@@ -4,8 +4,28 @@
 //! that stopped matching.
 
 use api::k8s_openapi::Metadata;
-use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, ObjectMeta, OwnerReference,
+};
 use api::selector::Selector;
+
+/// A controller's selector: an empty one selects nothing (Kubernetes
+/// validation refuses one; a stored one must not take every object); an
+/// error with the reason when it does not parse.
+pub fn controller_selector(selector: &LabelSelector) -> Result<Selector, String> {
+    let empty = selector
+        .match_labels
+        .as_ref()
+        .is_none_or(|labels| labels.is_empty())
+        && selector
+            .match_expressions
+            .as_ref()
+            .is_none_or(|expressions| expressions.is_empty());
+    if empty {
+        return Ok(Selector::nothing());
+    }
+    Selector::from_label_selector(selector).map_err(|error| error.to_string())
+}
 
 /// The reference that makes `owner` the controller of what carries it.
 pub fn controller_reference(

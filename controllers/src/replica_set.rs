@@ -24,7 +24,7 @@ use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectM
 use api::k8s_openapi::jiff::Timestamp;
 use api::selector::Selector;
 
-use crate::owner::{Claim, claim, controller_reference};
+use crate::owner::{Claim, claim, controller_reference, controller_selector};
 use crate::pods::{is_active, is_available, is_ready, pods_to_delete};
 
 /// A kind the ReplicaSet logic runs for: ReplicaSet itself, and
@@ -156,27 +156,12 @@ pub struct Plan<'a> {
 
 /// The ReplicaSet's selector.
 pub fn selector(rs: &ReplicaSet) -> Result<Selector, Error> {
-    let name = rs.metadata.name.clone().unwrap_or_default();
     let Some(spec) = &rs.spec else {
         return Ok(Selector::nothing());
     };
-    // An empty selector selects nothing for a controller (Kubernetes
-    // validation refuses one; a stored one must not take every pod).
-    if spec
-        .selector
-        .match_labels
-        .as_ref()
-        .is_none_or(|labels| labels.is_empty())
-        && spec
-            .selector
-            .match_expressions
-            .as_ref()
-            .is_none_or(|expressions| expressions.is_empty())
-    {
-        return Ok(Selector::nothing());
-    }
-    Selector::from_label_selector(&spec.selector)
-        .map_err(|error| Error::InvalidSelector(name, error.to_string()))
+    controller_selector(&spec.selector).map_err(|error| {
+        Error::InvalidSelector(rs.metadata.name.clone().unwrap_or_default(), error)
+    })
 }
 
 /// Decides one sync of `rs` over the pods of its namespace; `related`
