@@ -211,7 +211,15 @@ pub async fn run(
                 tokio::select! {
                     () = &mut shutdown => break Ok(()),
                     () = tokio::time::sleep(retry) => {
-                        if !elector.try_acquire_or_renew(&client).await {
+                        // A renewal that hangs must not keep this process
+                        // leading past the deadline.
+                        let deadline = elector.lock().renew_deadline;
+                        let attempt = elector.try_acquire_or_renew(&client);
+                        let leading = match tokio::time::timeout(deadline, attempt).await {
+                            Ok(leading) => leading,
+                            Err(_) => elector.leading(tokio::time::Instant::now()),
+                        };
+                        if !leading {
                             break Err(Error::LeadershipLost(elector.lock().name.clone()));
                         }
                     }
