@@ -22,6 +22,9 @@ use crate::garbage_collector::{
     Dependent, Owner, OwnerState, Propagation, decide_dependent, decide_owner, waits_for_dependents,
 };
 
+/// How many owner UIDs seen gone are remembered at most.
+const ABSENT_OWNERS: usize = 10_000;
+
 /// A kind the collector handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -289,7 +292,12 @@ impl GarbageCollector {
                 })
             }
             _ => {
-                self.absent().insert(reference.uid.clone());
+                let mut absent = self.absent();
+                // A bounded memory: forgetting costs one more lookup.
+                if absent.len() >= ABSENT_OWNERS {
+                    absent.clear();
+                }
+                absent.insert(reference.uid.clone());
                 Ok(OwnerState::Dangling)
             }
         }
