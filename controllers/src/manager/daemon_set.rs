@@ -42,9 +42,7 @@ impl DaemonSets {
     }
 
     fn expectations(&self) -> MutexGuard<'_, Expectations> {
-        self.expectations
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        pod_writes::lock(&self.expectations)
     }
 
     fn controller_key(&self, pod: &Pod) -> Option<ObjectKey> {

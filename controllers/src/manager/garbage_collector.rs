@@ -81,6 +81,16 @@ macro_rules! by_kind {
     };
 }
 
+/// The metadata of the objects in `store` with an owner reference to
+/// `uid`, as objects of `kind`.
+fn owned<K: ApiObject>(kind: Kind, store: &Store<K>, uid: &str) -> Vec<(Kind, ObjectMeta)> {
+    store
+        .owned_by(uid)
+        .iter()
+        .map(|object| (kind, object.metadata().clone()))
+        .collect()
+}
+
 /// One object, as the queue knows it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ObjectRef {
@@ -176,38 +186,18 @@ impl GarbageCollector {
 
     /// Every cached object with an owner reference to `uid`.
     fn dependents(&self, uid: &str) -> Vec<(Kind, ObjectMeta)> {
-        let mut dependents = Vec::new();
-        dependents.extend(
-            self.pods
-                .owned_by(uid)
-                .iter()
-                .map(|o| (Kind::Pod, o.metadata.clone())),
-        );
-        dependents.extend(
-            self.replica_sets
-                .owned_by(uid)
-                .iter()
-                .map(|o| (Kind::ReplicaSet, o.metadata.clone())),
-        );
-        dependents.extend(
-            self.deployments
-                .owned_by(uid)
-                .iter()
-                .map(|o| (Kind::Deployment, o.metadata.clone())),
-        );
-        dependents.extend(
-            self.replication_controllers
-                .owned_by(uid)
-                .iter()
-                .map(|o| (Kind::ReplicationController, o.metadata.clone())),
-        );
-        dependents.extend(
-            self.daemon_sets
-                .owned_by(uid)
-                .iter()
-                .map(|o| (Kind::DaemonSet, o.metadata.clone())),
-        );
-        dependents
+        [
+            owned(Kind::Pod, &self.pods, uid),
+            owned(Kind::ReplicaSet, &self.replica_sets, uid),
+            owned(Kind::Deployment, &self.deployments, uid),
+            owned(
+                Kind::ReplicationController,
+                &self.replication_controllers,
+                uid,
+            ),
+            owned(Kind::DaemonSet, &self.daemon_sets, uid),
+        ]
+        .concat()
     }
 
     /// The items a change of an object of `kind` enqueues.

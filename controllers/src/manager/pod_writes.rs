@@ -13,7 +13,7 @@ use futures::future::join_all;
 use crate::expectations::Expectations;
 use crate::replica_set::slow_start_batches;
 
-fn lock(expectations: &Mutex<Expectations>) -> std::sync::MutexGuard<'_, Expectations> {
+pub(crate) fn lock(expectations: &Mutex<Expectations>) -> std::sync::MutexGuard<'_, Expectations> {
     // Each method of Expectations leaves it consistent.
     expectations
         .lock()

@@ -49,10 +49,7 @@ impl<K: Replicated> ReplicaSets<K> {
     }
 
     fn expectations(&self) -> MutexGuard<'_, Expectations> {
-        // Each method of Expectations leaves it consistent.
-        self.expectations
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        pod_writes::lock(&self.expectations)
     }
 
     /// The ReplicaSet that controls `pod`, if it is one in the cache (same
