@@ -14,14 +14,20 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use api::ApiObject;
 use api::k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
-use api::k8s_openapi::api::core::v1::{Node, Pod, ReplicationController};
-use client::{Client, ListParams};
+use api::k8s_openapi::api::core::v1::{Pod, ReplicationController};
+use client::Client;
+use futures::future::BoxFuture;
 use runtime::leader_election::{Elector, LeaseLock};
-use runtime::{Change, Informer, RateLimits, WorkQueue};
+use runtime::{Action, Change, Informers, RateLimits, Store, WorkQueue};
 use tokio::task::JoinSet;
 
 use crate::expectations::Expectations;
+use daemon_set::DaemonSets;
+use deployment::Deployments;
+use garbage_collector::GarbageCollector;
+use replica_set::ReplicaSets;
 
 /// The controllers this manager knows, by the names Kubernetes'
 /// `--controllers` flag uses.
@@ -128,37 +134,97 @@ impl Default for Config {
 }
 
 /// What a controller's queue holds.
-trait Key: std::hash::Hash + Eq + Clone + std::fmt::Display + Send + Sync + 'static {}
+pub trait Key: std::hash::Hash + Eq + Clone + std::fmt::Display + Send + Sync + 'static {}
 impl<T: std::hash::Hash + Eq + Clone + std::fmt::Display + Send + Sync + 'static> Key for T {}
 
-/// Calls `keys` with each change the informer sees and queues the keys.
-fn enqueue<K: api::ApiObject, T: Key>(
-    informer: &mut Informer<K>,
-    queue: &WorkQueue<T>,
-    keys: impl Fn(&Change<K>) -> Vec<T> + Send + Sync + 'static,
-) {
-    let queue = queue.clone();
-    informer.on_change(move |change| keys(change).into_iter().for_each(|key| queue.add(key)));
+/// A controller as the manager runs it: keys come from its queue, one
+/// reconcile at a time per key.
+pub trait Reconciler: Send + Sync + 'static {
+    type Key: Key;
+    fn reconcile(&self, key: Self::Key) -> impl Future<Output = Result<Action, Error>> + Send;
 }
 
-/// Runs `workers` workers of the controller `name` once `synced`
-/// resolves: a sync before the caches hold a first list would act on a
-/// partial picture (and, say, create pods that exist).
-fn start<T: Key, F, Fut>(
-    tasks: &mut JoinSet<()>,
-    name: &'static str,
-    queue: WorkQueue<T>,
-    workers: usize,
-    synced: impl Future<Output = ()> + Send + 'static,
-    sync: F,
-) where
-    F: Fn(T) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<runtime::Action, Error>> + Send,
-{
-    tasks.spawn(async move {
-        synced.await;
-        runtime::controller::run(name, queue, workers, sync).await;
-    });
+/// One controller being wired to the process's informers: the stores it
+/// reads, whose first lists its workers wait for.
+struct Wiring<'a> {
+    informers: &'a mut Informers,
+    synced: Vec<BoxFuture<'static, ()>>,
+}
+
+impl<'a> Wiring<'a> {
+    fn new(informers: &'a mut Informers) -> Wiring<'a> {
+        Wiring {
+            informers,
+            synced: Vec::new(),
+        }
+    }
+
+    /// The shared cache of kind `K`, which the controller's workers wait
+    /// to be synced: a sync before the caches hold a first list would act
+    /// on a partial picture (and, say, create pods that exist).
+    fn store<K: ApiObject>(&mut self) -> Store<K> {
+        let store = self.informers.informer::<K>().store();
+        let synced = store.clone();
+        self.synced
+            .push(Box::pin(async move { synced.synced().await }));
+        store
+    }
+
+    fn controller<C: Reconciler>(self, controller: C, rate_limits: RateLimits) -> Wired<'a, C> {
+        Wired {
+            wiring: self,
+            controller: Arc::new(controller),
+            queue: WorkQueue::new(rate_limits),
+        }
+    }
+}
+
+/// A controller with its queue, being told which changes enqueue what.
+struct Wired<'a, C: Reconciler> {
+    wiring: Wiring<'a>,
+    controller: Arc<C>,
+    queue: WorkQueue<C::Key>,
+}
+
+impl<C: Reconciler> Wired<'_, C> {
+    /// Queues the keys `keys` names for each change of kind `K`.
+    fn on<K: ApiObject>(
+        mut self,
+        keys: impl Fn(&C, &Change<K>) -> Vec<C::Key> + Send + Sync + 'static,
+    ) -> Self {
+        self.wiring.store::<K>();
+        let (controller, queue) = (Arc::clone(&self.controller), self.queue.clone());
+        self.wiring
+            .informers
+            .informer::<K>()
+            .on_change(move |change| {
+                for key in keys(&controller, change) {
+                    queue.add(key);
+                }
+            });
+        self
+    }
+
+    /// Runs `workers` workers of the controller `name` once its caches are
+    /// synced.
+    fn start(self, running: &mut Running, name: &'static str, workers: usize) {
+        let Wired {
+            wiring,
+            controller,
+            queue,
+        } = self;
+        let synced = futures::future::join_all(wiring.synced);
+        let workers_queue = queue.clone();
+        running.tasks.spawn(async move {
+            synced.await;
+            runtime::controller::run(name, workers_queue, workers, move |key| {
+                let controller = Arc::clone(&controller);
+                async move { controller.reconcile(key).await }
+            })
+            .await;
+        });
+        running.stops.push(Box::new(move || queue.shut_down()));
+    }
 }
 
 /// The enabled controllers at work: their tasks (informers, workers) and
@@ -234,238 +300,100 @@ pub async fn run(
     outcome
 }
 
-/// Starts the enabled controllers over shared informers.
+/// Starts the enabled controllers over shared informers: one list +
+/// watch per kind that some enabled controller reads.
 fn start_controllers(client: &Client, config: &Config) -> Running {
-    let mut pods = Informer::<Pod>::new(client.clone(), ListParams::default());
-    let mut replica_sets = Informer::<ReplicaSet>::new(client.clone(), ListParams::default());
-    let mut deployments = Informer::<Deployment>::new(client.clone(), ListParams::default());
-    let mut tasks = JoinSet::new();
-    // How to stop each controller's queue.
-    let mut stops: Vec<Box<dyn Fn() + Send>> = Vec::new();
-    let mut replication_controllers =
-        Informer::<ReplicationController>::new(client.clone(), ListParams::default());
-    let mut daemon_sets = Informer::<DaemonSet>::new(client.clone(), ListParams::default());
-    let mut nodes = Informer::<Node>::new(client.clone(), ListParams::default());
-    let (ds_store, node_store) = (daemon_sets.store(), nodes.store());
-    let (pod_store, rs_store, deployment_store, rc_store) = (
-        pods.store(),
-        replica_sets.store(),
-        deployments.store(),
-        replication_controllers.store(),
-    );
-
-    if config.controllers.contains("replicaset") {
-        let controller = Arc::new(replica_set::ReplicaSets::new(
-            client.clone(),
-            rs_store.clone(),
-            pod_store.clone(),
-            Expectations::with_timeout(config.expectations_timeout),
-        ));
-        let queue = WorkQueue::new(config.rate_limits.clone());
-        let c = Arc::clone(&controller);
-        enqueue(&mut replica_sets, &queue, move |change| {
-            c.replica_set_changed(change)
-        });
-        let c = Arc::clone(&controller);
-        enqueue(&mut pods, &queue, move |change| c.pod_changed(change));
-        let (pod_store, rs_store) = (pod_store.clone(), rs_store.clone());
-        let synced = async move {
-            pod_store.synced().await;
-            rs_store.synced().await;
-        };
-        start(
-            &mut tasks,
-            "replicaset",
-            queue.clone(),
-            config.replica_set_workers,
-            synced,
-            move |key| {
-                let controller = Arc::clone(&controller);
-                async move { controller.sync(key).await }
-            },
-        );
-        stops.push(Box::new(move || queue.shut_down()));
+    let mut informers = Informers::new(client.clone());
+    let mut running = Running {
+        tasks: JoinSet::new(),
+        stops: Vec::new(),
+    };
+    let expectations = || Expectations::with_timeout(config.expectations_timeout);
+    let limits = || config.rate_limits.clone();
+    for &name in &config.controllers {
+        let mut w = Wiring::new(&mut informers);
+        match name {
+            "replicaset" => {
+                let c = ReplicaSets::<ReplicaSet>::new(
+                    client.clone(),
+                    w.store(),
+                    w.store(),
+                    expectations(),
+                );
+                w.controller(c, limits())
+                    .on(ReplicaSets::replica_set_changed)
+                    .on(ReplicaSets::pod_changed)
+                    .start(&mut running, name, config.replica_set_workers);
+            }
+            "replicationcontroller" => {
+                let c = ReplicaSets::<ReplicationController>::new(
+                    client.clone(),
+                    w.store(),
+                    w.store(),
+                    expectations(),
+                );
+                w.controller(c, limits())
+                    .on(ReplicaSets::replica_set_changed)
+                    .on(ReplicaSets::pod_changed)
+                    .start(&mut running, name, config.replica_set_workers);
+            }
+            "daemonset" => {
+                let c = DaemonSets::new(
+                    client.clone(),
+                    w.store(),
+                    w.store(),
+                    w.store(),
+                    expectations(),
+                );
+                w.controller(c, limits())
+                    .on(DaemonSets::daemon_set_changed)
+                    .on(DaemonSets::node_changed)
+                    .on(DaemonSets::pod_changed)
+                    .start(&mut running, name, config.daemon_set_workers);
+            }
+            "deployment" => {
+                let c = Deployments::new(client.clone(), w.store(), w.store(), w.store());
+                w.controller(c, limits())
+                    .on(Deployments::deployment_changed)
+                    .on(Deployments::replica_set_changed)
+                    .on(Deployments::pod_changed)
+                    .start(&mut running, name, config.deployment_workers);
+            }
+            "garbagecollector" => {
+                use garbage_collector::Kind;
+                let c = GarbageCollector::new(
+                    client.clone(),
+                    w.store(),
+                    w.store(),
+                    w.store(),
+                    w.store(),
+                    w.store(),
+                );
+                w.controller(c, limits())
+                    .on(|c: &GarbageCollector, change: &Change<Pod>| c.changed(Kind::Pod, change))
+                    .on(|c: &GarbageCollector, change: &Change<ReplicaSet>| {
+                        c.changed(Kind::ReplicaSet, change)
+                    })
+                    .on(|c: &GarbageCollector, change: &Change<Deployment>| {
+                        c.changed(Kind::Deployment, change)
+                    })
+                    .on(
+                        |c: &GarbageCollector, change: &Change<ReplicationController>| {
+                            c.changed(Kind::ReplicationController, change)
+                        },
+                    )
+                    .on(|c: &GarbageCollector, change: &Change<DaemonSet>| {
+                        c.changed(Kind::DaemonSet, change)
+                    })
+                    .start(&mut running, name, config.garbage_collector_workers);
+            }
+            other => tracing::error!(controller = other, "unknown controller, not started"),
+        }
     }
-    if config.controllers.contains("replicationcontroller") {
-        let controller = Arc::new(replica_set::ReplicaSets::new(
-            client.clone(),
-            rc_store.clone(),
-            pod_store.clone(),
-            Expectations::with_timeout(config.expectations_timeout),
-        ));
-        let queue = WorkQueue::new(config.rate_limits.clone());
-        let c = Arc::clone(&controller);
-        enqueue(&mut replication_controllers, &queue, move |change| {
-            c.replica_set_changed(change)
-        });
-        let c = Arc::clone(&controller);
-        enqueue(&mut pods, &queue, move |change| c.pod_changed(change));
-        let (pod_store, rc_store) = (pod_store.clone(), rc_store.clone());
-        let synced = async move {
-            pod_store.synced().await;
-            rc_store.synced().await;
-        };
-        start(
-            &mut tasks,
-            "replicationcontroller",
-            queue.clone(),
-            config.replica_set_workers,
-            synced,
-            move |key| {
-                let controller = Arc::clone(&controller);
-                async move { controller.sync(key).await }
-            },
-        );
-        stops.push(Box::new(move || queue.shut_down()));
+    for informer in informers.run() {
+        running.tasks.spawn(informer);
     }
-    if config.controllers.contains("daemonset") {
-        let controller = Arc::new(daemon_set::DaemonSets::new(
-            client.clone(),
-            ds_store.clone(),
-            node_store.clone(),
-            pod_store.clone(),
-            Expectations::with_timeout(config.expectations_timeout),
-        ));
-        let queue = WorkQueue::new(config.rate_limits.clone());
-        let c = Arc::clone(&controller);
-        enqueue(&mut daemon_sets, &queue, move |change| {
-            c.daemon_set_changed(change)
-        });
-        let c = Arc::clone(&controller);
-        enqueue(&mut nodes, &queue, move |change| c.node_changed(change));
-        let c = Arc::clone(&controller);
-        enqueue(&mut pods, &queue, move |change| c.pod_changed(change));
-        let (pod_store, ds_store, node_store) =
-            (pod_store.clone(), ds_store.clone(), node_store.clone());
-        let synced = async move {
-            pod_store.synced().await;
-            ds_store.synced().await;
-            node_store.synced().await;
-        };
-        start(
-            &mut tasks,
-            "daemonset",
-            queue.clone(),
-            config.daemon_set_workers,
-            synced,
-            move |key| {
-                let controller = Arc::clone(&controller);
-                async move { controller.sync(key).await }
-            },
-        );
-        stops.push(Box::new(move || queue.shut_down()));
-    }
-    if config.controllers.contains("deployment") {
-        let controller = Arc::new(deployment::Deployments::new(
-            client.clone(),
-            deployment_store.clone(),
-            rs_store.clone(),
-            pod_store.clone(),
-        ));
-        let queue = WorkQueue::new(config.rate_limits.clone());
-        let c = Arc::clone(&controller);
-        enqueue(&mut deployments, &queue, move |change| {
-            c.deployment_changed(change)
-        });
-        let c = Arc::clone(&controller);
-        enqueue(&mut replica_sets, &queue, move |change| {
-            c.replica_set_changed(change)
-        });
-        let c = Arc::clone(&controller);
-        enqueue(&mut pods, &queue, move |change| c.pod_changed(change));
-        let (pod_store, rs_store, deployment_store) = (
-            pod_store.clone(),
-            rs_store.clone(),
-            deployment_store.clone(),
-        );
-        let synced = async move {
-            pod_store.synced().await;
-            rs_store.synced().await;
-            deployment_store.synced().await;
-        };
-        start(
-            &mut tasks,
-            "deployment",
-            queue.clone(),
-            config.deployment_workers,
-            synced,
-            move |key| {
-                let controller = Arc::clone(&controller);
-                async move { controller.sync(key).await }
-            },
-        );
-        stops.push(Box::new(move || queue.shut_down()));
-    }
-    if config.controllers.contains("garbagecollector") {
-        use garbage_collector::{GarbageCollector, Kind};
-        let collector = Arc::new(GarbageCollector::new(
-            client.clone(),
-            pod_store.clone(),
-            rs_store.clone(),
-            deployment_store.clone(),
-            rc_store.clone(),
-            ds_store.clone(),
-        ));
-        let queue = WorkQueue::new(config.rate_limits.clone());
-        let c = Arc::clone(&collector);
-        enqueue(&mut daemon_sets, &queue, move |change| {
-            c.changed(Kind::DaemonSet, change)
-        });
-        let c = Arc::clone(&collector);
-        enqueue(&mut replication_controllers, &queue, move |change| {
-            c.changed(Kind::ReplicationController, change)
-        });
-        let c = Arc::clone(&collector);
-        enqueue(&mut pods, &queue, move |change| {
-            c.changed(Kind::Pod, change)
-        });
-        let c = Arc::clone(&collector);
-        enqueue(&mut replica_sets, &queue, move |change| {
-            c.changed(Kind::ReplicaSet, change)
-        });
-        let c = Arc::clone(&collector);
-        enqueue(&mut deployments, &queue, move |change| {
-            c.changed(Kind::Deployment, change)
-        });
-        let (pod_store, rs_store, deployment_store) = (
-            pod_store.clone(),
-            rs_store.clone(),
-            deployment_store.clone(),
-        );
-        let synced = async move {
-            pod_store.synced().await;
-            rs_store.synced().await;
-            deployment_store.synced().await;
-        };
-        start(
-            &mut tasks,
-            "garbagecollector",
-            queue.clone(),
-            config.garbage_collector_workers,
-            synced,
-            move |item| {
-                let collector = Arc::clone(&collector);
-                async move { collector.sync(item).await }
-            },
-        );
-        stops.push(Box::new(move || queue.shut_down()));
-    }
-    tasks.spawn(pods.run());
-    tasks.spawn(replica_sets.run());
-    let collecting = config.controllers.contains("garbagecollector");
-    if config.controllers.contains("deployment") || collecting {
-        tasks.spawn(deployments.run());
-    }
-    if config.controllers.contains("replicationcontroller") || collecting {
-        tasks.spawn(replication_controllers.run());
-    }
-    if config.controllers.contains("daemonset") || collecting {
-        tasks.spawn(daemon_sets.run());
-    }
-    if config.controllers.contains("daemonset") {
-        tasks.spawn(nodes.run());
-    }
-    Running { tasks, stops }
+    running
 }
 
 #[cfg(test)]

@@ -2,11 +2,14 @@
 //! [`Store`] every controller reads, and handlers called with each change
 //! (typically to enqueue keys), as client-go's `SharedIndexInformer`.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use api::ApiObject;
 use client::{Client, ListParams};
 use futures::StreamExt;
+use futures::future::BoxFuture;
 
 use crate::reflector::{Change, Store, Writer, store};
 use crate::watcher::watcher;
@@ -62,5 +65,60 @@ impl<K: ApiObject> Informer<K> {
                 Err(error) => tracing::warn!(kind = K::KIND, "watch failed: {error}"),
             }
         }
+    }
+}
+
+/// An [`Informer`] whose kind is forgotten, so one map holds every kind.
+trait AnyInformer: Send {
+    fn as_any(&mut self) -> &mut dyn Any;
+    fn run(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+impl<K: ApiObject> AnyInformer for Informer<K> {
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn run(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(Informer::run(*self))
+    }
+}
+
+/// One [`Informer`] per kind for a whole process, made on first use, as
+/// client-go's `SharedInformerFactory`: components ask for the kinds they
+/// read, and only those are listed and watched.
+pub struct Informers {
+    client: Client,
+    informers: HashMap<TypeId, Box<dyn AnyInformer>>,
+}
+
+impl Informers {
+    pub fn new(client: Client) -> Informers {
+        Informers {
+            client,
+            informers: HashMap::new(),
+        }
+    }
+
+    /// The process's informer of kind `K`.
+    pub fn informer<K: ApiObject>(&mut self) -> &mut Informer<K> {
+        let client = &self.client;
+        let informer = self
+            .informers
+            .entry(TypeId::of::<K>())
+            .or_insert_with(|| Box::new(Informer::<K>::new(client.clone(), ListParams::default())));
+        match informer.as_any().downcast_mut::<Informer<K>>() {
+            Some(informer) => informer,
+            None => unreachable!("the informer under K's TypeId is an Informer<K>"),
+        }
+    }
+
+    /// Runs every informer asked for, until the returned futures are
+    /// dropped.
+    pub fn run(self) -> Vec<BoxFuture<'static, ()>> {
+        self.informers
+            .into_values()
+            .map(|informer| informer.run())
+            .collect()
     }
 }

@@ -21,7 +21,7 @@ pub mod reflector;
 pub mod watcher;
 
 pub use controller::Action;
-pub use informer::Informer;
+pub use informer::{Informer, Informers};
 pub use queue::{RateLimits, WorkQueue};
 pub use reflector::{Change, ObjectKey, Store, Writer};
 pub use watcher::{WatcherEvent, watcher};

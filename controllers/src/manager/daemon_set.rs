@@ -163,3 +163,11 @@ impl DaemonSets {
         }
     }
 }
+
+impl super::Reconciler for DaemonSets {
+    type Key = ObjectKey;
+
+    fn reconcile(&self, key: ObjectKey) -> impl Future<Output = Result<Action, Error>> + Send {
+        self.sync(key)
+    }
+}

@@ -221,3 +221,11 @@ impl Deployments {
         }
     }
 }
+
+impl super::Reconciler for Deployments {
+    type Key = ObjectKey;
+
+    fn reconcile(&self, key: ObjectKey) -> impl Future<Output = Result<Action, Error>> + Send {
+        self.sync(key)
+    }
+}

@@ -424,3 +424,11 @@ impl GarbageCollector {
         }
     }
 }
+
+impl super::Reconciler for GarbageCollector {
+    type Key = Item;
+
+    fn reconcile(&self, key: Item) -> impl Future<Output = Result<Action, Error>> + Send {
+        self.sync(key)
+    }
+}

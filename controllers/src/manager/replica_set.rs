@@ -233,3 +233,11 @@ impl<K: Replicated> ReplicaSets<K> {
         Ok(requeue_after.map_or(Action::Done, Action::requeue_after))
     }
 }
+
+impl<K: Replicated> super::Reconciler for ReplicaSets<K> {
+    type Key = ObjectKey;
+
+    fn reconcile(&self, key: ObjectKey) -> impl Future<Output = Result<Action, Error>> + Send {
+        self.sync(key)
+    }
+}
