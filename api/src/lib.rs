@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod quantity;
 pub mod selector;
 pub mod structural;
+pub mod taints;
 pub mod validation;
 
 pub use field::{FieldError, FieldErrors, FieldPath};

@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// The controllers to run: `*` is all, `name` enables one, `-name`
-    /// disables one (e.g. `*,-deployment`); known: daemonset, deployment, garbagecollector, replicaset, replicationcontroller.
+    /// disables one (e.g. `*,-deployment`); known: daemonset, deployment, garbagecollector, nodelifecycle, replicaset, replicationcontroller, taint-eviction-controller.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
     /// Workers of the ReplicaSet controller.
@@ -41,6 +41,30 @@ pub struct Args {
     /// Workers of the garbage collector.
     #[arg(long, default_value_t = 20)]
     pub concurrent_gc_syncs: usize,
+    /// How often the node lifecycle controller checks every node's health.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub node_monitor_period: Duration,
+    /// How long a node may go without renewing its Lease or posting status
+    /// before its conditions are Unknown (and it gets the `unreachable`
+    /// taints).
+    #[arg(long, value_parser = parse_duration, default_value = "50s")]
+    pub node_monitor_grace_period: Duration,
+    /// The same for a node that never posted a Ready condition.
+    #[arg(long, value_parser = parse_duration, default_value = "1m")]
+    pub node_startup_grace_period: Duration,
+    /// Nodes a second that get a NoExecute taint, per healthy zone.
+    #[arg(long, default_value_t = 0.1)]
+    pub node_eviction_rate: f64,
+    /// Nodes a second that get a NoExecute taint in a partly disrupted
+    /// zone larger than --large-cluster-size-threshold (smaller ones: none).
+    #[arg(long, default_value_t = 0.01)]
+    pub secondary_node_eviction_rate: f64,
+    /// The share of not-ready nodes (more than two) that makes a zone
+    /// partly disrupted.
+    #[arg(long, default_value_t = 0.55)]
+    pub unhealthy_zone_threshold: f64,
+    #[arg(long, default_value_t = 50)]
+    pub large_cluster_size_threshold: usize,
     /// How long a controller waits to observe its own creates and deletes
     /// before acting again anyway (e.g. `5m`).
     #[arg(long, value_parser = parse_duration, default_value = "5m")]
@@ -98,6 +122,15 @@ impl Args {
             deployment_workers: self.concurrent_deployment_syncs,
             garbage_collector_workers: self.concurrent_gc_syncs,
             daemon_set_workers: self.concurrent_daemonset_syncs,
+            node_lifecycle: crate::node_lifecycle::Settings {
+                monitor_period: self.node_monitor_period,
+                grace_period: self.node_monitor_grace_period,
+                startup_grace_period: self.node_startup_grace_period,
+                eviction_rate: self.node_eviction_rate,
+                secondary_eviction_rate: self.secondary_node_eviction_rate,
+                unhealthy_zone_threshold: self.unhealthy_zone_threshold,
+                large_cluster_size_threshold: self.large_cluster_size_threshold,
+            },
             expectations_timeout: self.expectations_timeout,
             rate_limits: RateLimits {
                 base_delay: self.retry_base_delay,

@@ -17,11 +17,12 @@ use std::collections::{BTreeMap, HashMap};
 use api::k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetStatus};
 use api::k8s_openapi::api::core::v1::{
     Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod,
-    Taint, Toleration,
+    Toleration,
 };
 use api::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use api::k8s_openapi::jiff::Timestamp;
 use api::selector::{NodeSelectorMatcher, Selector};
+use api::taints::{self, NO_EXECUTE, NO_SCHEDULE, exists, tolerated};
 
 use crate::deployment::{pod_template_hash, scaled_value};
 use crate::owner::{Claim, claim, controller_selector};
@@ -49,51 +50,19 @@ pub struct Plan<'a> {
     pub status: DaemonSetStatus,
 }
 
-/// Does `toleration` tolerate `taint` (Kubernetes' `ToleratesTaint`)?
-pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
-    let effect = toleration.effect.as_deref().unwrap_or("");
-    if !effect.is_empty() && effect != taint.effect {
-        return false;
-    }
-    let key = toleration.key.as_deref().unwrap_or("");
-    if !key.is_empty() && key != taint.key {
-        return false;
-    }
-    match toleration.operator.as_deref().unwrap_or("Equal") {
-        "Exists" => true,
-        // An empty key with Equal tolerates nothing (validation refuses it).
-        _ => {
-            !key.is_empty()
-                && toleration.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
-        }
-    }
-}
-
-fn exists(key: &str, effect: &str) -> Toleration {
-    Toleration {
-        key: Some(key.to_string()),
-        operator: Some("Exists".to_string()),
-        effect: Some(effect.to_string()),
-        ..Toleration::default()
-    }
-}
-
 /// The tolerations Kubernetes adds to every daemon pod (and, with host
 /// networking, `network-unavailable`).
 pub fn daemon_tolerations(host_network: bool) -> Vec<Toleration> {
     let mut tolerations = vec![
-        exists("node.kubernetes.io/not-ready", "NoExecute"),
-        exists("node.kubernetes.io/unreachable", "NoExecute"),
-        exists("node.kubernetes.io/disk-pressure", "NoSchedule"),
-        exists("node.kubernetes.io/memory-pressure", "NoSchedule"),
-        exists("node.kubernetes.io/pid-pressure", "NoSchedule"),
-        exists("node.kubernetes.io/unschedulable", "NoSchedule"),
+        exists(taints::NOT_READY, NO_EXECUTE),
+        exists(taints::UNREACHABLE, NO_EXECUTE),
+        exists(taints::DISK_PRESSURE, NO_SCHEDULE),
+        exists(taints::MEMORY_PRESSURE, NO_SCHEDULE),
+        exists(taints::PID_PRESSURE, NO_SCHEDULE),
+        exists(taints::UNSCHEDULABLE, NO_SCHEDULE),
     ];
     if host_network {
-        tolerations.push(exists(
-            "node.kubernetes.io/network-unavailable",
-            "NoSchedule",
-        ));
+        tolerations.push(exists(taints::NETWORK_UNAVAILABLE, NO_SCHEDULE));
     }
     tolerations
 }
@@ -166,11 +135,7 @@ pub fn should_run(ds: &DaemonSet, node: &Node) -> (bool, bool) {
             .into_iter()
             .flatten()
             .filter(|taint| effects.contains(&taint.effect.as_str()))
-            .all(|taint| {
-                tolerations
-                    .iter()
-                    .any(|toleration| tolerates(toleration, taint))
-            })
+            .all(|taint| tolerated(&tolerations, taint))
     };
     if !(selected && affine) {
         return (false, false);

@@ -14,6 +14,8 @@ pub mod deployment;
 pub mod expectations;
 pub mod garbage_collector;
 pub mod manager;
+pub mod node_lifecycle;
 pub mod owner;
 pub mod pods;
 pub mod replica_set;
+pub mod taint_eviction;

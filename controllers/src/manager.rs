@@ -6,8 +6,10 @@ mod claims;
 pub mod daemon_set;
 pub mod deployment;
 pub mod garbage_collector;
+pub mod node_lifecycle;
 mod pod_writes;
 pub mod replica_set;
+pub mod taint_eviction;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -27,7 +29,12 @@ use crate::expectations::Expectations;
 use daemon_set::DaemonSets;
 use deployment::Deployments;
 use garbage_collector::GarbageCollector;
+use node_lifecycle::NodeLifecycle;
 use replica_set::ReplicaSets;
+use taint_eviction::TaintEviction;
+
+/// Workers of the taint eviction controller (Kubernetes runs 8).
+const TAINT_EVICTION_WORKERS: usize = 8;
 
 /// The controllers this manager knows, by the names Kubernetes'
 /// `--controllers` flag uses.
@@ -35,8 +42,10 @@ pub const CONTROLLERS: &[&str] = &[
     "daemonset",
     "deployment",
     "garbagecollector",
+    "nodelifecycle",
     "replicaset",
     "replicationcontroller",
+    "taint-eviction-controller",
 ];
 
 /// Why the manager cannot run.
@@ -80,6 +89,7 @@ pub fn parse_controllers(spec: &[String]) -> Result<BTreeSet<&'static str>, Erro
             "deployment-controller" => "deployment",
             "replicaset-controller" => "replicaset",
             "garbage-collector-controller" => "garbagecollector",
+            "node-lifecycle-controller" => "nodelifecycle",
             "replicationcontroller-controller" => "replicationcontroller",
             other => other,
         };
@@ -110,6 +120,8 @@ pub struct Config {
     pub garbage_collector_workers: usize,
     /// Workers of the DaemonSet controller (`--concurrent-daemonset-syncs`).
     pub daemon_set_workers: usize,
+    /// The node lifecycle controller's timers and eviction rates.
+    pub node_lifecycle: crate::node_lifecycle::Settings,
     /// How long a controller waits for its own writes to be observed.
     pub expectations_timeout: Duration,
     /// Retry backoff of every controller's queue.
@@ -126,11 +138,33 @@ impl Default for Config {
             deployment_workers: 5,
             garbage_collector_workers: 20,
             daemon_set_workers: 2,
+            node_lifecycle: crate::node_lifecycle::Settings::default(),
             expectations_timeout: crate::expectations::EXPECTATIONS_TIMEOUT,
             rate_limits: RateLimits::default(),
             leader_election: None,
         }
     }
+}
+
+/// The pod cache's index by `spec.nodeName`.
+const NODE_INDEX: &str = "node";
+
+fn pod_node(pod: &Pod) -> Vec<String> {
+    pod.spec
+        .as_ref()
+        .and_then(|spec| spec.node_name.clone())
+        .into_iter()
+        .collect()
+}
+
+/// Keeps the pod cache indexed by node, for [`pods_on_node`].
+fn index_by_node(pods: &Store<Pod>) {
+    pods.add_index(NODE_INDEX, pod_node);
+}
+
+/// The cached pods bound to `node` (see [`index_by_node`]).
+fn pods_on_node(pods: &Store<Pod>, node: &str) -> Vec<Arc<Pod>> {
+    pods.indexed(NODE_INDEX, node)
 }
 
 /// What a controller's queue holds.
@@ -387,6 +421,26 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
                     })
                     .start(&mut running, name, config.garbage_collector_workers);
             }
+            "nodelifecycle" => {
+                let c = NodeLifecycle::new(
+                    client.clone(),
+                    w.store(),
+                    w.store(),
+                    w.store(),
+                    config.node_lifecycle.clone(),
+                );
+                // One worker: the periodic pass owns the zones' buckets.
+                w.controller(c, limits())
+                    .on(NodeLifecycle::node_changed)
+                    .start(&mut running, name, 1);
+            }
+            "taint-eviction-controller" => {
+                let c = TaintEviction::new(client.clone(), w.store(), w.store());
+                w.controller(c, limits())
+                    .on(TaintEviction::node_changed)
+                    .on(TaintEviction::pod_changed)
+                    .start(&mut running, name, TAINT_EVICTION_WORKERS);
+            }
             other => tracing::error!(controller = other, "unknown controller, not started"),
         }
     }
@@ -424,8 +478,10 @@ mod tests {
             "daemonset-controller",
             "deployment-controller",
             "garbage-collector-controller",
+            "node-lifecycle-controller",
             "replicaset-controller",
             "replicationcontroller-controller",
+            "taint-eviction-controller",
         ];
         assert_eq!(parse_controllers(&spec(&newer)).ok(), Some(all.clone()));
         assert_eq!(

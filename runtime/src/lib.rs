@@ -22,6 +22,6 @@ pub mod watcher;
 
 pub use controller::Action;
 pub use informer::{Informer, Informers};
-pub use queue::{RateLimits, WorkQueue};
-pub use reflector::{Change, ObjectKey, Store, Writer};
+pub use queue::{RateLimits, TokenBucket, WorkQueue};
+pub use reflector::{Change, IndexFn, ObjectKey, Store, Writer};
 pub use watcher::{WatcherEvent, watcher};

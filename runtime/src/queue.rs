@@ -43,18 +43,89 @@ impl Default for RateLimits {
 pub struct RateLimiter<T> {
     limits: RateLimits,
     failures: HashMap<T, u32>,
+    bucket: TokenBucket,
+}
+
+/// A token bucket (`golang.org/x/time/rate`'s `Limiter`): `qps` tokens a
+/// second, at most `burst` saved up. Time is passed in.
+#[derive(Clone, Debug)]
+pub struct TokenBucket {
+    qps: f64,
+    burst: u32,
     tokens: f64,
     refilled_at: Option<Instant>,
 }
 
+impl TokenBucket {
+    /// A full bucket.
+    pub fn new(qps: f64, burst: u32) -> TokenBucket {
+        TokenBucket {
+            qps,
+            burst,
+            tokens: f64::from(burst),
+            refilled_at: None,
+        }
+    }
+
+    pub fn qps(&self) -> f64 {
+        self.qps
+    }
+
+    fn refill(&mut self, now: Instant) {
+        if let Some(refilled_at) = self.refilled_at {
+            let elapsed = now.saturating_duration_since(refilled_at).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * self.qps).min(f64::from(self.burst));
+        }
+        self.refilled_at = Some(now);
+    }
+
+    /// Takes a token whether or not one is there (a reservation, as
+    /// `Limiter.Reserve`): zero while tokens last, else how long until the
+    /// one taken would have been there. A rate of zero or less is no limit.
+    pub fn reserve(&mut self, now: Instant) -> Duration {
+        if self.qps <= 0.0 {
+            return Duration::ZERO;
+        }
+        self.refill(now);
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens / self.qps)
+        }
+    }
+
+    /// Takes a token if one is there (`Limiter.Allow`); otherwise `Err`
+    /// with how long until one is, or `None` when the rate is zero and
+    /// none ever will be.
+    pub fn try_take(&mut self, now: Instant) -> Result<(), Option<Duration>> {
+        self.refill(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Ok(());
+        }
+        if self.qps <= 0.0 {
+            return Err(None);
+        }
+        Err(Some(Duration::from_secs_f64(
+            (1.0 - self.tokens) / self.qps,
+        )))
+    }
+
+    /// Changes the rate, keeping the tokens saved so far.
+    pub fn set_qps(&mut self, qps: f64, now: Instant) {
+        self.refill(now);
+        self.qps = qps;
+    }
+}
+
 impl<T: Hash + Eq + Clone> RateLimiter<T> {
     pub fn new(limits: RateLimits) -> RateLimiter<T> {
-        let tokens = f64::from(limits.burst);
+        let bucket = TokenBucket::new(limits.qps, limits.burst);
         RateLimiter {
             limits,
             failures: HashMap::new(),
-            tokens,
-            refilled_at: None,
+            bucket,
         }
     }
 
@@ -69,27 +140,7 @@ impl<T: Hash + Eq + Clone> RateLimiter<T> {
             .map_or(self.limits.max_delay, |delay| {
                 delay.min(self.limits.max_delay)
             });
-        backoff.max(self.bucket_delay(now))
-    }
-
-    /// Takes a token from the bucket: zero delay while tokens last, then
-    /// the time until the next one (a reservation, as `rate.Limiter`).
-    fn bucket_delay(&mut self, now: Instant) -> Duration {
-        let qps = self.limits.qps;
-        if qps <= 0.0 {
-            return Duration::ZERO;
-        }
-        if let Some(refilled_at) = self.refilled_at {
-            let elapsed = now.saturating_duration_since(refilled_at).as_secs_f64();
-            self.tokens = (self.tokens + elapsed * qps).min(f64::from(self.limits.burst));
-        }
-        self.refilled_at = Some(now);
-        self.tokens -= 1.0;
-        if self.tokens >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-self.tokens / qps)
-        }
+        backoff.max(self.bucket.reserve(now))
     }
 
     /// Failures of `item` in a row so far.

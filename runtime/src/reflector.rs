@@ -79,11 +79,50 @@ impl<K> Change<K> {
     }
 }
 
+/// What an index files an object under (e.g. a pod's node name); an
+/// object may be under several values or none.
+pub type IndexFn<K> = fn(&K) -> Vec<String>;
+
+/// The index of objects by their owners' UIDs, which every store keeps.
+pub const OWNER_INDEX: &str = "owner";
+
+struct Index<K> {
+    values: IndexFn<K>,
+    entries: HashMap<String, HashSet<ObjectKey>>,
+}
+
+impl<K> Index<K> {
+    fn add(&mut self, key: &ObjectKey, object: &K) {
+        for value in (self.values)(object) {
+            self.entries.entry(value).or_default().insert(key.clone());
+        }
+    }
+
+    /// Drops `key` from the entries of `old` that `new` (what is stored
+    /// under `key` now) is no longer under.
+    fn drop_stale(&mut self, key: &ObjectKey, old: &K, new: Option<&K>) {
+        let kept: HashSet<String> = new
+            .map(|new| (self.values)(new).into_iter().collect())
+            .unwrap_or_default();
+        for value in (self.values)(old) {
+            if kept.contains(&value) {
+                continue;
+            }
+            if let Some(keys) = self.entries.get_mut(&value) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.entries.remove(&value);
+                }
+            }
+        }
+    }
+}
+
 struct Cache<K> {
     /// Ordered, so one namespace is one range.
     objects: BTreeMap<ObjectKey, Arc<K>>,
-    /// Object keys by the UID of their owners.
-    by_owner: HashMap<String, HashSet<ObjectKey>>,
+    /// Object keys by index name, then by index value.
+    indexes: HashMap<&'static str, Index<K>>,
 }
 
 struct Shared<K> {
@@ -115,7 +154,13 @@ pub fn store<K: ApiObject>() -> (Writer<K>, Store<K>) {
     let shared = Arc::new(Shared {
         cache: RwLock::new(Cache {
             objects: BTreeMap::new(),
-            by_owner: HashMap::new(),
+            indexes: HashMap::from([(
+                OWNER_INDEX,
+                Index {
+                    values: owner_uids::<K>,
+                    entries: HashMap::new(),
+                },
+            )]),
         }),
         synced: watch::Sender::new(false),
     });
@@ -164,8 +209,37 @@ impl<K: ApiObject> Store<K> {
 
     /// The objects with an owner reference to `uid`.
     pub fn owned_by(&self, uid: &str) -> Vec<Arc<K>> {
+        self.indexed(OWNER_INDEX, uid)
+    }
+
+    /// Keeps the index `name` from now on (and of what is cached already);
+    /// a second call with the same name keeps the first function.
+    pub fn add_index(&self, name: &'static str, values: IndexFn<K>) {
+        let mut cache = write(&self.shared.cache);
+        if cache.indexes.contains_key(name) {
+            return;
+        }
+        let mut index = Index {
+            values,
+            entries: HashMap::new(),
+        };
+        for (key, object) in &cache.objects {
+            index.add(key, object);
+        }
+        cache.indexes.insert(name, index);
+    }
+
+    /// The objects the index `name` files under `value`, in key order
+    /// (none for an index never added).
+    pub fn indexed(&self, name: &str, value: &str) -> Vec<Arc<K>> {
         let cache = read(&self.shared.cache);
-        let mut keys: Vec<&ObjectKey> = cache.by_owner.get(uid).into_iter().flatten().collect();
+        let mut keys: Vec<&ObjectKey> = cache
+            .indexes
+            .get(name)
+            .and_then(|index| index.entries.get(value))
+            .into_iter()
+            .flatten()
+            .collect();
         keys.sort();
         keys.into_iter()
             .filter_map(|key| cache.objects.get(key).cloned())
@@ -194,13 +268,14 @@ impl<K: ApiObject> Store<K> {
     }
 }
 
-fn owner_uids<K: ApiObject>(object: &K) -> impl Iterator<Item = &str> {
+fn owner_uids<K: ApiObject>(object: &K) -> Vec<String> {
     object
         .metadata()
         .owner_references
         .iter()
         .flatten()
-        .map(|reference| reference.uid.as_str())
+        .map(|reference| reference.uid.clone())
+        .collect()
 }
 
 fn same_version<K: ApiObject>(a: &K, b: &K) -> bool {
@@ -210,37 +285,22 @@ fn same_version<K: ApiObject>(a: &K, b: &K) -> bool {
 
 impl<K: ApiObject> Cache<K> {
     fn insert(&mut self, key: ObjectKey, object: Arc<K>) -> Option<Arc<K>> {
-        for uid in owner_uids(object.as_ref()) {
-            self.by_owner
-                .entry(uid.to_string())
-                .or_default()
-                .insert(key.clone());
-        }
         let old = self.objects.insert(key.clone(), Arc::clone(&object));
-        if let Some(old) = &old {
-            self.unindex(&key, old, Some(&object));
+        for index in self.indexes.values_mut() {
+            if let Some(old) = &old {
+                index.drop_stale(&key, old, Some(&object));
+            }
+            index.add(&key, &object);
         }
         old
     }
 
     fn remove(&mut self, key: &ObjectKey) -> Option<Arc<K>> {
         let old = self.objects.remove(key)?;
-        self.unindex(key, &old, None);
-        Some(old)
-    }
-
-    /// Drops `key` from the owner index entries of `old` that `new` (what
-    /// is stored under `key` now) no longer has.
-    fn unindex(&mut self, key: &ObjectKey, old: &K, new: Option<&K>) {
-        let kept: HashSet<&str> = new.map(|new| owner_uids(new).collect()).unwrap_or_default();
-        for uid in owner_uids(old).filter(|uid| !kept.contains(uid)) {
-            if let Some(keys) = self.by_owner.get_mut(uid) {
-                keys.remove(key);
-                if keys.is_empty() {
-                    self.by_owner.remove(uid);
-                }
-            }
+        for index in self.indexes.values_mut() {
+            index.drop_stale(key, &old, None);
         }
+        Some(old)
     }
 
     fn apply_one(&mut self, event: WatchEvent<K>, changes: &mut Vec<Change<K>>) {

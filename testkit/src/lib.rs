@@ -97,3 +97,22 @@ where
     }
     start.elapsed()
 }
+
+/// [`wait_for`] for blocking tests (e.g. ones driving `kubectl`): polls
+/// `condition` every 50 ms until it holds; panics naming `what` after
+/// `deadline`. Returns how long it took.
+pub fn block_until(
+    what: &str,
+    deadline: Duration,
+    mut condition: impl FnMut() -> bool,
+) -> Duration {
+    let start = std::time::Instant::now();
+    while !condition() {
+        assert!(
+            start.elapsed() < deadline,
+            "{what} not met within {deadline:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    start.elapsed()
+}

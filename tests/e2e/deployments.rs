@@ -10,50 +10,87 @@ use serde_json::Value;
 use crate::kubectl::{Cluster, start};
 use crate::process::Process;
 
+/// Starts the component `binary` with the kubeconfig `kubeconfig` of the
+/// cluster's data dir and `args`; killed on drop.
+pub(crate) fn spawn_component(
+    cluster: &Cluster,
+    binary: &str,
+    kubeconfig: &str,
+    args: &[&str],
+) -> Process {
+    Process::spawn(
+        Command::new(binary)
+            .arg("--kubeconfig")
+            .arg(cluster.component_kubeconfig(kubeconfig))
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    )
+}
+
+/// A hollow kubelet of `nodes` nodes named `<prefix>-<i>`, starting pods
+/// at once, plus `args`.
+pub(crate) fn hollow_kubelet(
+    cluster: &Cluster,
+    nodes: u32,
+    prefix: &str,
+    args: &[&str],
+) -> Process {
+    let nodes = nodes.to_string();
+    let mut all = vec![
+        "--hollow",
+        "--nodes",
+        &nodes,
+        "--node-prefix",
+        prefix,
+        "--connections",
+        "1",
+        "--zones",
+        "0",
+        "--pod-start-delay",
+        "0s",
+        "--pod-start-jitter",
+        "0s",
+    ];
+    all.extend_from_slice(args);
+    spawn_component(
+        cluster,
+        env!("CARGO_BIN_EXE_kubelet"),
+        "kubelet.kubeconfig",
+        &all,
+    )
+}
+
+/// The scheduler, with its metrics on a free port.
+pub(crate) fn scheduler(cluster: &Cluster) -> Process {
+    spawn_component(
+        cluster,
+        env!("CARGO_BIN_EXE_scheduler"),
+        "scheduler.kubeconfig",
+        &["--metrics-listen", "127.0.0.1:0"],
+    )
+}
+
+/// The controller manager with short retries, plus `args`.
+pub(crate) fn controllers(cluster: &Cluster, args: &[&str]) -> Process {
+    let mut all = vec!["--retry-base-delay", "1ms", "--retry-max-delay", "200ms"];
+    all.extend_from_slice(args);
+    spawn_component(
+        cluster,
+        env!("CARGO_BIN_EXE_controllers"),
+        "controller-manager.kubeconfig",
+        &all,
+    )
+}
+
 /// Starts the controllers, the scheduler and a hollow kubelet of three
 /// nodes, each with its own kubeconfig; killed on drop.
 pub(crate) fn start_components(cluster: &Cluster) -> Vec<Process> {
-    let spawn = |binary: &str, kubeconfig: &str, args: &[&str]| {
-        Process::spawn(
-            Command::new(binary)
-                .arg("--kubeconfig")
-                .arg(cluster.component_kubeconfig(kubeconfig))
-                .args(args)
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit()),
-        )
-    };
     vec![
-        spawn(
-            env!("CARGO_BIN_EXE_controllers"),
-            "controller-manager.kubeconfig",
-            &["--retry-base-delay", "1ms", "--retry-max-delay", "200ms"],
-        ),
-        spawn(
-            env!("CARGO_BIN_EXE_scheduler"),
-            "scheduler.kubeconfig",
-            &["--metrics-listen", "127.0.0.1:0"],
-        ),
-        spawn(
-            env!("CARGO_BIN_EXE_kubelet"),
-            "kubelet.kubeconfig",
-            &[
-                "--hollow",
-                "--nodes",
-                "3",
-                "--node-prefix",
-                "deploy-node",
-                "--connections",
-                "1",
-                "--zones",
-                "0",
-                "--pod-start-delay",
-                "0s",
-                "--pod-start-jitter",
-                "0s",
-            ],
-        ),
+        controllers(cluster, &[]),
+        scheduler(cluster),
+        hollow_kubelet(cluster, 3, "deploy-node", &[]),
     ]
 }
 

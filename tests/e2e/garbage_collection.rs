@@ -3,7 +3,7 @@
 //! (background), `--cascade=orphan` leaves the pods without their owner,
 //! and `--cascade=foreground` removes the owner only after its dependents.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::deployments::{json, start_components};
 use crate::kubectl::{Cluster, start};
@@ -30,15 +30,8 @@ fn names(cluster: &Cluster, kind: &str, app: &str) -> Vec<String> {
 }
 
 /// Waits until `condition` holds, polling; panics naming `what`.
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "{what}: not within {DEADLINE:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn wait_until(what: &str, condition: impl FnMut() -> bool) {
+    testkit::block_until(what, DEADLINE, condition);
 }
 
 const SOLO: &str = "apiVersion: apps/v1

@@ -14,6 +14,7 @@ mod kube_backend;
 mod kubectl;
 mod limits;
 mod loadgen;
+mod node_lifecycle;
 mod process;
 mod python_client;
 mod scheduler;

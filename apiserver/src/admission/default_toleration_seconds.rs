@@ -4,10 +4,7 @@
 use api::k8s_openapi::api::core::v1::{Pod, Toleration};
 
 /// Tolerations every pod gets unless it already tolerates the taint.
-const DEFAULT_TOLERATION_KEYS: [&str; 2] = [
-    "node.kubernetes.io/not-ready",
-    "node.kubernetes.io/unreachable",
-];
+const DEFAULT_TOLERATION_KEYS: [&str; 2] = [api::taints::NOT_READY, api::taints::UNREACHABLE];
 const DEFAULT_TOLERATION_SECONDS: i64 = 300;
 
 /// Adds the default tolerations the pod lacks.

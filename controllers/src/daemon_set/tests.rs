@@ -71,50 +71,6 @@ fn deleted(plan: &Plan<'_>) -> Vec<String> {
 }
 
 #[test]
-fn tolerations_match_as_kubernetes_matches_them() {
-    let taint = Taint {
-        key: "dedicated".into(),
-        value: Some("gpu".into()),
-        effect: "NoSchedule".into(),
-        time_added: None,
-    };
-    let toleration = |key: Option<&str>,
-                      operator: Option<&str>,
-                      value: Option<&str>,
-                      effect: Option<&str>| Toleration {
-        key: key.map(str::to_string),
-        operator: operator.map(str::to_string),
-        value: value.map(str::to_string),
-        effect: effect.map(str::to_string),
-        toleration_seconds: None,
-    };
-    assert!(tolerates(
-        &toleration(Some("dedicated"), None, Some("gpu"), None),
-        &taint
-    ));
-    assert!(tolerates(
-        &toleration(Some("dedicated"), Some("Exists"), None, Some("NoSchedule")),
-        &taint
-    ));
-    assert!(tolerates(
-        &toleration(None, Some("Exists"), None, None),
-        &taint
-    ));
-    assert!(!tolerates(
-        &toleration(Some("dedicated"), None, Some("cpu"), None),
-        &taint
-    ));
-    assert!(!tolerates(
-        &toleration(Some("dedicated"), Some("Exists"), None, Some("NoExecute")),
-        &taint
-    ));
-    assert!(!tolerates(
-        &toleration(Some("other"), Some("Exists"), None, None),
-        &taint
-    ));
-}
-
-#[test]
 fn one_pod_per_eligible_node() {
     let ds = daemon_set(
         json!({"nodeSelector": {"role": "worker"}, "containers": [{"name": "c", "image": "agent:1"}]}),

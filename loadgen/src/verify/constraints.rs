@@ -2,47 +2,12 @@
 //! (not from Skiff's scheduler): taints and tolerations, node selectors and
 //! required node affinity, and matching pods against pod affinity terms.
 
-use api::k8s_openapi::api::core::v1::{PodAffinityTerm, Taint, Toleration};
+use api::k8s_openapi::api::core::v1::{PodAffinityTerm, Taint};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use api::selector::{NodeSelectorMatcher, Operator, Requirement, Selector};
+use api::taints::{self, tolerated};
 
 use super::{NodeFacts, PodFacts};
-
-/// The taint Kubernetes puts on a node with `spec.unschedulable`.
-const UNSCHEDULABLE_TAINT_KEY: &str = "node.kubernetes.io/unschedulable";
-
-/// Whether one toleration tolerates `taint`: effects match (or the
-/// toleration names none), keys match (or it names none, with `Exists`),
-/// and values match for `Equal`.
-pub(super) fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
-    if let Some(effect) = toleration.effect.as_deref()
-        && !effect.is_empty()
-        && effect != taint.effect
-    {
-        return false;
-    }
-    let key = toleration.key.as_deref().unwrap_or("");
-    let operator = toleration.operator.as_deref().unwrap_or("Equal");
-    if key.is_empty() {
-        return operator == "Exists";
-    }
-    if key != taint.key {
-        return false;
-    }
-    match operator {
-        "Exists" => true,
-        "Equal" | "" => {
-            toleration.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
-        }
-        _ => false,
-    }
-}
-
-fn tolerated(tolerations: &[Toleration], taint: &Taint) -> bool {
-    tolerations
-        .iter()
-        .any(|toleration| tolerates(toleration, taint))
-}
 
 /// Whether the pod tolerates every NoSchedule and NoExecute taint of the
 /// node (PreferNoSchedule only affects scores).
@@ -86,7 +51,7 @@ pub(super) fn node_failures(pod: &PodFacts, node: &NodeFacts) -> Result<Vec<Stri
     let mut failures = Vec::new();
     if node.unschedulable {
         let taint = Taint {
-            key: UNSCHEDULABLE_TAINT_KEY.to_string(),
+            key: taints::UNSCHEDULABLE.to_string(),
             effect: "NoSchedule".to_string(),
             ..Taint::default()
         };

@@ -118,3 +118,22 @@ async fn delayed_and_rate_limited_adds_arrive_after_their_delay() {
     assert_eq!(queue.get().await, Some("later"));
     assert_eq!(start.elapsed(), Duration::from_secs(3));
 }
+
+#[test]
+fn a_bucket_lends_nothing_it_does_not_hold() {
+    let start = Instant::now();
+    let mut bucket = TokenBucket::new(0.5, 1);
+    assert_eq!(bucket.try_take(start), Ok(()));
+    // Empty: the next token is 2 s away, and asking does not take it.
+    assert_eq!(bucket.try_take(start), Err(Some(Duration::from_secs(2))));
+    assert_eq!(
+        bucket.try_take(start + Duration::from_secs(1)),
+        Err(Some(Duration::from_secs(1)))
+    );
+    assert_eq!(bucket.try_take(start + Duration::from_secs(2)), Ok(()));
+    // A rate of zero never refills.
+    bucket.set_qps(0.0, start + Duration::from_secs(2));
+    assert_eq!(bucket.try_take(start + Duration::from_secs(100)), Err(None));
+    bucket.set_qps(1.0, start + Duration::from_secs(100));
+    assert_eq!(bucket.try_take(start + Duration::from_secs(101)), Ok(()));
+}

@@ -149,3 +149,42 @@ fn the_owner_index_follows_changes() {
     assert!(store.owned_by("rs-1").is_empty());
     assert!(store.is_empty());
 }
+
+fn on_node(mut pod: Pod, node: &str) -> Pod {
+    pod.spec.get_or_insert_with(Default::default).node_name = Some(node.into());
+    pod
+}
+
+fn node_of(pod: &Pod) -> Vec<String> {
+    pod.spec
+        .as_ref()
+        .and_then(|spec| spec.node_name.clone())
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn an_added_index_files_what_is_cached_and_follows_changes() {
+    let (mut writer, store) = store::<Pod>();
+    writer.apply(restarted(vec![
+        on_node(pod("a", "p1", "1", None), "n1"),
+        pod("a", "p2", "2", None),
+    ]));
+    store.add_index("node", node_of);
+    // A second add under the same name keeps the first function.
+    store.add_index("node", |_| vec!["n1".into()]);
+    assert_eq!(names(&store.indexed("node", "n1")), ["a/p1"]);
+    // p2 is bound, p1 moves (as a delete and re-create would).
+    writer.apply(WatcherEvent::Applied(vec![
+        WatchEvent::Modified(on_node(pod("a", "p2", "3", None), "n1")),
+        WatchEvent::Modified(on_node(pod("a", "p1", "4", None), "n2")),
+    ]));
+    assert_eq!(names(&store.indexed("node", "n1")), ["a/p2"]);
+    assert_eq!(names(&store.indexed("node", "n2")), ["a/p1"]);
+    writer.apply(WatcherEvent::Applied(vec![WatchEvent::Deleted(on_node(
+        pod("a", "p2", "5", None),
+        "n1",
+    ))]));
+    assert!(store.indexed("node", "n1").is_empty());
+    assert!(store.indexed("unknown", "n2").is_empty());
+}

@@ -156,6 +156,8 @@ const CONTROLLERS: &[&str] = &[
     "daemon-set-controller",
     "deployment-controller",
     "generic-garbage-collector",
+    "node-controller",
+    "pod-garbage-collector",
     "replicaset-controller",
     "replication-controller",
 ];
@@ -211,6 +213,25 @@ fn controller_rules(controller: &str) -> Vec<PolicyRule> {
             &["*"],
             &["*"],
         )],
+        // Node lifecycle and taint eviction: node health, taints, pods'
+        // readiness and NoExecute deletions.
+        "node-controller" => vec![
+            rule(
+                &["delete", "get", "list", "patch", "update", "watch"],
+                &[CORE],
+                &["nodes"],
+            ),
+            rule(&["patch", "update"], &[CORE], &["nodes/status"]),
+            rule(&["patch", "update"], &[CORE], &["pods/status"]),
+            rule(&["delete", "list", "watch"], &[CORE], &["pods"]),
+            rule(READ, &[COORDINATION], &["leases"]),
+            events,
+        ],
+        "pod-garbage-collector" => vec![
+            rule(&["delete", "list", "watch"], &[CORE], &["pods"]),
+            rule(&["patch"], &[CORE], &["pods/status"]),
+            rule(READ, &[CORE], &["nodes"]),
+        ],
         "replicaset-controller" => vec![
             rule(
                 &["get", "list", "update", "watch"],
