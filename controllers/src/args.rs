@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// The controllers to run: `*` is all, `name` enables one, `-name`
-    /// disables one (e.g. `*,-deployment`); known: daemonset, deployment, garbagecollector, nodelifecycle, replicaset, replicationcontroller, taint-eviction-controller.
+    /// disables one (e.g. `*,-deployment`); known: daemonset, deployment, endpoint, endpointslice, garbagecollector, nodelifecycle, replicaset, replicationcontroller, taint-eviction-controller.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
     /// Workers of the ReplicaSet controller.
@@ -41,6 +41,15 @@ pub struct Args {
     /// Workers of the garbage collector.
     #[arg(long, default_value_t = 20)]
     pub concurrent_gc_syncs: usize,
+    /// Workers of the Endpoints controller.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_endpoint_syncs: usize,
+    /// Workers of the EndpointSlice controller.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_service_endpoint_syncs: usize,
+    /// The most endpoints one EndpointSlice holds.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub max_endpoints_per_slice: u16,
     /// How often the node lifecycle controller checks every node's health.
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     pub node_monitor_period: Duration,
@@ -122,6 +131,9 @@ impl Args {
             deployment_workers: self.concurrent_deployment_syncs,
             garbage_collector_workers: self.concurrent_gc_syncs,
             daemon_set_workers: self.concurrent_daemonset_syncs,
+            endpoint_workers: self.concurrent_endpoint_syncs,
+            endpoint_slice_workers: self.concurrent_service_endpoint_syncs,
+            max_endpoints_per_slice: usize::from(self.max_endpoints_per_slice),
             node_lifecycle: crate::node_lifecycle::Settings {
                 monitor_period: self.node_monitor_period,
                 grace_period: self.node_monitor_grace_period,

@@ -11,6 +11,8 @@
 pub mod args;
 pub mod daemon_set;
 pub mod deployment;
+pub mod endpoint_slice;
+pub mod endpoints;
 pub mod expectations;
 pub mod garbage_collector;
 pub mod manager;

@@ -5,6 +5,7 @@
 mod claims;
 pub mod daemon_set;
 pub mod deployment;
+pub mod endpoints;
 pub mod garbage_collector;
 pub mod node_lifecycle;
 mod pod_writes;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use api::ApiObject;
-use api::k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
+use api::k8s_openapi::api::apps::v1::ReplicaSet;
 use api::k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use client::Client;
 use futures::future::BoxFuture;
@@ -28,6 +29,7 @@ use tokio::task::JoinSet;
 use crate::expectations::Expectations;
 use daemon_set::DaemonSets;
 use deployment::Deployments;
+use endpoints::{EndpointSlices, EndpointsController};
 use garbage_collector::GarbageCollector;
 use node_lifecycle::NodeLifecycle;
 use replica_set::ReplicaSets;
@@ -41,6 +43,8 @@ const TAINT_EVICTION_WORKERS: usize = 8;
 pub const CONTROLLERS: &[&str] = &[
     "daemonset",
     "deployment",
+    "endpoint",
+    "endpointslice",
     "garbagecollector",
     "nodelifecycle",
     "replicaset",
@@ -87,6 +91,8 @@ pub fn parse_controllers(spec: &[String]) -> Result<BTreeSet<&'static str>, Erro
         let canonical = match name {
             "daemonset-controller" => "daemonset",
             "deployment-controller" => "deployment",
+            "endpoints-controller" => "endpoint",
+            "endpointslice-controller" => "endpointslice",
             "replicaset-controller" => "replicaset",
             "garbage-collector-controller" => "garbagecollector",
             "node-lifecycle-controller" => "nodelifecycle",
@@ -120,6 +126,13 @@ pub struct Config {
     pub garbage_collector_workers: usize,
     /// Workers of the DaemonSet controller (`--concurrent-daemonset-syncs`).
     pub daemon_set_workers: usize,
+    /// Workers of the Endpoints controller (`--concurrent-endpoint-syncs`).
+    pub endpoint_workers: usize,
+    /// Workers of the EndpointSlice controller
+    /// (`--concurrent-service-endpoint-syncs`).
+    pub endpoint_slice_workers: usize,
+    /// `--max-endpoints-per-slice`.
+    pub max_endpoints_per_slice: usize,
     /// The node lifecycle controller's timers and eviction rates.
     pub node_lifecycle: crate::node_lifecycle::Settings,
     /// How long a controller waits for its own writes to be observed.
@@ -138,6 +151,9 @@ impl Default for Config {
             deployment_workers: 5,
             garbage_collector_workers: 20,
             daemon_set_workers: 2,
+            endpoint_workers: 5,
+            endpoint_slice_workers: 5,
+            max_endpoints_per_slice: crate::endpoint_slice::MAX_ENDPOINTS_PER_SLICE,
             node_lifecycle: crate::node_lifecycle::Settings::default(),
             expectations_timeout: crate::expectations::EXPECTATIONS_TIMEOUT,
             rate_limits: RateLimits::default(),
@@ -394,32 +410,42 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
                     .start(&mut running, name, config.deployment_workers);
             }
             "garbagecollector" => {
-                use garbage_collector::Kind;
-                let c = GarbageCollector::new(
+                use garbage_collector::{Kind, Stores, collected_kinds};
+                macro_rules! wire {
+                    ($( ($variant:ident, $t:ty, $field:ident) ),* $(,)?) => {{
+                        let stores = Stores { $( $field: w.store::<$t>(), )* };
+                        let wired = w.controller(GarbageCollector::new(client.clone(), stores), limits());
+                        $(
+                            let wired = wired.on(|c: &GarbageCollector, change: &Change<$t>| {
+                                c.changed(Kind::$variant, change)
+                            });
+                        )*
+                        wired.start(&mut running, name, config.garbage_collector_workers);
+                    }};
+                }
+                collected_kinds!(wire);
+            }
+            "endpoint" => {
+                let c = EndpointsController::new(client.clone(), w.store(), w.store(), w.store());
+                w.controller(c, limits())
+                    .on(EndpointsController::service_changed)
+                    .on(EndpointsController::pod_changed)
+                    .start(&mut running, name, config.endpoint_workers);
+            }
+            "endpointslice" => {
+                let c = EndpointSlices::new(
                     client.clone(),
                     w.store(),
                     w.store(),
                     w.store(),
                     w.store(),
-                    w.store(),
+                    config.max_endpoints_per_slice,
                 );
                 w.controller(c, limits())
-                    .on(|c: &GarbageCollector, change: &Change<Pod>| c.changed(Kind::Pod, change))
-                    .on(|c: &GarbageCollector, change: &Change<ReplicaSet>| {
-                        c.changed(Kind::ReplicaSet, change)
-                    })
-                    .on(|c: &GarbageCollector, change: &Change<Deployment>| {
-                        c.changed(Kind::Deployment, change)
-                    })
-                    .on(
-                        |c: &GarbageCollector, change: &Change<ReplicationController>| {
-                            c.changed(Kind::ReplicationController, change)
-                        },
-                    )
-                    .on(|c: &GarbageCollector, change: &Change<DaemonSet>| {
-                        c.changed(Kind::DaemonSet, change)
-                    })
-                    .start(&mut running, name, config.garbage_collector_workers);
+                    .on(EndpointSlices::service_changed)
+                    .on(EndpointSlices::pod_changed)
+                    .on(EndpointSlices::slice_changed)
+                    .start(&mut running, name, config.endpoint_slice_workers);
             }
             "nodelifecycle" => {
                 let c = NodeLifecycle::new(
@@ -477,6 +503,8 @@ mod tests {
         let newer = [
             "daemonset-controller",
             "deployment-controller",
+            "endpoints-controller",
+            "endpointslice-controller",
             "garbage-collector-controller",
             "node-lifecycle-controller",
             "replicaset-controller",

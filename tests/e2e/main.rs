@@ -8,6 +8,7 @@ mod apiserver;
 mod controllers;
 mod daemon_sets;
 mod deployments;
+mod endpoints;
 mod fixtures;
 mod garbage_collection;
 mod kube_backend;

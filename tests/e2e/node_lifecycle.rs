@@ -3,8 +3,8 @@
 //! its node goes Unknown and gets the `unreachable` taints, its pods stop
 //! being ready, the Deployment's pods are evicted once their
 //! `tolerationSeconds` pass and come back on the other nodes, a pod that
-//! tolerates the taint forever stays; when the kubelet returns, so does
-//! the node.
+//! tolerates the taint forever stays (not ready, and so in its Service's
+//! not-ready addresses); when the kubelet returns, so does the node.
 
 use std::time::Duration;
 
@@ -37,13 +37,23 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: keeper, namespace: apps}
+metadata:
+  name: keeper
+  namespace: apps
+  labels: {app: keeper}
 spec:
   nodeName: doomed-0
   tolerations:
   - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}
   containers:
   - {name: keeper, image: keeper:1.0}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: keeper, namespace: apps}
+spec:
+  selector: {app: keeper}
+  ports: [{port: 80}]
 ";
 
 /// A hollow kubelet that renews its leases and posts status often, so a
@@ -214,6 +224,12 @@ fn e2e_node_lifecycle_evicts_from_a_lost_node_after_toleration_seconds() {
         .find(|c| c["type"] == "Ready")
         .map(|c| c["status"].clone());
     assert_eq!(keeper_ready, Some(Value::from("False")), "{keeper}");
+    // Its Service lists it as not ready.
+    block_until("the keeper's endpoint not ready", DEADLINE, || {
+        let endpoints = json(&cluster, &["get", "endpoints", "keeper", "-n", "apps"]);
+        endpoints["subsets"][0]["notReadyAddresses"][0]["ip"] == keeper["status"]["podIP"]
+            && endpoints["subsets"][0]["addresses"].is_null()
+    });
 
     // The ReplicaSet replaces them on the nodes that are left.
     block_until("six web pods available elsewhere", DEADLINE, || {

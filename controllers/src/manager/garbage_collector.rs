@@ -1,17 +1,14 @@
-//! The garbage collector's I/O over the kinds the manager caches (pods,
-//! ReplicaSets, Deployments, ReplicationControllers, DaemonSets): which items a change
-//! enqueues, and one sync carrying out [`crate::garbage_collector`]'s
-//! decisions. An owner missing
-//! from the cache is looked up live before its dependents are deleted (the
-//! cache may not have seen it yet), and owners seen gone are remembered.
+//! The garbage collector's I/O over the kinds of [`collected_kinds!`]:
+//! which items a change enqueues, and one sync carrying out
+//! [`crate::garbage_collector`]'s decisions. An owner missing from the
+//! cache is looked up live before its dependents are deleted (the cache
+//! may not have seen it yet), and owners seen gone are remembered.
 
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Mutex;
 
 use api::ApiObject;
-use api::k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
-use api::k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use client::{Client, DeleteParams, PropagationPolicy};
 use runtime::{Action, Change, ObjectKey, Store};
@@ -25,61 +22,99 @@ use crate::garbage_collector::{
 /// How many owner UIDs seen gone are remembered at most.
 const ABSENT_OWNERS: usize = 10_000;
 
-/// A kind the collector handles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Pod,
-    ReplicaSet,
-    Deployment,
-    ReplicationController,
-    DaemonSet,
-}
-
-impl Kind {
-    /// The kind an owner reference points at, if the collector handles it.
-    fn of_reference(reference: &OwnerReference) -> Option<Kind> {
-        let group = reference
-            .api_version
-            .rsplit_once('/')
-            .map_or("", |(group, _)| group);
-        match (group, reference.kind.as_str()) {
-            ("", "Pod") => Some(Kind::Pod),
-            ("apps", "ReplicaSet") => Some(Kind::ReplicaSet),
-            ("apps", "Deployment") => Some(Kind::Deployment),
-            ("", "ReplicationController") => Some(Kind::ReplicationController),
-            ("apps", "DaemonSet") => Some(Kind::DaemonSet),
-            _ => None,
-        }
-    }
-}
-
-/// Runs `$body` with `$k` the Rust type of `$kind`.
-macro_rules! by_kind {
-    ($kind:expr, $k:ident => $body:expr) => {
-        match $kind {
-            Kind::Pod => {
-                type $k = Pod;
-                $body
-            }
-            Kind::ReplicaSet => {
-                type $k = ReplicaSet;
-                $body
-            }
-            Kind::Deployment => {
-                type $k = Deployment;
-                $body
-            }
-            Kind::ReplicationController => {
-                type $k = ReplicationController;
-                $body
-            }
-            Kind::DaemonSet => {
-                type $k = DaemonSet;
-                $body
-            }
+/// Calls `$m! { (Variant, Type, field), ... }` with every kind the
+/// collector caches and handles, owners and dependents alike: the kinds
+/// Skiff's controllers own (pods, workloads, Service endpoints, claims)
+/// and what users commonly hang on an owner (config maps, secrets), and
+/// node leases, owned by their Node.
+macro_rules! collected_kinds {
+    ($m:ident) => {
+        $m! {
+            (Pod, ::api::k8s_openapi::api::core::v1::Pod, pods),
+            (ReplicaSet, ::api::k8s_openapi::api::apps::v1::ReplicaSet, replica_sets),
+            (Deployment, ::api::k8s_openapi::api::apps::v1::Deployment, deployments),
+            (ReplicationController, ::api::k8s_openapi::api::core::v1::ReplicationController, replication_controllers),
+            (DaemonSet, ::api::k8s_openapi::api::apps::v1::DaemonSet, daemon_sets),
+            (StatefulSet, ::api::k8s_openapi::api::apps::v1::StatefulSet, stateful_sets),
+            (Job, ::api::k8s_openapi::api::batch::v1::Job, jobs),
+            (CronJob, ::api::k8s_openapi::api::batch::v1::CronJob, cron_jobs),
+            (Service, ::api::k8s_openapi::api::core::v1::Service, services),
+            (Endpoints, ::api::k8s_openapi::api::core::v1::Endpoints, endpoints),
+            (EndpointSlice, ::api::k8s_openapi::api::discovery::v1::EndpointSlice, endpoint_slices),
+            (PersistentVolumeClaim, ::api::k8s_openapi::api::core::v1::PersistentVolumeClaim, persistent_volume_claims),
+            (ConfigMap, ::api::k8s_openapi::api::core::v1::ConfigMap, config_maps),
+            (Secret, ::api::k8s_openapi::api::core::v1::Secret, secrets),
+            (Node, ::api::k8s_openapi::api::core::v1::Node, nodes),
+            (Lease, ::api::k8s_openapi::api::coordination::v1::Lease, leases),
         }
     };
 }
+
+macro_rules! kinds {
+    ($( ($variant:ident, $t:ty, $field:ident) ),* $(,)?) => {
+        /// A kind the collector handles.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Kind {
+            $( $variant, )*
+        }
+
+        impl Kind {
+            fn info(self) -> &'static api::KindInfo {
+                match self {
+                    $( Kind::$variant => &<$t as ApiObject>::INFO, )*
+                }
+            }
+
+            /// The kind an owner reference points at, if the collector
+            /// handles it.
+            fn of_reference(reference: &OwnerReference) -> Option<Kind> {
+                let group = reference
+                    .api_version
+                    .rsplit_once('/')
+                    .map_or("", |(group, _)| group);
+                [$( Kind::$variant, )*]
+                    .into_iter()
+                    .find(|kind| kind.info().group == group && kind.info().kind == reference.kind)
+            }
+        }
+
+        /// The collector's caches, one per kind.
+        pub struct Stores {
+            $( pub $field: Store<$t>, )*
+        }
+
+        impl Stores {
+            fn cached(&self, kind: Kind, key: &ObjectKey) -> Option<ObjectMeta> {
+                match kind {
+                    $( Kind::$variant => self.$field.get(key).map(|o| o.metadata.clone()), )*
+                }
+            }
+
+            /// Every cached object with an owner reference to `uid`.
+            fn dependents(&self, uid: &str) -> Vec<(Kind, ObjectMeta)> {
+                let mut all = Vec::new();
+                $( all.extend(owned(Kind::$variant, &self.$field, uid)); )*
+                all
+            }
+        }
+
+        /// Runs `$body` with `$k` the Rust type of `$kind`.
+        macro_rules! by_kind {
+            ($kind:expr, $k:ident => $body:expr) => {
+                match $kind {
+                    $( Kind::$variant => {
+                        type $k = $t;
+                        $body
+                    } )*
+                }
+            };
+        }
+    };
+}
+
+pub(crate) use collected_kinds;
+
+collected_kinds!(kinds);
 
 /// The metadata of the objects in `store` with an owner reference to
 /// `uid`, as objects of `kind`.
@@ -135,31 +170,16 @@ impl fmt::Display for Item {
 
 pub struct GarbageCollector {
     client: Client,
-    pods: Store<Pod>,
-    replica_sets: Store<ReplicaSet>,
-    deployments: Store<Deployment>,
-    replication_controllers: Store<ReplicationController>,
-    daemon_sets: Store<DaemonSet>,
+    stores: Stores,
     /// Owner UIDs seen gone (a UID never comes back).
     absent: Mutex<HashSet<String>>,
 }
 
 impl GarbageCollector {
-    pub fn new(
-        client: Client,
-        pods: Store<Pod>,
-        replica_sets: Store<ReplicaSet>,
-        deployments: Store<Deployment>,
-        replication_controllers: Store<ReplicationController>,
-        daemon_sets: Store<DaemonSet>,
-    ) -> GarbageCollector {
+    pub fn new(client: Client, stores: Stores) -> GarbageCollector {
         GarbageCollector {
             client,
-            pods,
-            replica_sets,
-            deployments,
-            replication_controllers,
-            daemon_sets,
+            stores,
             absent: Mutex::new(HashSet::new()),
         }
     }
@@ -171,33 +191,11 @@ impl GarbageCollector {
     }
 
     fn cached(&self, kind: Kind, namespace: &str, name: &str) -> Option<ObjectMeta> {
-        let key = ObjectKey::new(namespace, name);
-        match kind {
-            Kind::Pod => self.pods.get(&key).map(|o| o.metadata.clone()),
-            Kind::ReplicaSet => self.replica_sets.get(&key).map(|o| o.metadata.clone()),
-            Kind::Deployment => self.deployments.get(&key).map(|o| o.metadata.clone()),
-            Kind::ReplicationController => self
-                .replication_controllers
-                .get(&key)
-                .map(|o| o.metadata.clone()),
-            Kind::DaemonSet => self.daemon_sets.get(&key).map(|o| o.metadata.clone()),
-        }
+        self.stores.cached(kind, &ObjectKey::new(namespace, name))
     }
 
-    /// Every cached object with an owner reference to `uid`.
     fn dependents(&self, uid: &str) -> Vec<(Kind, ObjectMeta)> {
-        [
-            owned(Kind::Pod, &self.pods, uid),
-            owned(Kind::ReplicaSet, &self.replica_sets, uid),
-            owned(Kind::Deployment, &self.deployments, uid),
-            owned(
-                Kind::ReplicationController,
-                &self.replication_controllers,
-                uid,
-            ),
-            owned(Kind::DaemonSet, &self.daemon_sets, uid),
-        ]
-        .concat()
+        self.stores.dependents(uid)
     }
 
     /// The items a change of an object of `kind` enqueues.
@@ -213,9 +211,13 @@ impl GarbageCollector {
             }
             for reference in meta.owner_references.iter().flatten() {
                 if let Some(owner_kind) = Kind::of_reference(reference) {
+                    let namespace = match owner_kind.info().namespaced {
+                        true => meta.namespace.clone().unwrap_or_default(),
+                        false => String::new(),
+                    };
                     items.push(Item::Owner(ObjectRef {
                         kind: owner_kind,
-                        namespace: meta.namespace.clone().unwrap_or_default(),
+                        namespace,
                         name: reference.name.clone(),
                         uid: reference.uid.clone(),
                     }));
@@ -223,10 +225,16 @@ impl GarbageCollector {
             }
             return items;
         }
-        if meta
-            .owner_references
-            .as_ref()
-            .is_some_and(|refs| !refs.is_empty())
+        // A dependent is looked at when it appears (a relist included) or
+        // its references change; its owners' deletes bring it back.
+        let references_changed = change
+            .old()
+            .is_none_or(|old| old.metadata().owner_references != meta.owner_references);
+        if references_changed
+            && meta
+                .owner_references
+                .as_ref()
+                .is_some_and(|refs| !refs.is_empty())
         {
             items.push(Item::Dependent(ObjectRef::of(kind, meta)));
         }
@@ -262,6 +270,12 @@ impl GarbageCollector {
         if self.absent().contains(&reference.uid) {
             return Ok(OwnerState::Dangling);
         }
+        // A namespaced object may be owned by a cluster-scoped one.
+        let namespace = if kind.info().namespaced {
+            namespace
+        } else {
+            ""
+        };
         let meta = match self.cached(kind, namespace, &reference.name) {
             Some(meta) if meta.uid.as_deref() == Some(reference.uid.as_str()) => Some(meta),
             // Not in the cache (or another object of that name): ask.

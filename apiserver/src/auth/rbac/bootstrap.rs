@@ -155,6 +155,8 @@ fn aggregated_cluster_role(name: &str, extra_labels: &[&str], aggregate_from: &s
 const CONTROLLERS: &[&str] = &[
     "daemon-set-controller",
     "deployment-controller",
+    "endpoint-controller",
+    "endpointslice-controller",
     "generic-garbage-collector",
     "node-controller",
     "pod-garbage-collector",
@@ -208,64 +210,30 @@ fn controller_rules(controller: &str) -> Vec<PolicyRule> {
             rule(&["get", "list", "update", "watch"], &[CORE], &["pods"]),
             events,
         ],
+        "endpoint-controller" => vec![
+            rule(READ, &[CORE], &["services", "pods"]),
+            rule(
+                &["create", "delete", "get", "list", "update", "watch"],
+                &[CORE],
+                &["endpoints"],
+            ),
+            rule(CREATE, &[CORE], &["endpoints/restricted"]),
+            events,
+        ],
+        "endpointslice-controller" => vec![
+            rule(READ, &[CORE], &["services", "pods", "nodes"]),
+            rule(
+                &["create", "delete", "get", "list", "update", "watch"],
+                &[DISCOVERY],
+                &["endpointslices"],
+            ),
+            events,
+        ],
         "generic-garbage-collector" => vec![rule(
             &["delete", "get", "list", "patch", "update", "watch"],
             &["*"],
             &["*"],
         )],
-        // Node lifecycle and taint eviction: node health, taints, pods'
-        // readiness and NoExecute deletions.
-        "node-controller" => vec![
-            rule(
-                &["delete", "get", "list", "patch", "update", "watch"],
-                &[CORE],
-                &["nodes"],
-            ),
-            rule(&["patch", "update"], &[CORE], &["nodes/status"]),
-            rule(&["patch", "update"], &[CORE], &["pods/status"]),
-            rule(&["delete", "list", "watch"], &[CORE], &["pods"]),
-            rule(READ, &[COORDINATION], &["leases"]),
-            events,
-        ],
-        "pod-garbage-collector" => vec![
-            rule(&["delete", "list", "watch"], &[CORE], &["pods"]),
-            rule(&["patch"], &[CORE], &["pods/status"]),
-            rule(READ, &[CORE], &["nodes"]),
-        ],
-        "replicaset-controller" => vec![
-            rule(
-                &["get", "list", "update", "watch"],
-                &[APPS, EXTENSIONS],
-                &["replicasets"],
-            ),
-            rule(&["update"], &[APPS, EXTENSIONS], &["replicasets/status"]),
-            rule(
-                &["update"],
-                &[APPS, EXTENSIONS],
-                &["replicasets/finalizers"],
-            ),
-            rule(
-                &["create", "delete", "list", "patch", "watch"],
-                &[CORE],
-                &["pods"],
-            ),
-            events,
-        ],
-        "replication-controller" => vec![
-            rule(
-                &["get", "list", "update", "watch"],
-                &[CORE],
-                &["replicationcontrollers"],
-            ),
-            rule(&["update"], &[CORE], &["replicationcontrollers/status"]),
-            rule(&["update"], &[CORE], &["replicationcontrollers/finalizers"]),
-            rule(
-                &["create", "delete", "list", "patch", "watch"],
-                &[CORE],
-                &["pods"],
-            ),
-            events,
-        ],
         _ => vec![events],
     }
 }
