@@ -234,6 +234,59 @@ fn controller_rules(controller: &str) -> Vec<PolicyRule> {
             &["*"],
             &["*"],
         )],
+        // Node lifecycle and taint eviction: node health, taints, pods'
+        // readiness and NoExecute deletions.
+        "node-controller" => vec![
+            rule(
+                &["delete", "get", "list", "patch", "update", "watch"],
+                &[CORE],
+                &["nodes"],
+            ),
+            rule(&["patch", "update"], &[CORE], &["nodes/status"]),
+            rule(&["patch", "update"], &[CORE], &["pods/status"]),
+            rule(&["delete", "list", "watch"], &[CORE], &["pods"]),
+            rule(READ, &[COORDINATION], &["leases"]),
+            events,
+        ],
+        "pod-garbage-collector" => vec![
+            rule(&["delete", "list", "watch"], &[CORE], &["pods"]),
+            rule(&["patch"], &[CORE], &["pods/status"]),
+            rule(READ, &[CORE], &["nodes"]),
+        ],
+        "replicaset-controller" => vec![
+            rule(
+                &["get", "list", "update", "watch"],
+                &[APPS, EXTENSIONS],
+                &["replicasets"],
+            ),
+            rule(&["update"], &[APPS, EXTENSIONS], &["replicasets/status"]),
+            rule(
+                &["update"],
+                &[APPS, EXTENSIONS],
+                &["replicasets/finalizers"],
+            ),
+            rule(
+                &["create", "delete", "list", "patch", "watch"],
+                &[CORE],
+                &["pods"],
+            ),
+            events,
+        ],
+        "replication-controller" => vec![
+            rule(
+                &["get", "list", "update", "watch"],
+                &[CORE],
+                &["replicationcontrollers"],
+            ),
+            rule(&["update"], &[CORE], &["replicationcontrollers/status"]),
+            rule(&["update"], &[CORE], &["replicationcontrollers/finalizers"]),
+            rule(
+                &["create", "delete", "list", "patch", "watch"],
+                &[CORE],
+                &["pods"],
+            ),
+            events,
+        ],
         _ => vec![events],
     }
 }
