@@ -325,6 +325,7 @@ impl KindDefaults for Job {
         if let Some(spec) = &mut self.spec {
             default_job_spec(spec);
         }
+        crate::job::default_labels(self);
     }
 }
 

@@ -11,6 +11,7 @@ pub use k8s_openapi;
 pub mod defaults;
 pub mod duration;
 pub mod field;
+pub mod job;
 pub mod kinds;
 pub mod manifest;
 pub mod quantity;

@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// The controllers to run: `*` is all, `name` enables one, `-name`
-    /// disables one (e.g. `*,-deployment`); known: daemonset, deployment, endpoint, endpointslice, garbagecollector, nodelifecycle, replicaset, replicationcontroller, taint-eviction-controller.
+    /// disables one (e.g. `*,-deployment`); known: daemonset, deployment, endpoint, endpointslice, garbagecollector, job, nodelifecycle, podgc, replicaset, replicationcontroller, taint-eviction-controller, ttl-after-finished.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
     /// Workers of the ReplicaSet controller.
@@ -50,6 +50,29 @@ pub struct Args {
     /// The most endpoints one EndpointSlice holds.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub max_endpoints_per_slice: u16,
+    /// Workers of the Job controller.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_job_syncs: usize,
+    /// Workers of the TTL-after-finished controller.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_ttl_after_finished_syncs: usize,
+    /// How long the Job controller waits before replacing a failed pod; it
+    /// doubles per failure since the last success.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub job_pod_failure_backoff: Duration,
+    /// The longest such wait.
+    #[arg(long, value_parser = parse_duration, default_value = "6m")]
+    pub job_pod_failure_max_backoff: Duration,
+    /// Finished pods kept before the pod garbage collector deletes the
+    /// oldest (0: keep all).
+    #[arg(long, default_value_t = 12_500)]
+    pub terminated_pod_gc_threshold: usize,
+    /// How often the pod garbage collector looks.
+    #[arg(long, value_parser = parse_duration, default_value = "20s")]
+    pub pod_gc_period: Duration,
+    /// How long a node must be missing before its pods are collected.
+    #[arg(long, value_parser = parse_duration, default_value = "40s")]
+    pub pod_gc_quarantine: Duration,
     /// How often the node lifecycle controller checks every node's health.
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     pub node_monitor_period: Duration,
@@ -134,6 +157,17 @@ impl Args {
             endpoint_workers: self.concurrent_endpoint_syncs,
             endpoint_slice_workers: self.concurrent_service_endpoint_syncs,
             max_endpoints_per_slice: usize::from(self.max_endpoints_per_slice),
+            job_workers: self.concurrent_job_syncs,
+            job: crate::job::Settings {
+                backoff_base: self.job_pod_failure_backoff,
+                backoff_max: self.job_pod_failure_max_backoff,
+            },
+            ttl_after_finished_workers: self.concurrent_ttl_after_finished_syncs,
+            pod_gc: crate::manager::pod_gc::Settings {
+                period: self.pod_gc_period,
+                quarantine: self.pod_gc_quarantine,
+                terminated_threshold: self.terminated_pod_gc_threshold,
+            },
             node_lifecycle: crate::node_lifecycle::Settings {
                 monitor_period: self.node_monitor_period,
                 grace_period: self.node_monitor_grace_period,

@@ -7,10 +7,13 @@ pub mod daemon_set;
 pub mod deployment;
 pub mod endpoints;
 pub mod garbage_collector;
+pub mod job;
 pub mod node_lifecycle;
+pub mod pod_gc;
 mod pod_writes;
 pub mod replica_set;
 pub mod taint_eviction;
+pub mod ttl_after_finished;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -31,9 +34,12 @@ use daemon_set::DaemonSets;
 use deployment::Deployments;
 use endpoints::{EndpointSlices, EndpointsController};
 use garbage_collector::GarbageCollector;
+use job::Jobs;
 use node_lifecycle::NodeLifecycle;
+use pod_gc::PodGc;
 use replica_set::ReplicaSets;
 use taint_eviction::TaintEviction;
+use ttl_after_finished::TtlAfterFinished;
 
 /// Workers of the taint eviction controller (Kubernetes runs 8).
 const TAINT_EVICTION_WORKERS: usize = 8;
@@ -46,10 +52,13 @@ pub const CONTROLLERS: &[&str] = &[
     "endpoint",
     "endpointslice",
     "garbagecollector",
+    "job",
     "nodelifecycle",
+    "podgc",
     "replicaset",
     "replicationcontroller",
     "taint-eviction-controller",
+    "ttl-after-finished",
 ];
 
 /// Why the manager cannot run.
@@ -67,6 +76,8 @@ pub enum Error {
     Deployment(#[from] crate::deployment::Error),
     #[error(transparent)]
     DaemonSet(#[from] crate::daemon_set::Error),
+    #[error(transparent)]
+    Job(#[from] crate::job::Error),
     #[error("{0}")]
     Sync(String),
     #[error("leader election lost: the lease {0} was not renewed within the renew deadline")]
@@ -95,7 +106,10 @@ pub fn parse_controllers(spec: &[String]) -> Result<BTreeSet<&'static str>, Erro
             "endpointslice-controller" => "endpointslice",
             "replicaset-controller" => "replicaset",
             "garbage-collector-controller" => "garbagecollector",
+            "job-controller" => "job",
+            "ttl-after-finished-controller" => "ttl-after-finished",
             "node-lifecycle-controller" => "nodelifecycle",
+            "pod-garbage-collector-controller" => "podgc",
             "replicationcontroller-controller" => "replicationcontroller",
             other => other,
         };
@@ -133,6 +147,15 @@ pub struct Config {
     pub endpoint_slice_workers: usize,
     /// `--max-endpoints-per-slice`.
     pub max_endpoints_per_slice: usize,
+    /// Workers of the Job controller (`--concurrent-job-syncs`).
+    pub job_workers: usize,
+    /// The Job controller's failure backoff.
+    pub job: crate::job::Settings,
+    /// Workers of the TTL-after-finished controller
+    /// (`--concurrent-ttl-after-finished-syncs`).
+    pub ttl_after_finished_workers: usize,
+    /// The pod garbage collector's timers and threshold.
+    pub pod_gc: pod_gc::Settings,
     /// The node lifecycle controller's timers and eviction rates.
     pub node_lifecycle: crate::node_lifecycle::Settings,
     /// How long a controller waits for its own writes to be observed.
@@ -154,6 +177,10 @@ impl Default for Config {
             endpoint_workers: 5,
             endpoint_slice_workers: 5,
             max_endpoints_per_slice: crate::endpoint_slice::MAX_ENDPOINTS_PER_SLICE,
+            job_workers: 5,
+            job: crate::job::Settings::default(),
+            ttl_after_finished_workers: 5,
+            pod_gc: pod_gc::Settings::default(),
             node_lifecycle: crate::node_lifecycle::Settings::default(),
             expectations_timeout: crate::expectations::EXPECTATIONS_TIMEOUT,
             rate_limits: RateLimits::default(),
@@ -447,6 +474,25 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
                     .on(EndpointSlices::slice_changed)
                     .start(&mut running, name, config.endpoint_slice_workers);
             }
+            "job" => {
+                let c = Jobs::new(
+                    client.clone(),
+                    w.store(),
+                    w.store(),
+                    expectations(),
+                    config.job.clone(),
+                );
+                w.controller(c, limits())
+                    .on(Jobs::job_changed)
+                    .on(Jobs::pod_changed)
+                    .start(&mut running, name, config.job_workers);
+            }
+            "ttl-after-finished" => {
+                let c = TtlAfterFinished::new(client.clone(), w.store());
+                w.controller(c, limits())
+                    .on(TtlAfterFinished::job_changed)
+                    .start(&mut running, name, config.ttl_after_finished_workers);
+            }
             "nodelifecycle" => {
                 let c = NodeLifecycle::new(
                     client.clone(),
@@ -458,6 +504,12 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
                 // One worker: the periodic pass owns the zones' buckets.
                 w.controller(c, limits())
                     .on(NodeLifecycle::node_changed)
+                    .start(&mut running, name, 1);
+            }
+            "podgc" => {
+                let c = PodGc::new(client.clone(), w.store(), w.store(), config.pod_gc.clone());
+                w.controller(c, limits())
+                    .on(PodGc::pod_changed)
                     .start(&mut running, name, 1);
             }
             "taint-eviction-controller" => {
@@ -506,10 +558,13 @@ mod tests {
             "endpoints-controller",
             "endpointslice-controller",
             "garbage-collector-controller",
+            "job-controller",
             "node-lifecycle-controller",
+            "pod-garbage-collector-controller",
             "replicaset-controller",
             "replicationcontroller-controller",
             "taint-eviction-controller",
+            "ttl-after-finished-controller",
         ];
         assert_eq!(parse_controllers(&spec(&newer)).ok(), Some(all.clone()));
         assert_eq!(

@@ -11,6 +11,7 @@ mod deployments;
 mod endpoints;
 mod fixtures;
 mod garbage_collection;
+mod jobs;
 mod kube_backend;
 mod kubectl;
 mod limits;

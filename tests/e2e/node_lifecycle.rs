@@ -4,7 +4,8 @@
 //! being ready, the Deployment's pods are evicted once their
 //! `tolerationSeconds` pass and come back on the other nodes, a pod that
 //! tolerates the taint forever stays (not ready, and so in its Service's
-//! not-ready addresses); when the kubelet returns, so does the node.
+//! not-ready addresses); when the kubelet returns, so does the node; when
+//! the node is deleted, the pod garbage collector takes its pods.
 
 use std::time::Duration;
 
@@ -134,6 +135,10 @@ fn e2e_node_lifecycle_evicts_from_a_lost_node_after_toleration_seconds() {
             "2s",
             "--node-eviction-rate",
             "100",
+            "--pod-gc-period",
+            "200ms",
+            "--pod-gc-quarantine",
+            "1s",
         ],
     );
     let _scheduler = scheduler(&cluster);
@@ -244,11 +249,24 @@ fn e2e_node_lifecycle_evicts_from_a_lost_node_after_toleration_seconds() {
     });
 
     // The kubelet comes back: the node is Ready and untainted again.
-    let _back = kubelet(&cluster, 1, "doomed");
+    let back = kubelet(&cluster, 1, "doomed");
     block_until("doomed-0 back", DEADLINE, || {
         let node = node(&cluster, "doomed-0");
         ready(&node) == "True"
             && taint(&node, "node.kubernetes.io/unreachable", "NoExecute").is_none()
             && taint(&node, "node.kubernetes.io/unreachable", "NoSchedule").is_none()
+    });
+
+    // The node is removed for good: the pod bound to it is collected, and
+    // so is the node's Lease, which the node owns.
+    back.kill();
+    cluster.kubectl(&["delete", "node", "doomed-0"]);
+    block_until("the keeper and the lease collected", DEADLINE, || {
+        !cluster
+            .try_kubectl(&["get", "pod", "keeper", "-n", "apps"])
+            .0
+            && !cluster
+                .try_kubectl(&["get", "lease", "doomed-0", "-n", "kube-node-lease"])
+                .0
     });
 }

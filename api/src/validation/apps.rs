@@ -337,6 +337,20 @@ fn validate_job_spec(spec: &JobSpec, path: &FieldPath, errors: &mut FieldErrors)
         &path.child("ttlSecondsAfterFinished"),
         errors,
     );
+    one_of(
+        spec.completion_mode.as_deref(),
+        &["NonIndexed", "Indexed"],
+        false,
+        &path.child("completionMode"),
+        errors,
+    );
+    // An Indexed Job's indexes run from 0 to completions - 1.
+    if spec.completion_mode.as_deref() == Some("Indexed") && spec.completions.is_none() {
+        errors.push(FieldError::required(
+            path.child("completions"),
+            "when completion mode is Indexed",
+        ));
+    }
     let template_path = path.child("template");
     validate_pod_template(&spec.template, &template_path, errors);
     let policy = spec
@@ -372,10 +386,87 @@ fn validate_job_spec(spec: &JobSpec, path: &FieldPath, errors: &mut FieldErrors)
     }
 }
 
+/// The labels a generated selector put on the template must still be
+/// there with the Job's name and UID, and the selector must be the
+/// generated one (Kubernetes' `validateGeneratedSelector`): a user label
+/// that clashes with them is refused instead of overlapping another Job.
+fn validate_generated_selector(job: &Job, spec: &JobSpec, errors: &mut FieldErrors) {
+    let Some(labels) = spec
+        .template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.labels.as_ref())
+    else {
+        return;
+    };
+    let uid = job.metadata.uid.as_deref().unwrap_or("");
+    let name = job.metadata.name.as_deref().unwrap_or("");
+    if uid.is_empty() {
+        errors.push(FieldError::required(
+            FieldPath::root("metadata").child("uid"),
+            "",
+        ));
+    }
+    let labels_path = spec_path()
+        .child("template")
+        .child("metadata")
+        .child("labels");
+    for (key, expected) in [
+        (crate::job::LEGACY_CONTROLLER_UID_LABEL, uid),
+        (crate::job::LEGACY_JOB_NAME_LABEL, name),
+        (crate::job::CONTROLLER_UID_LABEL, uid),
+        (crate::job::JOB_NAME_LABEL, name),
+    ] {
+        match labels.get(key) {
+            None => errors.push(FieldError::required(labels_path.key(key), expected)),
+            Some(actual) if actual != expected => errors.push(FieldError::invalid_raw(
+                labels_path.key(key),
+                go_map(labels),
+                format!("must be '{expected}'"),
+            )),
+            Some(_) => {}
+        }
+    }
+    // The selector must select what the UID label alone names (a user's
+    // selector merged with the generated one does not).
+    let expected = BTreeMap::from([(
+        crate::job::CONTROLLER_UID_LABEL.to_string(),
+        uid.to_string(),
+    )]);
+    let generated = spec
+        .selector
+        .as_ref()
+        .and_then(|selector| Selector::from_label_selector(selector).ok())
+        .is_some_and(|selector| selector.matches(&expected));
+    if spec.selector.is_some() && !generated {
+        let shown = spec
+            .selector
+            .as_ref()
+            .and_then(|s| Selector::from_label_selector(s).ok())
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        errors.push(FieldError::invalid(
+            spec_path().child("selector"),
+            &shown,
+            "`selector` not auto-generated",
+        ));
+    }
+}
+
 impl ValidateKind for Job {
     fn validate_kind(&self, errors: &mut FieldErrors) {
         match &self.spec {
-            Some(spec) => validate_job_spec(spec, &spec_path(), errors),
+            Some(spec) => {
+                // The apiserver generates the selector on create unless it
+                // is manual, so a Job without one is always an error.
+                if spec.selector.is_none() {
+                    errors.push(FieldError::required(spec_path().child("selector"), ""));
+                }
+                validate_job_spec(spec, &spec_path(), errors);
+                if !crate::job::manual_selector(self) {
+                    validate_generated_selector(self, spec, errors);
+                }
+            }
             None => spec_required(errors),
         }
     }

@@ -15,6 +15,7 @@
 mod crd;
 pub(crate) mod custom;
 mod event;
+mod job;
 mod lease;
 mod namespace;
 mod node;
@@ -258,7 +259,6 @@ mod status_parts {
         apps::v1::Deployment,
         apps::v1::DaemonSet,
         apps::v1::StatefulSet,
-        batch::v1::Job,
         batch::v1::CronJob,
         autoscaling::v2::HorizontalPodAutoscaler,
         policy::v1::PodDisruptionBudget,

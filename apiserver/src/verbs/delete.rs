@@ -102,7 +102,14 @@ pub(crate) async fn delete<K: Strategy>(
         };
         let mut stored = None;
         if pending {
-            if !deleting || grace > 0 {
+            // A shorter grace period shortens a pending deletion, down to
+            // 0 (a kubelet done with a pod that finalizers still hold): the
+            // last finalizer's removal then deletes it.
+            let shortened = typed
+                .metadata()
+                .deletion_grace_period_seconds
+                .is_some_and(|current| current > grace);
+            if !deleting || grace > 0 || shortened {
                 let meta = typed.metadata_mut();
                 meta.deletion_timestamp = object::time_in(grace);
                 meta.deletion_grace_period_seconds = Some(grace);

@@ -13,6 +13,7 @@ mod crud;
 mod ephemeral_containers;
 mod fuzz_corpus;
 mod grpc_security;
+mod jobs;
 mod lifecycle;
 mod limits;
 mod metrics;

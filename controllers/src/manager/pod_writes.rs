@@ -1,5 +1,5 @@
 //! The pod creates and deletes of the controllers that own pods
-//! directly (ReplicaSet, ReplicationController, DaemonSet), each recorded
+//! directly (ReplicaSet, ReplicationController, DaemonSet, Job), each recorded
 //! in the controller's expectations first, so its next sync waits until
 //! the cache has seen them.
 
@@ -29,7 +29,19 @@ pub(crate) async fn create(
     key: &str,
     pods: &[Pod],
 ) -> Option<String> {
+    create_counted(client, expectations, key, pods).await.1
+}
+
+/// [`create`], also returning how many pods were created (a status
+/// counting the new pods must not count those that failed).
+pub(crate) async fn create_counted(
+    client: &Client,
+    expectations: &Mutex<Expectations>,
+    key: &str,
+    pods: &[Pod],
+) -> (usize, Option<String>) {
     lock(expectations).expect_creations(key, pods.len(), Instant::now());
+    let mut created = 0;
     let mut rest = pods;
     for batch in slow_start_batches(pods.len()) {
         let (now, later) = rest.split_at(batch.min(rest.len()));
@@ -40,16 +52,17 @@ pub(crate) async fn create(
         }))
         .await;
         let failures: Vec<client::Error> = results.into_iter().filter_map(Result::err).collect();
+        created += now.len() - failures.len();
         if let Some(first) = failures.first() {
             // What failed or was skipped will never be observed.
             let mut expectations = lock(expectations);
             for _ in 0..failures.len() + rest.len() {
                 expectations.creation_observed(key);
             }
-            return Some(format!("creating pods: {first}"));
+            return (created, Some(format!("creating pods: {first}")));
         }
     }
-    None
+    (created, None)
 }
 
 /// Deletes `pods` (each only while it has its UID) for the controller

@@ -158,10 +158,12 @@ const CONTROLLERS: &[&str] = &[
     "endpoint-controller",
     "endpointslice-controller",
     "generic-garbage-collector",
+    "job-controller",
     "node-controller",
     "pod-garbage-collector",
     "replicaset-controller",
     "replication-controller",
+    "ttl-after-finished-controller",
 ];
 
 /// The rules of `system:controller:<controller>`.
@@ -234,6 +236,21 @@ fn controller_rules(controller: &str) -> Vec<PolicyRule> {
             &["*"],
             &["*"],
         )],
+        "job-controller" => vec![
+            rule(
+                &["get", "list", "patch", "update", "watch"],
+                &[BATCH],
+                &["jobs"],
+            ),
+            rule(&["patch", "update"], &[BATCH], &["jobs/status"]),
+            rule(&["patch", "update"], &[BATCH], &["jobs/finalizers"]),
+            rule(
+                &["create", "delete", "list", "patch", "watch"],
+                &[CORE],
+                &["pods"],
+            ),
+            events,
+        ],
         // Node lifecycle and taint eviction: node health, taints, pods'
         // readiness and NoExecute deletions.
         "node-controller" => vec![
@@ -285,6 +302,10 @@ fn controller_rules(controller: &str) -> Vec<PolicyRule> {
                 &[CORE],
                 &["pods"],
             ),
+            events,
+        ],
+        "ttl-after-finished-controller" => vec![
+            rule(&["delete", "get", "list", "watch"], &[BATCH], &["jobs"]),
             events,
         ],
         _ => vec![events],

@@ -224,8 +224,15 @@ fn check_accepted<T: api::ApiObject>(name: &str) {
     if T::INFO.namespaced {
         decoded["metadata"]["namespace"] = json!("default");
     }
+    decoded["metadata"]["uid"] = json!("uid-1");
     let mut object: T = serde_json::from_value(decoded).unwrap();
     object.apply_defaults();
+    // What the Job strategy adds on create before validation.
+    if let Some(job) =
+        (&mut object as &mut dyn std::any::Any).downcast_mut::<k8s_openapi::api::batch::v1::Job>()
+    {
+        api::job::generate_selector(job);
+    }
     if let Err(errors) = object.validate_create() {
         panic!("kubectl create {name}: {errors:?}");
     }
