@@ -125,3 +125,43 @@ fn unknown_kinds_and_malformed_documents_are_errors() {
         "document 0: cannot decode Pod: invalid type: integer `3`, expected PodSpec",
     );
 }
+
+#[test]
+fn cron_job_schedules_and_zones_are_validated() {
+    let cron_job = |schedule: &str, zone: &str| {
+        let text = format!(
+            "apiVersion: batch/v1
+kind: CronJob
+metadata: {{name: report, namespace: default}}
+spec:
+  schedule: '{schedule}'
+  timeZone: {zone}
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{{name: c, image: i}}]
+"
+        );
+        let mut objects = parse_manifest(&text).unwrap();
+        let mut object = objects.remove(0);
+        object.apply_defaults();
+        object
+            .validate_create()
+            .err()
+            .map(|errors| errors.to_string())
+    };
+    assert_eq!(cron_job("*/5 * * * *", "Europe/Paris"), None);
+    assert_eq!(cron_job("@hourly", "UTC"), None);
+    let bad = cron_job("*/5 * * *", "UTC").unwrap_or_default();
+    assert!(
+        bad.contains("spec.schedule: Invalid value: \"*/5 * * *\""),
+        "{bad}"
+    );
+    let zone = cron_job("*/5 * * * *", "Mars/Olympus").unwrap_or_default();
+    assert!(
+        zone.contains("spec.timeZone: Invalid value: \"Mars/Olympus\""),
+        "{zone}"
+    );
+}

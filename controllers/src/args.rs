@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// The controllers to run: `*` is all, `name` enables one, `-name`
-    /// disables one (e.g. `*,-deployment`); known: daemonset, deployment, endpoint, endpointslice, garbagecollector, job, nodelifecycle, podgc, replicaset, replicationcontroller, taint-eviction-controller, ttl-after-finished.
+    /// disables one (e.g. `*,-deployment`); known: cronjob, daemonset, deployment, endpoint, endpointslice, garbagecollector, job, nodelifecycle, podgc, replicaset, replicationcontroller, taint-eviction-controller, ttl-after-finished.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
     /// Workers of the ReplicaSet controller.
@@ -53,6 +53,9 @@ pub struct Args {
     /// Workers of the Job controller.
     #[arg(long, default_value_t = 5)]
     pub concurrent_job_syncs: usize,
+    /// Workers of the CronJob controller.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_cron_job_syncs: usize,
     /// Workers of the TTL-after-finished controller.
     #[arg(long, default_value_t = 5)]
     pub concurrent_ttl_after_finished_syncs: usize,
@@ -158,6 +161,7 @@ impl Args {
             endpoint_slice_workers: self.concurrent_service_endpoint_syncs,
             max_endpoints_per_slice: usize::from(self.max_endpoints_per_slice),
             job_workers: self.concurrent_job_syncs,
+            cron_job_workers: self.concurrent_cron_job_syncs,
             job: crate::job::Settings {
                 backoff_base: self.job_pod_failure_backoff,
                 backoff_max: self.job_pod_failure_max_backoff,

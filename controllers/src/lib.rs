@@ -9,6 +9,7 @@
 //! informers, queues, writes), started from the flags of [`args`].
 
 pub mod args;
+pub mod cron_job;
 pub mod daemon_set;
 pub mod deployment;
 pub mod endpoint_slice;

@@ -3,6 +3,7 @@
 //! its own work queue and workers ([`runtime::controller::run`]).
 
 mod claims;
+pub mod cron_job;
 pub mod daemon_set;
 pub mod deployment;
 pub mod endpoints;
@@ -30,6 +31,7 @@ use runtime::{Action, Change, Informers, RateLimits, Store, WorkQueue};
 use tokio::task::JoinSet;
 
 use crate::expectations::Expectations;
+use cron_job::CronJobs;
 use daemon_set::DaemonSets;
 use deployment::Deployments;
 use endpoints::{EndpointSlices, EndpointsController};
@@ -47,6 +49,7 @@ const TAINT_EVICTION_WORKERS: usize = 8;
 /// The controllers this manager knows, by the names Kubernetes'
 /// `--controllers` flag uses.
 pub const CONTROLLERS: &[&str] = &[
+    "cronjob",
     "daemonset",
     "deployment",
     "endpoint",
@@ -100,6 +103,7 @@ pub fn parse_controllers(spec: &[String]) -> Result<BTreeSet<&'static str>, Erro
         // Kubernetes 1.27 renamed its controllers and kept the old names
         // as aliases; both are accepted.
         let canonical = match name {
+            "cronjob-controller" => "cronjob",
             "daemonset-controller" => "daemonset",
             "deployment-controller" => "deployment",
             "endpoints-controller" => "endpoint",
@@ -149,6 +153,8 @@ pub struct Config {
     pub max_endpoints_per_slice: usize,
     /// Workers of the Job controller (`--concurrent-job-syncs`).
     pub job_workers: usize,
+    /// Workers of the CronJob controller (`--concurrent-cron-job-syncs`).
+    pub cron_job_workers: usize,
     /// The Job controller's failure backoff.
     pub job: crate::job::Settings,
     /// Workers of the TTL-after-finished controller
@@ -178,6 +184,7 @@ impl Default for Config {
             endpoint_slice_workers: 5,
             max_endpoints_per_slice: crate::endpoint_slice::MAX_ENDPOINTS_PER_SLICE,
             job_workers: 5,
+            cron_job_workers: 5,
             job: crate::job::Settings::default(),
             ttl_after_finished_workers: 5,
             pod_gc: pod_gc::Settings::default(),
@@ -474,6 +481,13 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
                     .on(EndpointSlices::slice_changed)
                     .start(&mut running, name, config.endpoint_slice_workers);
             }
+            "cronjob" => {
+                let c = CronJobs::new(client.clone(), w.store(), w.store());
+                w.controller(c, limits())
+                    .on(CronJobs::cron_job_changed)
+                    .on(CronJobs::job_changed)
+                    .start(&mut running, name, config.cron_job_workers);
+            }
             "job" => {
                 let c = Jobs::new(
                     client.clone(),
@@ -553,6 +567,7 @@ mod tests {
         );
         // The newer names are aliases of the older ones.
         let newer = [
+            "cronjob-controller",
             "daemonset-controller",
             "deployment-controller",
             "endpoints-controller",

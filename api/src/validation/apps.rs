@@ -489,6 +489,20 @@ impl ValidateKind for CronJob {
         let path = spec_path();
         if spec.schedule.trim().is_empty() {
             errors.push(FieldError::required(path.child("schedule"), ""));
+        } else {
+            match crate::cron::Schedule::parse(&spec.schedule, spec.time_zone.as_deref()) {
+                Ok(_) => {}
+                Err(crate::cron::CronError::Schedule(message)) => errors.push(FieldError::invalid(
+                    path.child("schedule"),
+                    &spec.schedule,
+                    &message,
+                )),
+                Err(crate::cron::CronError::TimeZone(zone)) => errors.push(FieldError::invalid(
+                    path.child("timeZone"),
+                    &zone,
+                    "unknown time zone",
+                )),
+            }
         }
         one_of(
             spec.concurrency_policy.as_deref(),

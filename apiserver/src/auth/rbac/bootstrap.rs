@@ -153,6 +153,7 @@ fn aggregated_cluster_role(name: &str, extra_labels: &[&str], aggregate_from: &s
 /// The controllers whose roles are bootstrapped: the ServiceAccount
 /// name of each (its role is `system:controller:<name>`).
 const CONTROLLERS: &[&str] = &[
+    "cronjob-controller",
     "daemon-set-controller",
     "deployment-controller",
     "endpoint-controller",
@@ -170,6 +171,20 @@ const CONTROLLERS: &[&str] = &[
 fn controller_rules(controller: &str) -> Vec<PolicyRule> {
     let events = rule(EVENT_WRITE, &[CORE, EVENTS], &["events"]);
     match controller {
+        "cronjob-controller" => vec![
+            rule(&["get", "list", "update", "watch"], &[BATCH], &["cronjobs"]),
+            rule(&["update"], &[BATCH], &["cronjobs/status"]),
+            rule(&["update"], &[BATCH], &["cronjobs/finalizers"]),
+            rule(
+                &[
+                    "create", "delete", "get", "list", "patch", "update", "watch",
+                ],
+                &[BATCH],
+                &["jobs"],
+            ),
+            rule(&["delete", "list"], &[CORE], &["pods"]),
+            events,
+        ],
         "daemon-set-controller" => vec![
             rule(READ, &[APPS, EXTENSIONS], &["daemonsets"]),
             rule(&["update"], &[APPS, EXTENSIONS], &["daemonsets/status"]),
