@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use api::cron::Schedule;
-use api::k8s_openapi::api::batch::v1::{CronJob, CronJobStatus, Job, JobSpec};
+use api::k8s_openapi::api::batch::v1::{CronJob, CronJobStatus, Job};
 use api::k8s_openapi::api::core::v1::ObjectReference;
 use api::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use api::k8s_openapi::jiff::{SignedDuration, Timestamp};
@@ -153,7 +153,7 @@ fn new_job(cron_job: &CronJob, schedule: &Schedule, scheduled: Timestamp) -> Job
                 .map(|reference| vec![reference]),
             ..ObjectMeta::default()
         },
-        spec: Some(template.spec.unwrap_or_else(JobSpec::default)),
+        spec: Some(template.spec.unwrap_or_default()),
         status: None,
     }
 }
