@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// The controllers to run: `*` is all, `name` enables one, `-name`
-    /// disables one (e.g. `*,-deployment`); known: cronjob, daemonset, deployment, endpoint, endpointslice, garbagecollector, job, nodelifecycle, podgc, replicaset, replicationcontroller, taint-eviction-controller, ttl-after-finished.
+    /// disables one (e.g. `*,-deployment`); known: cronjob, daemonset, deployment, endpoint, endpointslice, garbagecollector, job, nodelifecycle, podgc, replicaset, replicationcontroller, statefulset, taint-eviction-controller, ttl-after-finished.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
     /// Workers of the ReplicaSet controller.
@@ -38,6 +38,9 @@ pub struct Args {
     /// Workers of the DaemonSet controller.
     #[arg(long, default_value_t = 2)]
     pub concurrent_daemonset_syncs: usize,
+    /// Workers of the StatefulSet controller.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_statefulset_syncs: usize,
     /// Workers of the garbage collector.
     #[arg(long, default_value_t = 20)]
     pub concurrent_gc_syncs: usize,
@@ -157,6 +160,7 @@ impl Args {
             deployment_workers: self.concurrent_deployment_syncs,
             garbage_collector_workers: self.concurrent_gc_syncs,
             daemon_set_workers: self.concurrent_daemonset_syncs,
+            stateful_set_workers: self.concurrent_statefulset_syncs,
             endpoint_workers: self.concurrent_endpoint_syncs,
             endpoint_slice_workers: self.concurrent_service_endpoint_syncs,
             max_endpoints_per_slice: usize::from(self.max_endpoints_per_slice),

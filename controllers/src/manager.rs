@@ -13,6 +13,7 @@ pub mod node_lifecycle;
 pub mod pod_gc;
 mod pod_writes;
 pub mod replica_set;
+pub mod stateful_set;
 pub mod taint_eviction;
 pub mod ttl_after_finished;
 
@@ -40,6 +41,7 @@ use job::Jobs;
 use node_lifecycle::NodeLifecycle;
 use pod_gc::PodGc;
 use replica_set::ReplicaSets;
+use stateful_set::StatefulSets;
 use taint_eviction::TaintEviction;
 use ttl_after_finished::TtlAfterFinished;
 
@@ -60,6 +62,7 @@ pub const CONTROLLERS: &[&str] = &[
     "podgc",
     "replicaset",
     "replicationcontroller",
+    "statefulset",
     "taint-eviction-controller",
     "ttl-after-finished",
 ];
@@ -79,6 +82,8 @@ pub enum Error {
     Deployment(#[from] crate::deployment::Error),
     #[error(transparent)]
     DaemonSet(#[from] crate::daemon_set::Error),
+    #[error(transparent)]
+    StatefulSet(#[from] crate::stateful_set::Error),
     #[error(transparent)]
     Job(#[from] crate::job::Error),
     #[error("{0}")]
@@ -115,6 +120,7 @@ pub fn parse_controllers(spec: &[String]) -> Result<BTreeSet<&'static str>, Erro
             "node-lifecycle-controller" => "nodelifecycle",
             "pod-garbage-collector-controller" => "podgc",
             "replicationcontroller-controller" => "replicationcontroller",
+            "statefulset-controller" => "statefulset",
             other => other,
         };
         let known = CONTROLLERS
@@ -144,6 +150,9 @@ pub struct Config {
     pub garbage_collector_workers: usize,
     /// Workers of the DaemonSet controller (`--concurrent-daemonset-syncs`).
     pub daemon_set_workers: usize,
+    /// Workers of the StatefulSet controller
+    /// (`--concurrent-statefulset-syncs`).
+    pub stateful_set_workers: usize,
     /// Workers of the Endpoints controller (`--concurrent-endpoint-syncs`).
     pub endpoint_workers: usize,
     /// Workers of the EndpointSlice controller
@@ -180,6 +189,7 @@ impl Default for Config {
             deployment_workers: 5,
             garbage_collector_workers: 20,
             daemon_set_workers: 2,
+            stateful_set_workers: 5,
             endpoint_workers: 5,
             endpoint_slice_workers: 5,
             max_endpoints_per_slice: crate::endpoint_slice::MAX_ENDPOINTS_PER_SLICE,
@@ -435,6 +445,20 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
                     .on(DaemonSets::pod_changed)
                     .start(&mut running, name, config.daemon_set_workers);
             }
+            "statefulset" => {
+                let c = StatefulSets::new(
+                    client.clone(),
+                    w.store(),
+                    w.store(),
+                    w.store(),
+                    expectations(),
+                );
+                w.controller(c, limits())
+                    .on(StatefulSets::stateful_set_changed)
+                    .on(StatefulSets::pod_changed)
+                    .on(StatefulSets::claim_changed)
+                    .start(&mut running, name, config.stateful_set_workers);
+            }
             "deployment" => {
                 let c = Deployments::new(client.clone(), w.store(), w.store(), w.store());
                 w.controller(c, limits())
@@ -578,6 +602,7 @@ mod tests {
             "pod-garbage-collector-controller",
             "replicaset-controller",
             "replicationcontroller-controller",
+            "statefulset-controller",
             "taint-eviction-controller",
             "ttl-after-finished-controller",
         ];

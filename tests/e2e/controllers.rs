@@ -283,3 +283,190 @@ async fn e2e_controllers_replication_controller_runs_on_the_replica_set_logic() 
         .unwrap();
     wait_for_owned(client, &uid, 0, "the pods collected").await;
 }
+
+/// The most pods of `app=web` alive at once (not being deleted, not
+/// finished), over every change a watch of `default` reports, until the
+/// task is aborted.
+fn record_most_alive(
+    client: Client,
+) -> (
+    tokio::task::JoinHandle<()>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use futures::StreamExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let most = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&most);
+    let task = tokio::spawn(async move {
+        let (mut writer, store) = runtime::reflector::store::<Pod>();
+        let stream = runtime::watcher::<Pod>(client, "default", ListParams::default());
+        futures::pin_mut!(stream);
+        while let Some(Ok(event)) = stream.next().await {
+            writer.apply(event);
+            let alive = store
+                .list()
+                .iter()
+                .filter(|pod| {
+                    pod.metadata.deletion_timestamp.is_none()
+                        && pod
+                            .metadata
+                            .labels
+                            .as_ref()
+                            .and_then(|l| l.get("app"))
+                            .map(String::as_str)
+                            == Some("web")
+                        && !matches!(
+                            pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+                            Some("Succeeded" | "Failed")
+                        )
+                })
+                .count();
+            seen.fetch_max(alive, Ordering::Relaxed);
+        }
+    });
+    (task, most)
+}
+
+/// A component of the cluster in `dir` with its own kubeconfig.
+fn component(binary: &str, dir: &std::path::Path, kubeconfig: &str, args: &[&str]) -> Process {
+    Process::spawn(
+        Command::new(binary)
+            .arg("--kubeconfig")
+            .arg(dir.join("pki").join(kubeconfig))
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    )
+}
+
+#[tokio::test]
+async fn e2e_controllers_a_rollout_survives_the_leader_killed_mid_way() {
+    use api::k8s_openapi::api::apps::v1::Deployment;
+    let dir = tempfile::tempdir().unwrap();
+    let server = RestApiserver::start(dir.path(), "memory").await;
+    let kubeconfig = dir.path().join("pki").join("controller-manager.kubeconfig");
+    let client = &server.client;
+    let first = elected_controllers(&kubeconfig, "first");
+    wait_for("first holds the lease", DEADLINE, || async {
+        lease_holder(client).await.as_deref() == Some("first")
+    })
+    .await;
+    let _second = elected_controllers(&kubeconfig, "second");
+    let _scheduler = component(
+        env!("CARGO_BIN_EXE_scheduler"),
+        dir.path(),
+        "scheduler.kubeconfig",
+        &["--metrics-listen", "127.0.0.1:0"],
+    );
+    // Pods take a moment to start, so the rollout takes several steps.
+    let _kubelet = component(
+        env!("CARGO_BIN_EXE_kubelet"),
+        dir.path(),
+        "kubelet.kubeconfig",
+        &[
+            "--hollow",
+            "--nodes",
+            "3",
+            "--node-prefix",
+            "failover",
+            "--connections",
+            "1",
+            "--zones",
+            "0",
+            "--pod-start-delay",
+            "300ms",
+            "--pod-start-jitter",
+            "0s",
+        ],
+    );
+    let (watch, most_alive) = record_most_alive(client.clone());
+    let deployment: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 10,
+            "selector": {"matchLabels": {"app": "web"}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 2, "maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.0"}]}
+            }
+        }
+    }))
+    .unwrap();
+    client.create("default", &deployment).await.unwrap();
+    let rolled_out = |generation: i64| async move {
+        client
+            .get::<Deployment>("default", "web")
+            .await
+            .ok()
+            .and_then(|d| d.status)
+            .is_some_and(|s| {
+                s.observed_generation == Some(generation)
+                    && s.updated_replicas == Some(10)
+                    && s.available_replicas == Some(10)
+                    && s.replicas == Some(10)
+            })
+    };
+    wait_for("the first rollout", Duration::from_secs(60), || {
+        rolled_out(1)
+    })
+    .await;
+
+    // A new image; once its ReplicaSet has pods, the leader dies.
+    client
+        .patch::<Deployment>(
+            "default",
+            "web",
+            &json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:2.0"}]}}}}),
+        )
+        .await
+        .unwrap();
+    let replica_sets = || async {
+        client
+            .list::<ReplicaSet>("default", &ListParams::default())
+            .await
+            .map(|list| list.items)
+            .unwrap_or_default()
+    };
+    wait_for("the new ReplicaSet under way", DEADLINE, || async {
+        replica_sets().await.iter().any(|rs| {
+            rs.spec
+                .as_ref()
+                .and_then(|s| s.template.as_ref())
+                .and_then(|t| t.spec.as_ref())
+                .is_some_and(|s| s.containers[0].image.as_deref() == Some("nginx:2.0"))
+                && rs.status.as_ref().is_some_and(|s| s.replicas >= 2)
+        })
+    })
+    .await;
+    first.kill();
+    wait_for("second holds the lease", DEADLINE, || async {
+        lease_holder(client).await.as_deref() == Some("second")
+    })
+    .await;
+    wait_for(
+        "the rollout finished by the standby",
+        Duration::from_secs(60),
+        || rolled_out(2),
+    )
+    .await;
+    watch.abort();
+
+    // One ReplicaSet per template, and never more pods than maxSurge allows.
+    let sets = replica_sets().await;
+    assert_eq!(
+        sets.len(),
+        2,
+        "{:?}",
+        sets.iter()
+            .map(|rs| rs.metadata.name.clone())
+            .collect::<Vec<_>>()
+    );
+    let most = most_alive.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        most <= 12,
+        "{most} pods alive at once, more than 10 + maxSurge 2"
+    );
+    assert!(most >= 10, "the watch saw the pods ({most})");
+}

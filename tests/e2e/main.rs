@@ -20,4 +20,5 @@ mod node_lifecycle;
 mod process;
 mod python_client;
 mod scheduler;
+mod stateful_sets;
 mod top;

@@ -1,7 +1,7 @@
 //! The pod creates and deletes of the controllers that own pods
-//! directly (ReplicaSet, ReplicationController, DaemonSet, Job), each recorded
-//! in the controller's expectations first, so its next sync waits until
-//! the cache has seen them.
+//! directly (ReplicaSet, ReplicationController, DaemonSet, Job,
+//! StatefulSet), each recorded in the controller's expectations first, so
+//! its next sync waits until the cache has seen them.
 
 use std::sync::Mutex;
 use std::time::Instant;

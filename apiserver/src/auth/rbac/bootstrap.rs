@@ -164,6 +164,7 @@ const CONTROLLERS: &[&str] = &[
     "pod-garbage-collector",
     "replicaset-controller",
     "replication-controller",
+    "statefulset-controller",
     "ttl-after-finished-controller",
 ];
 
@@ -316,6 +317,30 @@ fn controller_rules(controller: &str) -> Vec<PolicyRule> {
                 &["create", "delete", "list", "patch", "watch"],
                 &[CORE],
                 &["pods"],
+            ),
+            events,
+        ],
+        "statefulset-controller" => vec![
+            rule(&["list", "watch"], &[CORE], &["pods"]),
+            rule(READ, &[APPS], &["statefulsets"]),
+            rule(&["update"], &[APPS], &["statefulsets/status"]),
+            rule(&["update"], &[APPS], &["statefulsets/finalizers"]),
+            rule(
+                &["create", "delete", "get", "patch", "update"],
+                &[CORE],
+                &["pods"],
+            ),
+            rule(
+                &[
+                    "create", "delete", "get", "list", "patch", "update", "watch",
+                ],
+                &[APPS],
+                &["controllerrevisions"],
+            ),
+            rule(
+                &["create", "delete", "get", "patch", "update"],
+                &[CORE],
+                &["persistentvolumeclaims"],
             ),
             events,
         ],
