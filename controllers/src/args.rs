@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
     /// The controllers to run: `*` is all, `name` enables one, `-name`
-    /// disables one (e.g. `*,-deployment`); known: cronjob, daemonset, deployment, endpoint, endpointslice, garbagecollector, job, nodelifecycle, podgc, replicaset, replicationcontroller, statefulset, taint-eviction-controller, ttl-after-finished.
+    /// disables one (e.g. `*,-deployment`); known: cronjob, daemonset, deployment, endpoint, endpointslice, garbagecollector, job, nodelifecycle, podgc, replicaset, replicationcontroller, serviceaccount, statefulset, taint-eviction-controller, ttl-after-finished.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     pub controllers: Vec<String>,
     /// Workers of the ReplicaSet controller.

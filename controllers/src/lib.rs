@@ -23,6 +23,7 @@ pub mod owner;
 pub mod pod_gc;
 pub mod pods;
 pub mod replica_set;
+pub mod service_account;
 pub mod stateful_set;
 pub mod taint_eviction;
 pub mod ttl_after_finished;

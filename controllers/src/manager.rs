@@ -13,6 +13,7 @@ pub mod node_lifecycle;
 pub mod pod_gc;
 mod pod_writes;
 pub mod replica_set;
+pub mod service_account;
 pub mod stateful_set;
 pub mod taint_eviction;
 pub mod ttl_after_finished;
@@ -41,6 +42,7 @@ use job::Jobs;
 use node_lifecycle::NodeLifecycle;
 use pod_gc::PodGc;
 use replica_set::ReplicaSets;
+use service_account::ServiceAccounts;
 use stateful_set::StatefulSets;
 use taint_eviction::TaintEviction;
 use ttl_after_finished::TtlAfterFinished;
@@ -62,6 +64,7 @@ pub const CONTROLLERS: &[&str] = &[
     "podgc",
     "replicaset",
     "replicationcontroller",
+    "serviceaccount",
     "statefulset",
     "taint-eviction-controller",
     "ttl-after-finished",
@@ -120,6 +123,7 @@ pub fn parse_controllers(spec: &[String]) -> Result<BTreeSet<&'static str>, Erro
             "node-lifecycle-controller" => "nodelifecycle",
             "pod-garbage-collector-controller" => "podgc",
             "replicationcontroller-controller" => "replicationcontroller",
+            "serviceaccount-controller" => "serviceaccount",
             "statefulset-controller" => "statefulset",
             other => other,
         };
@@ -550,6 +554,13 @@ fn start_controllers(client: &Client, config: &Config) -> Running {
                     .on(PodGc::pod_changed)
                     .start(&mut running, name, 1);
             }
+            "serviceaccount" => {
+                let c = ServiceAccounts::new(client.clone(), w.store(), w.store());
+                w.controller(c, limits())
+                    .on(ServiceAccounts::namespace_changed)
+                    .on(ServiceAccounts::account_changed)
+                    .start(&mut running, name, 1);
+            }
             "taint-eviction-controller" => {
                 let c = TaintEviction::new(client.clone(), w.store(), w.store());
                 w.controller(c, limits())
@@ -602,6 +613,7 @@ mod tests {
             "pod-garbage-collector-controller",
             "replicaset-controller",
             "replicationcontroller-controller",
+            "serviceaccount-controller",
             "statefulset-controller",
             "taint-eviction-controller",
             "ttl-after-finished-controller",

@@ -470,3 +470,32 @@ async fn e2e_controllers_a_rollout_survives_the_leader_killed_mid_way() {
     );
     assert!(most >= 10, "the watch saw the pods ({most})");
 }
+
+#[tokio::test]
+async fn e2e_controllers_every_namespace_keeps_its_default_service_account() {
+    use api::k8s_openapi::api::core::v1::ServiceAccount;
+    let dir = tempfile::tempdir().unwrap();
+    let server = RestApiserver::start(dir.path(), "memory").await;
+    let kubeconfig = dir.path().join("pki").join("controller-manager.kubeconfig");
+    let _controllers = elected_controllers(&kubeconfig, "only");
+    let client = &server.client;
+    let before = client
+        .get::<ServiceAccount>("default", "default")
+        .await
+        .unwrap();
+    client
+        .delete::<ServiceAccount>("default", "default", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for(
+        "the default ServiceAccount made again",
+        DEADLINE,
+        || async {
+            client
+                .get::<ServiceAccount>("default", "default")
+                .await
+                .is_ok_and(|account| account.metadata.uid != before.metadata.uid)
+        },
+    )
+    .await;
+}

@@ -164,6 +164,7 @@ const CONTROLLERS: &[&str] = &[
     "pod-garbage-collector",
     "replicaset-controller",
     "replication-controller",
+    "service-account-controller",
     "statefulset-controller",
     "ttl-after-finished-controller",
 ];
@@ -303,6 +304,11 @@ fn controller_rules(controller: &str) -> Vec<PolicyRule> {
                 &[CORE],
                 &["pods"],
             ),
+            events,
+        ],
+        "service-account-controller" => vec![
+            rule(&["create"], &[CORE], &["serviceaccounts"]),
+            rule(READ, &[CORE], &["namespaces", "serviceaccounts"]),
             events,
         ],
         "replication-controller" => vec![
