@@ -79,25 +79,6 @@ impl Jobs {
         })
     }
 
-    /// The cached Job that controls `pod` (same name and UID).
-    fn controller_key(&self, pod: &Pod) -> Option<ObjectKey> {
-        let key = Self::job_reference(pod)?;
-        let reference = controller_of(&pod.metadata)?;
-        let job = self.jobs.get(&key)?;
-        (job.metadata.uid.as_deref() == Some(reference.uid.as_str())).then_some(key)
-    }
-
-    /// The Jobs of the pod's namespace whose selector matches it.
-    fn matching(&self, pod: &Pod) -> Vec<ObjectKey> {
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
-        self.jobs
-            .list_namespace(pod.metadata.namespace.as_deref().unwrap_or(""))
-            .iter()
-            .filter(|job| selector(job).is_ok_and(|selector| selector.matches(&labels)))
-            .map(|job| ObjectKey::of(job.as_ref()))
-            .collect()
-    }
-
     /// The key whose sync lets go of a pod holding the finalizer for a Job
     /// not in the cache: the Job its reference names, or for an orphan the
     /// one its `job-name` label names.
@@ -121,11 +102,6 @@ impl Jobs {
         ))
     }
 
-    fn deletion_observed(&self, key: &ObjectKey, pod: &Pod) {
-        self.expectations()
-            .deletion_observed(&key.to_string(), pod.metadata.uid.as_deref().unwrap_or(""));
-    }
-
     /// The keys a Job change enqueues: its own (a deleted Job's too: its
     /// pods' finalizers go).
     pub fn job_changed(&self, change: &Change<Job>) -> Vec<ObjectKey> {
@@ -140,46 +116,7 @@ impl Jobs {
         if matches!(change, Change::Deleted(_)) || !has_tracking_finalizer(pod) {
             lock(&self.removing).remove(pod.metadata.uid.as_deref().unwrap_or(""));
         }
-        let mut keys = Vec::new();
-        match change {
-            Change::Added(pod) => match self.controller_key(pod) {
-                Some(key) => {
-                    if pod.metadata.deletion_timestamp.is_some() {
-                        self.deletion_observed(&key, pod);
-                    } else {
-                        self.expectations().creation_observed(&key.to_string());
-                    }
-                    keys.push(key);
-                }
-                None if pod.metadata.deletion_timestamp.is_none() => {
-                    keys.extend(self.matching(pod));
-                }
-                None => {}
-            },
-            Change::Modified { old, new } => {
-                let (old_key, new_key) = (self.controller_key(old), self.controller_key(new));
-                if let Some(key) = &new_key
-                    && new.metadata.deletion_timestamp.is_some()
-                    && old.metadata.deletion_timestamp.is_none()
-                {
-                    self.deletion_observed(key, new);
-                }
-                keys.extend(old_key.iter().cloned());
-                match new_key {
-                    Some(key) => keys.push(key),
-                    None if old.metadata.labels != new.metadata.labels || old_key.is_some() => {
-                        keys.extend(self.matching(new));
-                    }
-                    None => {}
-                }
-            }
-            Change::Deleted(pod) => {
-                if let Some(key) = self.controller_key(pod) {
-                    self.deletion_observed(&key, pod);
-                    keys.push(key);
-                }
-            }
-        }
+        let mut keys = pod_writes::pod_change_keys(self, change);
         if keys.is_empty()
             && !matches!(change, Change::Deleted(_))
             && let Some(key) = Self::stray_key(pod)
@@ -429,5 +366,30 @@ impl super::Reconciler for Jobs {
 
     fn reconcile(&self, key: ObjectKey) -> impl Future<Output = Result<Action, Error>> + Send {
         self.sync(key)
+    }
+}
+
+impl pod_writes::PodOwner for Jobs {
+    /// The cached Job that controls `pod` (same name and UID).
+    fn controller_key(&self, pod: &Pod) -> Option<ObjectKey> {
+        let key = Self::job_reference(pod)?;
+        let reference = controller_of(&pod.metadata)?;
+        let job = self.jobs.get(&key)?;
+        (job.metadata.uid.as_deref() == Some(reference.uid.as_str())).then_some(key)
+    }
+
+    /// The Jobs of the pod's namespace whose selector matches it.
+    fn matching(&self, pod: &Pod) -> Vec<ObjectKey> {
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        self.jobs
+            .list_namespace(pod.metadata.namespace.as_deref().unwrap_or(""))
+            .iter()
+            .filter(|job| selector(job).is_ok_and(|selector| selector.matches(&labels)))
+            .map(|job| ObjectKey::of(job.as_ref()))
+            .collect()
+    }
+
+    fn expectations(&self) -> &Mutex<Expectations> {
+        &self.expectations
     }
 }

@@ -9,6 +9,7 @@ use std::time::Instant;
 use api::k8s_openapi::api::core::v1::Pod;
 use client::{Client, DeleteParams};
 use futures::future::join_all;
+use runtime::{Change, ObjectKey};
 
 use crate::expectations::Expectations;
 use crate::replica_set::slow_start_batches;
@@ -97,4 +98,64 @@ pub(crate) async fn delete(
         }
     }
     first
+}
+
+/// What a controller that owns pods directly tells [`pod_change_keys`].
+pub(crate) trait PodOwner {
+    /// The controller (in the cache, same UID) that owns `pod`.
+    fn controller_key(&self, pod: &Pod) -> Option<ObjectKey>;
+    /// The controllers whose selector matches an orphan `pod`.
+    fn matching(&self, pod: &Pod) -> Vec<ObjectKey>;
+    fn expectations(&self) -> &Mutex<Expectations>;
+}
+
+/// The keys a pod change enqueues, observing the owner's expectations on
+/// the way (Kubernetes' `addPod`/`updatePod`/`deletePod`): its controller
+/// before and after the change, or for an orphan the controllers that may
+/// adopt it (when its labels changed or it was just released).
+pub(crate) fn pod_change_keys(owner: &impl PodOwner, change: &Change<Pod>) -> Vec<ObjectKey> {
+    let deletion_observed = |key: &ObjectKey, pod: &Pod| {
+        let uid = pod.metadata.uid.as_deref().unwrap_or("");
+        lock(owner.expectations()).deletion_observed(&key.to_string(), uid);
+    };
+    match change {
+        Change::Added(pod) => match owner.controller_key(pod) {
+            Some(key) => {
+                if pod.metadata.deletion_timestamp.is_some() {
+                    deletion_observed(&key, pod);
+                } else {
+                    lock(owner.expectations()).creation_observed(&key.to_string());
+                }
+                vec![key]
+            }
+            None if pod.metadata.deletion_timestamp.is_none() => owner.matching(pod),
+            None => Vec::new(),
+        },
+        Change::Modified { old, new } => {
+            let (old_key, new_key) = (owner.controller_key(old), owner.controller_key(new));
+            if let Some(key) = &new_key
+                && new.metadata.deletion_timestamp.is_some()
+                && old.metadata.deletion_timestamp.is_none()
+            {
+                deletion_observed(key, new);
+            }
+            let mut keys: Vec<ObjectKey> = old_key.iter().cloned().collect();
+            match new_key {
+                Some(key) => keys.push(key),
+                None if old.metadata.labels != new.metadata.labels || old_key.is_some() => {
+                    keys.extend(owner.matching(new));
+                }
+                None => {}
+            }
+            keys.dedup();
+            keys
+        }
+        Change::Deleted(pod) => match owner.controller_key(pod) {
+            Some(key) => {
+                deletion_observed(&key, pod);
+                vec![key]
+            }
+            None => Vec::new(),
+        },
+    }
 }

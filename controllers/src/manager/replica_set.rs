@@ -52,89 +52,16 @@ impl<K: Replicated> ReplicaSets<K> {
         pod_writes::lock(&self.expectations)
     }
 
-    /// The ReplicaSet that controls `pod`, if it is one in the cache (same
-    /// name and UID as the pod's controller reference).
-    fn controller_key(&self, pod: &Pod) -> Option<ObjectKey> {
-        let reference = controller_of(&pod.metadata)?;
-        if reference.kind != K::KIND || reference.api_version != K::API_VERSION {
-            return None;
-        }
-        let key = ObjectKey::new(
-            pod.metadata.namespace.clone().unwrap_or_default(),
-            reference.name.clone(),
-        );
-        let rs = self.replica_sets.get(&key)?;
-        (rs.metadata().uid.as_deref() == Some(reference.uid.as_str())).then_some(key)
-    }
-
-    /// The ReplicaSets of the pod's namespace whose selector matches it
-    /// (those that may adopt an orphan).
-    fn matching(&self, pod: &Pod) -> Vec<ObjectKey> {
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
-        self.replica_sets
-            .list_namespace(pod.metadata.namespace.as_deref().unwrap_or(""))
-            .iter()
-            .filter(|rs| {
-                selector(&rs.as_replica_set()).is_ok_and(|selector| selector.matches(&labels))
-            })
-            .map(|rs| ObjectKey::of(rs.as_ref()))
-            .collect()
-    }
-
-    fn deletion_observed(&self, key: &ObjectKey, pod: &Pod) {
-        let uid = pod.metadata.uid.as_deref().unwrap_or("");
-        self.expectations().deletion_observed(&key_string(key), uid);
+    /// The keys a pod change enqueues (its controller, old and new, or
+    /// for an orphan the ReplicaSets that may adopt it), observing the
+    /// expectations it meets on the way.
+    pub fn pod_changed(&self, change: &Change<Pod>) -> Vec<ObjectKey> {
+        pod_writes::pod_change_keys(self, change)
     }
 
     /// The keys a ReplicaSet change enqueues: its own.
     pub fn replica_set_changed(&self, change: &Change<K>) -> Vec<ObjectKey> {
         vec![ObjectKey::of(change.object().as_ref())]
-    }
-
-    /// The keys a pod change enqueues (its controller, old and new, or
-    /// for an orphan the ReplicaSets that may adopt it), observing the
-    /// expectations it meets on the way.
-    pub fn pod_changed(&self, change: &Change<Pod>) -> Vec<ObjectKey> {
-        match change {
-            Change::Added(pod) => match self.controller_key(pod) {
-                Some(key) => {
-                    if pod.metadata.deletion_timestamp.is_some() {
-                        self.deletion_observed(&key, pod);
-                    } else {
-                        self.expectations().creation_observed(&key_string(&key));
-                    }
-                    vec![key]
-                }
-                None if pod.metadata.deletion_timestamp.is_none() => self.matching(pod),
-                None => Vec::new(),
-            },
-            Change::Modified { old, new } => {
-                let (old_key, new_key) = (self.controller_key(old), self.controller_key(new));
-                if let Some(key) = &new_key
-                    && new.metadata.deletion_timestamp.is_some()
-                    && old.metadata.deletion_timestamp.is_none()
-                {
-                    self.deletion_observed(key, new);
-                }
-                let mut keys: Vec<ObjectKey> = old_key.iter().cloned().collect();
-                match new_key {
-                    Some(key) => keys.push(key),
-                    None if old.metadata.labels != new.metadata.labels || old_key.is_some() => {
-                        keys.extend(self.matching(new));
-                    }
-                    None => {}
-                }
-                keys.dedup();
-                keys
-            }
-            Change::Deleted(pod) => match self.controller_key(pod) {
-                Some(key) => {
-                    self.deletion_observed(&key, pod);
-                    vec![key]
-                }
-                None => Vec::new(),
-            },
-        }
     }
 
     /// The pods that count as neighbours of `rs`'s when ranking pods for
@@ -239,5 +166,40 @@ impl<K: Replicated> super::Reconciler for ReplicaSets<K> {
 
     fn reconcile(&self, key: ObjectKey) -> impl Future<Output = Result<Action, Error>> + Send {
         self.sync(key)
+    }
+}
+
+impl<K: Replicated> pod_writes::PodOwner for ReplicaSets<K> {
+    /// The ReplicaSet that controls `pod`, if it is one in the cache (same
+    /// name and UID as the pod's controller reference).
+    fn controller_key(&self, pod: &Pod) -> Option<ObjectKey> {
+        let reference = controller_of(&pod.metadata)?;
+        if reference.kind != K::KIND || reference.api_version != K::API_VERSION {
+            return None;
+        }
+        let key = ObjectKey::new(
+            pod.metadata.namespace.clone().unwrap_or_default(),
+            reference.name.clone(),
+        );
+        let rs = self.replica_sets.get(&key)?;
+        (rs.metadata().uid.as_deref() == Some(reference.uid.as_str())).then_some(key)
+    }
+
+    /// The ReplicaSets of the pod's namespace whose selector matches it
+    /// (those that may adopt an orphan).
+    fn matching(&self, pod: &Pod) -> Vec<ObjectKey> {
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        self.replica_sets
+            .list_namespace(pod.metadata.namespace.as_deref().unwrap_or(""))
+            .iter()
+            .filter(|rs| {
+                selector(&rs.as_replica_set()).is_ok_and(|selector| selector.matches(&labels))
+            })
+            .map(|rs| ObjectKey::of(rs.as_ref()))
+            .collect()
+    }
+
+    fn expectations(&self) -> &Mutex<Expectations> {
+        &self.expectations
     }
 }

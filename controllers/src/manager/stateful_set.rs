@@ -70,6 +70,13 @@ impl StatefulSets {
         pod_writes::lock(&self.expectations)
     }
 
+    /// The keys a pod change enqueues (its controller, old and new, or for
+    /// an orphan the set that may adopt it), observing expectations on the
+    /// way.
+    pub fn pod_changed(&self, change: &Change<Pod>) -> Vec<ObjectKey> {
+        pod_writes::pod_change_keys(self, change)
+    }
+
     /// Remembers the template of `set`'s revision.
     fn remember(&self, set: &StatefulSet) {
         let Some(spec) = &set.spec else {
@@ -89,43 +96,6 @@ impl StatefulSets {
             .or_insert_with(|| spec.template.clone());
     }
 
-    /// The cached StatefulSet that controls `pod` (same name and UID).
-    fn controller_key(&self, pod: &Pod) -> Option<ObjectKey> {
-        let reference = controller_of(&pod.metadata)?;
-        if reference.kind != KIND || reference.api_version != API_VERSION {
-            return None;
-        }
-        let key = ObjectKey::new(
-            pod.metadata.namespace.clone().unwrap_or_default(),
-            reference.name.clone(),
-        );
-        let set = self.stateful_sets.get(&key)?;
-        (set.metadata.uid.as_deref() == Some(reference.uid.as_str())).then_some(key)
-    }
-
-    /// The sets that may adopt the orphan `pod`: named after it, with a
-    /// selector that matches it.
-    fn matching(&self, pod: &Pod) -> Vec<ObjectKey> {
-        let Some((parent, _)) = pod.metadata.name.as_deref().and_then(parent_and_ordinal) else {
-            return Vec::new();
-        };
-        let key = ObjectKey::new(
-            pod.metadata.namespace.clone().unwrap_or_default(),
-            parent.to_string(),
-        );
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
-        self.stateful_sets
-            .get(&key)
-            .filter(|set| selector(set).is_ok_and(|selector| selector.matches(&labels)))
-            .map(|_| vec![key])
-            .unwrap_or_default()
-    }
-
-    fn deletion_observed(&self, key: &ObjectKey, pod: &Pod) {
-        let uid = pod.metadata.uid.as_deref().unwrap_or("");
-        self.expectations().deletion_observed(&key.to_string(), uid);
-    }
-
     /// The keys a StatefulSet change enqueues: its own. Each template it
     /// shows is remembered for the revisions' pods.
     pub fn stateful_set_changed(&self, change: &Change<StatefulSet>) -> Vec<ObjectKey> {
@@ -138,52 +108,6 @@ impl StatefulSets {
             Change::Deleted(_) => {}
         }
         vec![ObjectKey::of(change.object().as_ref())]
-    }
-
-    /// The keys a pod change enqueues (its controller, old and new, or for
-    /// an orphan the set that may adopt it), observing expectations on the
-    /// way.
-    pub fn pod_changed(&self, change: &Change<Pod>) -> Vec<ObjectKey> {
-        match change {
-            Change::Added(pod) => match self.controller_key(pod) {
-                Some(key) => {
-                    if pod.metadata.deletion_timestamp.is_some() {
-                        self.deletion_observed(&key, pod);
-                    } else {
-                        self.expectations().creation_observed(&key.to_string());
-                    }
-                    vec![key]
-                }
-                None if pod.metadata.deletion_timestamp.is_none() => self.matching(pod),
-                None => Vec::new(),
-            },
-            Change::Modified { old, new } => {
-                let (old_key, new_key) = (self.controller_key(old), self.controller_key(new));
-                if let Some(key) = &new_key
-                    && new.metadata.deletion_timestamp.is_some()
-                    && old.metadata.deletion_timestamp.is_none()
-                {
-                    self.deletion_observed(key, new);
-                }
-                let mut keys: Vec<ObjectKey> = old_key.iter().cloned().collect();
-                match new_key {
-                    Some(key) => keys.push(key),
-                    None if old.metadata.labels != new.metadata.labels || old_key.is_some() => {
-                        keys.extend(self.matching(new));
-                    }
-                    None => {}
-                }
-                keys.dedup();
-                keys
-            }
-            Change::Deleted(pod) => match self.controller_key(pod) {
-                Some(key) => {
-                    self.deletion_observed(&key, pod);
-                    vec![key]
-                }
-                None => Vec::new(),
-            },
-        }
     }
 
     /// A claim change enqueues the sets whose templates name it
@@ -343,5 +267,43 @@ impl super::Reconciler for StatefulSets {
 
     fn reconcile(&self, key: ObjectKey) -> impl Future<Output = Result<Action, Error>> + Send {
         self.sync(key)
+    }
+}
+
+impl pod_writes::PodOwner for StatefulSets {
+    /// The cached StatefulSet that controls `pod` (same name and UID).
+    fn controller_key(&self, pod: &Pod) -> Option<ObjectKey> {
+        let reference = controller_of(&pod.metadata)?;
+        if reference.kind != KIND || reference.api_version != API_VERSION {
+            return None;
+        }
+        let key = ObjectKey::new(
+            pod.metadata.namespace.clone().unwrap_or_default(),
+            reference.name.clone(),
+        );
+        let set = self.stateful_sets.get(&key)?;
+        (set.metadata.uid.as_deref() == Some(reference.uid.as_str())).then_some(key)
+    }
+
+    /// The sets that may adopt the orphan `pod`: named after it, with a
+    /// selector that matches it.
+    fn matching(&self, pod: &Pod) -> Vec<ObjectKey> {
+        let Some((parent, _)) = pod.metadata.name.as_deref().and_then(parent_and_ordinal) else {
+            return Vec::new();
+        };
+        let key = ObjectKey::new(
+            pod.metadata.namespace.clone().unwrap_or_default(),
+            parent.to_string(),
+        );
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        self.stateful_sets
+            .get(&key)
+            .filter(|set| selector(set).is_ok_and(|selector| selector.matches(&labels)))
+            .map(|_| vec![key])
+            .unwrap_or_default()
+    }
+
+    fn expectations(&self) -> &Mutex<Expectations> {
+        &self.expectations
     }
 }
