@@ -182,6 +182,17 @@ fn elected_controllers(kubeconfig: &std::path::Path, identity: &str) -> Process 
     )
 }
 
+/// Two controllers processes: `first`, once it holds the lease, and
+/// `second` standing by.
+async fn leader_and_standby(kubeconfig: &std::path::Path, client: &Client) -> (Process, Process) {
+    let first = elected_controllers(kubeconfig, "first");
+    wait_for("first holds the lease", DEADLINE, || async {
+        lease_holder(client).await.as_deref() == Some("first")
+    })
+    .await;
+    (first, elected_controllers(kubeconfig, "second"))
+}
+
 async fn lease_holder(client: &Client) -> Option<String> {
     client
         .get::<api::k8s_openapi::api::coordination::v1::Lease>(
@@ -199,12 +210,7 @@ async fn e2e_controllers_a_standby_takes_over_when_the_leader_dies() {
     let server = RestApiserver::start(dir.path(), "memory").await;
     let kubeconfig = dir.path().join("pki").join("controller-manager.kubeconfig");
     let client = &server.client;
-    let first = elected_controllers(&kubeconfig, "first");
-    wait_for("first holds the lease", DEADLINE, || async {
-        lease_holder(client).await.as_deref() == Some("first")
-    })
-    .await;
-    let _second = elected_controllers(&kubeconfig, "second");
+    let (first, _second) = leader_and_standby(&kubeconfig, client).await;
     let created = client
         .create("default", &replica_set("web", 2))
         .await
@@ -347,12 +353,7 @@ async fn e2e_controllers_a_rollout_survives_the_leader_killed_mid_way() {
     let server = RestApiserver::start(dir.path(), "memory").await;
     let kubeconfig = dir.path().join("pki").join("controller-manager.kubeconfig");
     let client = &server.client;
-    let first = elected_controllers(&kubeconfig, "first");
-    wait_for("first holds the lease", DEADLINE, || async {
-        lease_holder(client).await.as_deref() == Some("first")
-    })
-    .await;
-    let _second = elected_controllers(&kubeconfig, "second");
+    let (first, _second) = leader_and_standby(&kubeconfig, client).await;
     let _scheduler = component(
         env!("CARGO_BIN_EXE_scheduler"),
         dir.path(),

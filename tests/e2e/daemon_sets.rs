@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::deployments::{json, start_components};
+use crate::deployments::{json, rollout_done, start_components};
 use crate::kubectl::{Cluster, start};
 
 const AGENT: &str = "apiVersion: apps/v1
@@ -31,15 +31,7 @@ spec:
 ";
 
 fn rolled_out(cluster: &Cluster) {
-    let output = cluster.kubectl(&[
-        "rollout",
-        "status",
-        "daemonset/agent",
-        "-n",
-        "infra",
-        "--timeout=60s",
-    ]);
-    assert!(output.contains("successfully rolled out"), "{output}");
+    rollout_done(cluster, "daemonset/agent", "infra");
 }
 
 /// Running agent pods (not being deleted): node → image.

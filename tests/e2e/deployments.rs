@@ -100,14 +100,21 @@ pub(crate) fn json(cluster: &Cluster, args: &[&str]) -> Value {
     serde_json::from_str(&cluster.kubectl(&args)).unwrap()
 }
 
-/// `kubectl rollout status` until the rollout is done (it waits itself).
+/// `kubectl rollout status` of `deployment/web` in `apps` until the
+/// rollout is done (kubectl waits itself).
 fn rolled_out(cluster: &Cluster) {
+    rollout_done(cluster, "deployment/web", "apps");
+}
+
+/// `kubectl rollout status` of `workload` (e.g. `deployment/web`) in
+/// `namespace`; panics unless it says the rollout finished within 60 s.
+pub(crate) fn rollout_done(cluster: &Cluster, workload: &str, namespace: &str) {
     let output = cluster.kubectl(&[
         "rollout",
         "status",
-        "deployment/web",
+        workload,
         "-n",
-        "apps",
+        namespace,
         "--timeout=60s",
     ]);
     assert!(output.contains("successfully rolled out"), "{output}");

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 use testkit::block_until;
 
-use crate::deployments::{controllers, hollow_kubelet, json, scheduler};
+use crate::deployments::{controllers, hollow_kubelet, json, rollout_done, scheduler};
 use crate::kubectl::{Cluster, start};
 use crate::process::Process;
 
@@ -151,15 +151,7 @@ fn e2e_node_lifecycle_evicts_from_a_lost_node_after_toleration_seconds() {
     }
     cluster.kubectl(&["create", "namespace", "apps"]);
     cluster.kubectl_stdin(&["apply", "-f", "-"], WEB);
-    let output = cluster.kubectl(&[
-        "rollout",
-        "status",
-        "deployment/web",
-        "-n",
-        "apps",
-        "--timeout=60s",
-    ]);
-    assert!(output.contains("successfully rolled out"), "{output}");
+    rollout_done(&cluster, "deployment/web", "apps");
     let doomed_pods: Vec<String> = pods(&cluster)
         .iter()
         .filter(|pod| on(pod) == "doomed-0" && name(pod) != "keeper")
