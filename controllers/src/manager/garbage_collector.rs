@@ -307,10 +307,8 @@ impl GarbageCollector {
         }
     }
 
-    async fn sync_dependent(&self, object: &ObjectRef) -> Result<Action, Error> {
-        let Some(meta) = self.current(object) else {
-            return Ok(Action::Done);
-        };
+    /// What to do with a dependent whose metadata is `meta`.
+    async fn decide(&self, object: &ObjectRef, meta: &ObjectMeta) -> Result<Dependent, Error> {
         let mut owners = Vec::new();
         for reference in meta.owner_references.iter().flatten() {
             owners.push((
@@ -319,7 +317,39 @@ impl GarbageCollector {
             ));
         }
         let has_dependents = !self.dependents(&object.uid).is_empty();
-        match decide_dependent(&meta, &owners, has_dependents) {
+        Ok(decide_dependent(meta, &owners, has_dependents))
+    }
+
+    /// The dependent's metadata as the apiserver holds it now, while it is
+    /// still that object.
+    async fn live(&self, object: &ObjectRef) -> Result<Option<ObjectMeta>, Error> {
+        let result = by_kind!(object.kind, K => {
+            self.client
+                .get::<K>(&object.namespace, &object.name)
+                .await
+                .map(|live| live.metadata)
+        });
+        match result {
+            Ok(meta) => Ok((meta.uid.as_deref() == Some(object.uid.as_str())).then_some(meta)),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn sync_dependent(&self, object: &ObjectRef) -> Result<Action, Error> {
+        let Some(cached) = self.current(object) else {
+            return Ok(Action::Done);
+        };
+        if matches!(self.decide(object, &cached).await?, Dependent::Nothing) {
+            return Ok(Action::Done);
+        }
+        // Act on what the apiserver holds, as Kubernetes' collector does:
+        // the cache may not show yet that an orphaning owner removed its
+        // reference a moment ago.
+        let Some(meta) = self.live(object).await? else {
+            return Ok(Action::Done);
+        };
+        match self.decide(object, &meta).await? {
             Dependent::Nothing => {}
             Dependent::RemoveReferences(uids) => {
                 let kept: Vec<&OwnerReference> = meta
